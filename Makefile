@@ -1,0 +1,56 @@
+# The product's front door: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY      := .venv/bin/python
+RASA    := .venv/bin/rasa
+STAMP   := .venv/.installed
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help run test train shell bench eval validate seed test-stories clean
+
+help:
+	@echo "make run     set up on first use, load the demo data, train if needed, start everything"
+	@echo "make test    validate the data, train if needed, run every test"
+	@echo "make shell   talk to the assistant in this terminal (needs make run in another)"
+	@echo "make train   train the model if config or data changed"
+	@echo "make eval    NLU cross-validation report"
+	@echo "make bench   turn latency at 8 concurrent conversations"
+
+$(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
+	@scripts/setup-venv.sh
+
+seed: $(STAMP)
+	@.venv/bin/selfpay seed --if-empty
+
+train: $(STAMP)
+	@$(PY) -m bot.train
+
+validate: $(STAMP)
+	@$(PY) -m bot.validate
+
+run: $(STAMP) seed train
+	@$(PY) -m bot.serve
+
+shell: $(STAMP)
+	@$(PY) -m bot.chat
+
+test: $(STAMP) validate train
+	@$(PY) -m pytest -q tests
+	@$(MAKE) --no-print-directory test-stories
+
+test-stories: $(STAMP)
+	@$(PY) -m bot.test_stories
+
+eval: $(STAMP)
+	@$(PY) -m bot.evaluate
+
+bench: $(STAMP) train
+	@$(PY) -m bench.turns
+
+clean:
+	rm -rf var models results .pytest_cache

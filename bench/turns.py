@@ -1,0 +1,96 @@
+"""Turn latency of the balance conversation through the REST channel,
+with the real action server and SQL tracker store, at 8 concurrent
+conversations.  Usage: python -m bench.turns [--conversations 80]"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from billing import db, seed
+from bot import serve
+from bot.settings import environment
+from bot.train import model_path
+
+RASA_PORT, ACTIONS_PORT = 25005, 25055
+CONVERSATION = ["hi", "whats my balance", "march 3 1985", "40012345", "thanks"]
+
+
+def turn(sender: str, text: str) -> tuple[float, str]:
+    body = json.dumps({"sender": sender, "message": text, "metadata": {"client": "riverside"}}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        replies = json.loads(response.read())
+    return time.perf_counter() - started, " ".join(r.get("text", "") for r in replies)
+
+
+def conversation(_: int) -> list[float]:
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    timings, replies = [], []
+    for text in CONVERSATION:
+        seconds, reply = turn(sender, text)
+        timings.append(seconds)
+        replies.append(reply)
+    if "$412.50" not in " ".join(replies):
+        raise RuntimeError(f"conversation {sender} did not reach the balance: {replies}")
+    return timings
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=80)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    var = Path(tempfile.mkdtemp(prefix="selfpay-bench-"))
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{var / 'selfpay.db'}"
+    db.migrate(database)
+    with db.session_scope(database) as session:
+        if seed.database_is_empty(session):
+            seed.load(session, seed.DEFAULT_DATA_FILE)
+    env = environment({
+        "DATABASE_URL": database,
+        "TRACKER_STORE_URL": os.environ.get("BENCH_TRACKER_STORE_URL") or f"sqlite:///{var / 'tracker.db'}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+    })
+    processes = serve.start(str(model_path()), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT)
+    try:
+        if not (serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes)
+                and serve.wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 180, processes)):
+            print(f"services did not start; logs in {var / 'log'}", file=sys.stderr)
+            return 1
+        conversation(0)  # warm up
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            results = list(pool.map(conversation, range(args.conversations)))
+        elapsed = time.perf_counter() - started
+    finally:
+        serve.stop(processes)
+    timings = [t for conv in results for t in conv]
+    print(f"balance conversation x{args.conversations}, {args.concurrency} concurrent, {os.cpu_count()} cores, "
+          f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}")
+    print(f"  turns: {len(timings)} in {elapsed:.1f} s = {len(timings) / elapsed:.1f} turns/s")
+    print(f"  latency p50 {percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f} ms, "
+          f"max {max(timings) * 1000:.0f} ms, mean {statistics.mean(timings) * 1000:.0f} ms")
+    print("  targets (DESIGN.md): p50 <= 60 ms, p95 <= 150 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

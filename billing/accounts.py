@@ -1,0 +1,104 @@
+"""What a verified patient may hear about their accounts."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import ledger
+from billing.models import Account, Payment, PaymentPlan
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    amount: Decimal
+    date: dt.date
+    card_brand: str | None
+    card_last4: str | None
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    status: str                 # active, completed, defaulted, cancelled
+    monthly_amount: Decimal
+    months: int
+    paid_installments: int
+    missed_payments: int
+    next_due_date: dt.date | None
+    next_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    account_number: str
+    balance: Decimal
+    statement_date: dt.date | None
+    due_date: dt.date | None
+    last_payment: LastPayment | None
+    plan: PlanStatus | None
+
+    @property
+    def is_credit(self) -> bool:
+        return self.balance < 0
+
+
+def _last_payment(session: Session, account: Account) -> LastPayment | None:
+    payment = session.execute(
+        select(Payment)
+        .where(Payment.account_id == account.id, Payment.status == "posted")
+        .order_by(Payment.payment_date.desc(), Payment.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if payment is None:
+        return None
+    return LastPayment(payment.amount, payment.payment_date, payment.card_brand, payment.card_last4)
+
+
+def plan_status(plan: PaymentPlan) -> PlanStatus:
+    due = [i for i in plan.installments if i.status in ("due", "missed")]
+    upcoming = next((i for i in plan.installments if i.status == "due"), None)
+    return PlanStatus(
+        status=plan.status,
+        monthly_amount=plan.monthly_amount,
+        months=plan.months,
+        paid_installments=sum(1 for i in plan.installments if i.status == "paid"),
+        missed_payments=plan.missed_payments,
+        next_due_date=upcoming.due_date if upcoming else (due[0].due_date if due else None),
+        next_amount=upcoming.amount if upcoming else None,
+    )
+
+
+def _current_plan(session: Session, account: Account) -> PaymentPlan | None:
+    return session.execute(
+        select(PaymentPlan)
+        .where(PaymentPlan.account_id == account.id, PaymentPlan.status.in_(("active", "defaulted")))
+        .order_by(PaymentPlan.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def overview(session: Session, patient_id: str, client_id: str) -> list[AccountOverview]:
+    """Each of the patient's accounts at this client, with its balance
+    computed from the ledger."""
+    accounts = session.execute(
+        select(Account)
+        .where(Account.patient_id == patient_id, Account.client_id == client_id)
+        .order_by(Account.account_number)
+    ).scalars()
+    result = []
+    for account in accounts:
+        plan = _current_plan(session, account)
+        result.append(
+            AccountOverview(
+                account_number=account.account_number,
+                balance=ledger.balance(session, account),
+                statement_date=account.statement_date,
+                due_date=account.due_date,
+                last_payment=_last_payment(session, account),
+                plan=plan_status(plan) if plan else None,
+            )
+        )
+    return result

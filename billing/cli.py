@@ -1,0 +1,66 @@
+"""The ``selfpay`` command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from billing import db, seed
+
+
+def _cmd_migrate(args) -> int:
+    db.migrate()
+    print(f"database schema is up to date ({_safe_url()})")
+    return 0
+
+
+def _cmd_seed(args) -> int:
+    db.migrate()
+    path = Path(args.file) if args.file else seed.DEFAULT_DATA_FILE
+    if not path.exists():
+        print(f"selfpay seed: no such data file: {path}", file=sys.stderr)
+        return 2
+    with db.session_scope() as session:
+        if args.if_empty and not seed.database_is_empty(session):
+            print("selfpay seed: the database already holds data; nothing loaded")
+            return 0
+        try:
+            report = seed.load(session, path)
+        except seed.SeedError as exc:
+            session.rollback()
+            print(f"selfpay seed: {exc}\nnothing was loaded", file=sys.stderr)
+            return 1
+    print(
+        f"loaded {path.name}: {report.clients} clients, {report.patients} patients, "
+        f"{report.accounts} accounts, {report.ledger_entries} ledger entries; every balance matches"
+    )
+    return 0
+
+
+def _safe_url() -> str:
+    url = db.database_url()
+    if "@" in url:  # hide a password
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="selfpay", description="Self-pay assistant: billing core commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("migrate", help="create or upgrade the billing database schema")
+    p.set_defaults(func=_cmd_migrate)
+    p = sub.add_parser("seed", help="load a data set (default: ../shared/data/demo_accounts.yml)")
+    p.add_argument("file", nargs="?", help="YAML data set")
+    p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
+    p.set_defaults(func=_cmd_seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Engine and sessions for the billing database.
+
+``DATABASE_URL`` picks the database (PostgreSQL in production); the
+default is a SQLite file under ``var/`` of the project.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'selfpay.db'}"
+
+_engines: dict[str, Engine] = {}
+_sessionmakers: dict[str, sessionmaker] = {}
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        _engines[url] = engine
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def sessions(url: str | None = None) -> sessionmaker:
+    url = url or database_url()
+    maker = _sessionmakers.get(url)
+    if maker is None:
+        maker = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+        _sessionmakers[url] = maker
+    return maker
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A unit of work: committed when the block ends, rolled back on error."""
+    session = sessions(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url or database_url())
+    cfg.attributes["engine"] = get_engine(url)
+    command.upgrade(cfg, "head")
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _sessionmakers.clear()

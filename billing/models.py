@@ -1,0 +1,362 @@
+"""SQLAlchemy models of the billing database.
+
+Tables only: the rules that use them live in the service modules
+(ledger, identity, accounts, seed ...).  Money columns hold whole cents
+(``Money``) so sums are exact on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+from billing.money import from_cents, to_cents
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Money(TypeDecorator):
+    """A Decimal amount stored as integer cents."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else to_cents(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else from_cents(value)
+
+
+class Client(Base):
+    """A client health system, with the policy it has approved."""
+
+    __tablename__ = "clients"
+    id = Column(String(40), primary_key=True)
+    name = Column(String(200), nullable=False)
+    phone_number = Column(String(20), nullable=False, unique=True)
+    timezone = Column(String(64), nullable=False)
+    policy = Column(JSON, nullable=False)
+
+    patients = relationship("Patient", back_populates="client")
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id = Column(String(64), primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    date_of_birth = Column(Date, nullable=False, index=True)
+    phone = Column(String(20), index=True)
+    email = Column(String(200))
+    address_line1 = Column(String(200))
+    city = Column(String(100))
+    state = Column(String(2))
+    zip_code = Column(String(10))
+    language = Column(String(8), nullable=False, default="en")
+    consent_sms = Column(Boolean, nullable=False, default=False)
+    consent_voice = Column(Boolean, nullable=False, default=False)
+    household_size = Column(Integer)
+    annual_income = Column(Money)
+
+    client = relationship("Client", back_populates="patients")
+    accounts = relationship("Account", back_populates="patient", order_by="Account.account_number")
+    insurance_policies = relationship("InsurancePolicy", back_populates="patient")
+    payment_methods = relationship("PaymentMethod", back_populates="patient")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class InsurancePolicy(Base):
+    __tablename__ = "insurance_policies"
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    payer = Column(String(200), nullable=False)
+    member_id = Column(String(64), nullable=False)
+    group_number = Column(String(64))
+    priority = Column(String(16), nullable=False, default="primary")
+    active = Column(Boolean, nullable=False, default=True)
+    termination_date = Column(Date)
+    # verified: on file and checked; pending_verification: given by the patient, awaiting a partner
+    status = Column(String(32), nullable=False, default="verified")
+
+    patient = relationship("Patient", back_populates="insurance_policies")
+
+
+class Account(Base):
+    """A patient account (one guarantor bill) at a client."""
+
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    account_number = Column(String(32), nullable=False, unique=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    statement_date = Column(Date)
+    due_date = Column(Date)
+
+    patient = relationship("Patient", back_populates="accounts")
+    encounters = relationship("Encounter", back_populates="account", order_by="Encounter.date_of_service")
+    ledger_entries = relationship("LedgerEntry", back_populates="account", order_by="LedgerEntry.id")
+    payments = relationship("Payment", back_populates="account", order_by="Payment.id")
+    payment_plans = relationship("PaymentPlan", back_populates="account", order_by="PaymentPlan.id")
+    claims = relationship("Claim", back_populates="account", order_by="Claim.id")
+
+
+class Encounter(Base):
+    __tablename__ = "encounters"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    date_of_service = Column(Date, nullable=False)
+    kind = Column(String(40), nullable=False)
+
+    account = relationship("Account", back_populates="encounters")
+    service_lines = relationship("ServiceLine", back_populates="encounter", order_by="ServiceLine.id")
+    claims = relationship("Claim", back_populates="encounter", order_by="Claim.id")
+
+
+class ServiceLine(Base):
+    __tablename__ = "service_lines"
+    id = Column(Integer, primary_key=True)
+    encounter_id = Column(Integer, ForeignKey("encounters.id"), nullable=False, index=True)
+    code = Column(String(16), nullable=False)
+    description = Column(String(300), nullable=False)
+    charge = Column(Money, nullable=False)
+
+    encounter = relationship("Encounter", back_populates="service_lines")
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    encounter_id = Column(Integer, ForeignKey("encounters.id"), index=True)
+    payer = Column(String(200), nullable=False)
+    claim_number = Column(String(64), nullable=False, unique=True)
+    billed = Column(Money, nullable=False)
+    allowed = Column(Money, nullable=False)
+    paid = Column(Money, nullable=False)
+    status = Column(String(32), nullable=False, default="processed")
+
+    account = relationship("Account", back_populates="claims")
+    encounter = relationship("Encounter", back_populates="claims")
+    adjustments = relationship("ClaimAdjustment", back_populates="claim", order_by="ClaimAdjustment.id")
+
+
+class ClaimAdjustment(Base):
+    __tablename__ = "claim_adjustments"
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(Integer, ForeignKey("claims.id"), nullable=False, index=True)
+    group_code = Column(String(2), nullable=False)   # CO, PR, OA, PI, CR
+    reason_code = Column(String(8), nullable=False)  # CARC
+    amount = Column(Money, nullable=False)
+
+    claim = relationship("Claim", back_populates="adjustments")
+
+
+class LedgerEntry(Base):
+    """One immutable line of an account's ledger.
+
+    ``amount`` is signed from the patient's side: a charge raises what the
+    patient owes (+), a payment or adjustment lowers it (-).  Entries are
+    never updated or deleted; a correction is a new entry.
+    """
+
+    __tablename__ = "ledger_entries"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)
+    amount = Column(Money, nullable=False)
+    effective_date = Column(Date, nullable=False)
+    posted_at = Column(DateTime, nullable=False, default=utcnow)
+    reason_code = Column(String(32), nullable=False)
+    description = Column(String(300), nullable=False)
+    actor = Column(String(64), nullable=False)
+    # what produced the entry, so a re-run can tell it was already posted
+    source = Column(String(120), unique=True)
+
+    account = relationship("Account", back_populates="ledger_entries")
+
+
+class PaymentMethod(Base):
+    """A card on file: the gateway's token and what a person may see."""
+
+    __tablename__ = "payment_methods"
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    gateway = Column(String(32), nullable=False)
+    token = Column(String(128), nullable=False, unique=True)
+    brand = Column(String(20), nullable=False)
+    last4 = Column(String(4), nullable=False)
+    exp_month = Column(Integer, nullable=False)
+    exp_year = Column(Integer, nullable=False)
+    is_default = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    patient = relationship("Patient", back_populates="payment_methods")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    payment_method_id = Column(Integer, ForeignKey("payment_methods.id"))
+    amount = Column(Money, nullable=False)
+    # posted, declined, pending, scheduled, cancelled
+    status = Column(String(16), nullable=False)
+    decline_code = Column(String(32))
+    card_brand = Column(String(20))
+    card_last4 = Column(String(4))
+    method = Column(String(16), nullable=False, default="card")
+    payment_date = Column(Date, nullable=False)
+    idempotency_key = Column(String(120), nullable=False, unique=True)
+    confirmation_number = Column(String(32), unique=True)
+    note = Column(String(300))
+    actor = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    account = relationship("Account", back_populates="payments")
+    payment_method = relationship("PaymentMethod")
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    start_date = Column(Date, nullable=False)
+    monthly_amount = Column(Money, nullable=False)
+    months = Column(Integer, nullable=False)
+    day_of_month = Column(Integer, nullable=False)
+    # active, completed, defaulted, cancelled
+    status = Column(String(16), nullable=False)
+    missed_payments = Column(Integer, nullable=False, default=0)
+    payment_method_id = Column(Integer, ForeignKey("payment_methods.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(64), nullable=False)
+
+    account = relationship("Account", back_populates="payment_plans")
+    installments = relationship("PlanInstallment", back_populates="plan", order_by="PlanInstallment.seq")
+
+
+class PlanInstallment(Base):
+    __tablename__ = "plan_installments"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    id = Column(Integer, primary_key=True)
+    plan_id = Column(Integer, ForeignKey("payment_plans.id"), nullable=False, index=True)
+    seq = Column(Integer, nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+    # due, paid, missed
+    status = Column(String(16), nullable=False, default="due")
+    payment_id = Column(Integer, ForeignKey("payments.id"))
+
+    plan = relationship("PaymentPlan", back_populates="installments")
+
+
+class AccountEvent(Base):
+    """Audit trail: who changed what on an account or patient, when and why."""
+
+    __tablename__ = "account_events"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(64), nullable=False)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), index=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), index=True)
+    action = Column(String(64), nullable=False)
+    reason = Column(String(300), nullable=False)
+    before = Column(JSON)
+    after = Column(JSON)
+
+
+class IdentityCheck(Base):
+    """One verification attempt: outcome only, never the answers given."""
+
+    __tablename__ = "identity_checks"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32))
+    # verified, no_match, locked
+    outcome = Column(String(16), nullable=False)
+    patient_id = Column(String(64), ForeignKey("patients.id"))
+
+
+class ContactPreference(Base):
+    """Consent withdrawn (or given back) for one address on one channel."""
+
+    __tablename__ = "contact_preferences"
+    __table_args__ = (UniqueConstraint("client_id", "channel", "address"),)
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False)
+    channel = Column(String(16), nullable=False)   # sms, voice, all
+    address = Column(String(200), nullable=False)  # phone number (E.164) or conversation id
+    opted_out = Column(Boolean, nullable=False)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    source = Column(String(200), nullable=False)
+
+
+class CallbackRequest(Base):
+    __tablename__ = "callback_requests"
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False)
+    channel = Column(String(32))
+    phone = Column(String(20), nullable=False)
+    preferred_time = Column(String(200))
+    patient_id = Column(String(64), ForeignKey("patients.id"))
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ImmutableLedgerError(RuntimeError):
+    """Raised on any attempt to change or delete a posted ledger entry."""
+
+
+@event.listens_for(LedgerEntry, "before_update")
+def _refuse_ledger_update(mapper, connection, target):  # pragma: no cover - exercised in tests
+    raise ImmutableLedgerError("ledger entries are append-only: post a correcting entry instead")
+
+
+@event.listens_for(LedgerEntry, "before_delete")
+def _refuse_ledger_delete(mapper, connection, target):
+    raise ImmutableLedgerError("ledger entries are append-only: post a correcting entry instead")
+
+
+LEDGER_KINDS = (
+    "charge",
+    "insurance_payment",
+    "contractual_adjustment",
+    "discount",
+    "patient_payment",
+    "refund",
+    "write_off",
+    "transfer",
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["Decimal"]

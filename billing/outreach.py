@@ -1,0 +1,44 @@
+"""Contact consent: opt-outs are honoured at once and kept per client,
+channel and address."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing.models import ContactPreference, utcnow
+
+
+def set_opt_out(session: Session, *, client_id: str, channel: str, address: str, opted_out: bool, source: str) -> bool:
+    """Record consent withdrawn (or given back).  Returns True when this
+    changed the state, so the caller confirms an opt-out only once."""
+    pref = session.execute(
+        select(ContactPreference).where(
+            ContactPreference.client_id == client_id,
+            ContactPreference.channel == channel,
+            ContactPreference.address == address,
+        )
+    ).scalar_one_or_none()
+    if pref is None:
+        session.add(
+            ContactPreference(client_id=client_id, channel=channel, address=address, opted_out=opted_out, source=source)
+        )
+        session.flush()
+        return opted_out
+    if pref.opted_out == opted_out:
+        return False
+    pref.opted_out = opted_out
+    pref.updated_at = utcnow()
+    pref.source = source
+    session.flush()
+    return True
+
+
+def is_opted_out(session: Session, *, client_id: str, channel: str, address: str) -> bool:
+    prefs = session.execute(
+        select(ContactPreference).where(
+            ContactPreference.client_id == client_id,
+            ContactPreference.address == address,
+            ContactPreference.channel.in_((channel, "all")),
+        )
+    ).scalars()
+    return any(p.opted_out for p in prefs)

@@ -1,0 +1,88 @@
+"""A client's policy: its limits and numbers, read from the client record.
+
+Every limit the rules use comes from here, so a client changes its
+policy without a code change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from billing.money import money
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    min_monthly_payment: Decimal
+    min_months: int
+    max_months: int
+    min_balance: Decimal
+    interest_rate: Decimal
+    max_missed_payments_before_default: int
+
+
+@dataclass(frozen=True)
+class AssistancePolicy:
+    free_care_max_fpl_percent: int
+    discount_max_fpl_percent: int
+    discount_percent: Decimal
+    application_period_days: int
+
+
+@dataclass(frozen=True)
+class OutreachPolicy:
+    quiet_hours_local: tuple[str, str]
+    max_attempts_per_7_days: int
+    sms_enabled: bool
+    voice_enabled: bool
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    max_identity_attempts: int
+    payment_plan: PlanPolicy
+    prompt_pay_discount_percent: Decimal
+    small_balance_write_off_max: Decimal
+    agent_write_off_limit: Decimal
+    financial_assistance: AssistancePolicy
+    outreach: OutreachPolicy
+    departments: dict[str, str] = field(default_factory=dict)
+    identity_checks: tuple[str, ...] = ("date_of_birth", "account_number_or_full_name")
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "ClientPolicy":
+        plan = raw["payment_plan"]
+        fa = raw["financial_assistance"]
+        out = raw["outreach"]
+        return cls(
+            max_identity_attempts=int(raw.get("max_identity_attempts", 3)),
+            identity_checks=tuple(raw.get("identity_checks", cls.identity_checks)),
+            payment_plan=PlanPolicy(
+                min_monthly_payment=money(plan["min_monthly_payment"]),
+                min_months=int(plan["min_months"]),
+                max_months=int(plan["max_months"]),
+                min_balance=money(plan["min_balance"]),
+                interest_rate=Decimal(str(plan.get("interest_rate", "0"))),
+                max_missed_payments_before_default=int(plan["max_missed_payments_before_default"]),
+            ),
+            prompt_pay_discount_percent=Decimal(str(raw.get("prompt_pay_discount_percent", "0"))),
+            small_balance_write_off_max=money(raw["small_balance_write_off_max"]),
+            agent_write_off_limit=money(raw["agent_write_off_limit"]),
+            financial_assistance=AssistancePolicy(
+                free_care_max_fpl_percent=int(fa["free_care_max_fpl_percent"]),
+                discount_max_fpl_percent=int(fa["discount_max_fpl_percent"]),
+                discount_percent=Decimal(str(fa["discount_percent"])),
+                application_period_days=int(fa["application_period_days"]),
+            ),
+            outreach=OutreachPolicy(
+                quiet_hours_local=tuple(out["quiet_hours_local"]),
+                max_attempts_per_7_days=int(out["max_attempts_per_7_days"]),
+                sms_enabled=bool(out["sms_enabled"]),
+                voice_enabled=bool(out["voice_enabled"]),
+            ),
+            departments=dict(raw.get("departments", {})),
+        )
+
+
+def policy_of(client) -> ClientPolicy:
+    return ClientPolicy.from_dict(client.policy)

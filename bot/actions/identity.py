@@ -1,0 +1,169 @@
+"""Verification: a form for date of birth and (account number or full
+name), checked by billing.identity within the conversation's client."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from billing import identity
+from bot.actions.balance import tell_balance
+from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
+from bot.nlp.dates import parse_date_of_birth
+from bot.nlp.numbers import digit_string
+
+logger = logging.getLogger(__name__)
+
+# intents whose answer needs a verified patient, and the function that answers each
+RESUMABLE = {"check_balance": tell_balance}
+
+
+def read_date_of_birth(value: Any, today: Optional[dt.date] = None) -> tuple[Optional[dt.date], Optional[str]]:
+    """(date, None) or (None, the response that explains what was wrong)."""
+    today = today or dt.date.today()
+    text = str(value or "").strip()
+    if not text:
+        return None, "utter_explain_date_of_birth"
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        day = parse_date_of_birth(text, today)
+    if day is None:
+        from bot.nlp.dates import find_dates
+
+        if any(not f.has_year for f in find_dates(text, today, birth=False)):
+            return None, "utter_date_of_birth_needs_year"
+        return None, "utter_explain_date_of_birth"
+    if day > today:
+        return None, "utter_date_of_birth_in_future"
+    if day.year < today.year - 125:
+        return None, "utter_explain_date_of_birth"
+    return day, None
+
+
+def read_account_identifier(value: Any) -> Optional[dict]:
+    """{'account_number': '40012345'} or {'full_name': 'Maria Garcia'}, or None."""
+    text = str(value or "").strip()
+    if not text or len(text) > 200:
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if 6 <= len(digits) <= 12 and sum(ch.isalpha() for ch in text) < 12:
+        return {"account_number": digits}
+    words = [w for w in text.lower().replace(",", " ").split() if w]
+    spoken = digit_string(words) if words else None
+    if spoken and 6 <= len(spoken) <= 12:
+        return {"account_number": spoken}
+    name_words = [w for w in text.replace(",", " ").split() if w.lower() not in _NAME_FILLERS]
+    if 2 <= len(name_words) <= 5 and all(w.replace("-", "").replace("'", "").replace(".", "").isalpha() for w in name_words):
+        return {"full_name": " ".join(name_words)}
+    return None
+
+
+_NAME_FILLERS = {"my", "name", "is", "it's", "its", "im", "i'm", "this", "the", "patient", "full", "patients", "name's", "and", "hi", "hello", "yes", "it", "here", "speaking"}
+
+
+class ValidateVerificationForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_verification_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        if tracker.slots.get("identity") in ("verified", "locked"):
+            return []  # done either way: the form ends
+        return domain_slots
+
+    def validate_date_of_birth(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        day, problem = read_date_of_birth(slot_value)
+        if problem:
+            dispatcher.utter_message(response=problem)
+            return {"date_of_birth": None}
+        return {"date_of_birth": day.isoformat()}
+
+    def validate_account_identifier(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if read_account_identifier(slot_value) is None:
+            dispatcher.utter_message(response="utter_explain_account_identifier")
+            return {"account_identifier": None}
+        return {"account_identifier": str(slot_value).strip()}
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> List[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        slots = dict(tracker.slots)
+        slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+        if slots.get("identity") != "unverified" or not slots.get("date_of_birth") or not slots.get("account_identifier"):
+            return events
+        return events + self._check(dispatcher, tracker, slots)
+
+    def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[Text, Any]) -> List[EventType]:
+        answer = read_account_identifier(slots["account_identifier"])
+        born, _ = read_date_of_birth(slots["date_of_birth"])
+        if answer is None or born is None:  # not validated yet: the slot validators explain
+            return []
+        with session_scope() as session:
+            client = conversation_client(tracker, session)
+            match = identity.verify(session, client.id, born, **answer)
+            attempts = int(slots.get("verify_attempts") or 0) + (0 if match else 1)
+            locked = match is None and attempts >= client.policy.max_identity_attempts
+            outcome = "verified" if match else ("locked" if locked else "no_match")
+            identity.record_check(
+                session, client_id=client.id, conversation_id=tracker.sender_id, outcome=outcome,
+                channel=channel_of(tracker), patient_id=match.patient_id if match else None,
+            )
+            values = client_values(client)
+            remaining = client.policy.max_identity_attempts - attempts
+        logger.info("verification %s for conversation %s", outcome, tracker.sender_id)
+        if match:
+            dispatcher.utter_message(response="utter_verified", patient_first_name=match.first_name)
+            return [
+                SlotSet("identity", "verified"),
+                SlotSet("patient_id", match.patient_id),
+                SlotSet("patient_first_name", match.first_name),
+                SlotSet("verify_attempts", float(attempts)),
+            ]
+        events = [SlotSet("verify_attempts", float(attempts)), SlotSet("date_of_birth", None), SlotSet("account_identifier", None)]
+        if locked:
+            # the locked message itself is said by action_after_verification
+            return events + [SlotSet("identity", "locked")]
+        dispatcher.utter_message(
+            response="utter_verification_no_match", attempts_left=remaining,
+            attempts_word=plural(remaining, "try", "tries"), **values,
+        )
+        return events
+
+
+class ActionHoldRequest(Action):
+    """Remember what the patient asked for while we verify them."""
+
+    def name(self) -> Text:
+        return "action_hold_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return [SlotSet("pending_request", intent if intent in RESUMABLE else None)]
+
+
+class ActionAfterVerification(Action):
+    """After the form: answer what was asked, or explain the lock."""
+
+    def name(self) -> Text:
+        return "action_after_verification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        state = tracker.get_slot("identity")
+        with session_scope() as session:
+            client = conversation_client(tracker, session)
+            if state == "locked":
+                dispatcher.utter_message(response="utter_verification_locked", **client_values(client))
+                return [SlotSet("pending_request", None)]
+            if state != "verified":
+                return [SlotSet("pending_request", None)]
+            handler = RESUMABLE.get(tracker.get_slot("pending_request"))
+            if handler is None:
+                dispatcher.utter_message(response="utter_anything_else")
+            else:
+                handler(dispatcher, session, client, tracker.get_slot("patient_id"))
+        return [SlotSet("pending_request", None)]
+

@@ -1,0 +1,52 @@
+"""Rasa component that runs the shipped spaCy rules as an entity extractor."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.pipeline import build, extract
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class SelfPayEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Dates, dates of birth, amounts, account numbers and the rest, with
+    normalised values, from rules that ship with the project."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SelfPayEntityExtractor":
+        return cls(config)
+
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        self._nlp = build()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            found = [
+                {"entity": e["entity"], "value": e["value"], "start": e["start"], "end": e["end"], "confidence": 1.0}
+                for e in extract(text, self._nlp)
+            ]
+            taken = {(e["start"], e["end"]) for e in found}
+            # rules win over a learned entity on the same characters
+            others = [e for e in message.get(ENTITIES, []) if (e.get("start"), e.get("end")) not in taken]
+            message.set(ENTITIES, others + self.add_extractor_name(found), add_to_output=True)
+        return messages

@@ -1,0 +1,109 @@
+"""Start the action server and the Rasa server, wait until both answer,
+and stay in the foreground until Ctrl-C, which stops them all.
+Usage: python -m bot.serve  (make run does the set-up first)
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bot.settings import ACTIONS_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
+from bot.train import model_path
+
+
+def wait_until_up(url: str, seconds: float, processes: list[subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT, env: dict | None = None) -> dict:
+    env = env or environment()
+    python = sys.executable
+    return {
+        "actions": [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+        "rasa": [
+            python, "-m", "rasa", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", str(rasa_port),
+            "--cors", "*",
+        ],
+    }
+
+
+def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT) -> list[subprocess.Popen]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes = []
+    for name, cmd in commands(model, rasa_port, actions_port, env).items():
+        log = open(log_dir / f"{name}.log", "ab")
+        processes.append(subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    return processes
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for p in processes:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    model = model_path()
+    if not model.exists():
+        print(f"no trained model at {model}; run `make train` first", file=sys.stderr)
+        return 1
+    env = environment()
+    log_dir = VAR / "log"
+    started = time.monotonic()
+    processes = start(str(model), env, log_dir)
+    ok = wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 90, processes) and wait_until_up(
+        f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 120, processes
+    )
+    if not ok:
+        print(f"a service did not start; see {log_dir}/actions.log and {log_dir}/rasa.log", file=sys.stderr)
+        stop(processes)
+        return 1
+    print(
+        f"ready in {time.monotonic() - started:.0f} s\n"
+        f"  assistant (REST):  POST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook\n"
+        f"  Rasa HTTP API:     http://127.0.0.1:{RASA_PORT}/ (token in RASA_TOKEN)\n"
+        f"  action server:     http://127.0.0.1:{ACTIONS_PORT}/health\n"
+        f"  logs:              {log_dir}\n"
+        "talk to it with `make shell` in another terminal; Ctrl-C stops everything",
+        flush=True,
+    )
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    failed = [p for p in processes if p.poll() not in (None, 0, -signal.SIGTERM)]
+    stop(processes)
+    if failed and not stopping:
+        print(f"a service stopped unexpectedly; see {log_dir}", file=sys.stderr)
+        return 1
+    print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Validate the assistant's data: every check of ``rasa data validate
+--fail-on-warnings``, with one correction.
+
+Rasa 3.6 counts a response as used only when a story or rule names it,
+so it flags every script that a custom action or a form sends (form
+questions, balance wording ...).  Here those count as used when the
+action code or a form sends them, and, stricter than Rasa, a response
+that the code sends but the domain lacks is an error.
+Usage: python -m bot.validate
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+ACTIONS_DIR = PROJECT_ROOT / "bot" / "actions"
+RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
+
+
+def responses_sent_by_code() -> set[str]:
+    found = set()
+    for path in sorted(ACTIONS_DIR.rglob("*.py")):
+        found |= set(RESPONSE_IN_CODE.findall(path.read_text()))
+    return found
+
+
+def main() -> int:
+    import warnings
+
+    from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.validator import Validator
+
+    importer = TrainingDataImporter.load_from_config(
+        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "bot" / "domain.yml"), [str(PROJECT_ROOT / "bot" / "data")]
+    )
+    validator = Validator.from_importer(importer)
+    domain = importer.get_domain()
+    problems: list[str] = []
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok = all(
+            [
+                validator.verify_domain_validity(),
+                validator.verify_actions_in_stories_rules(),
+                validator.verify_forms_in_stories_rules(),
+                validator.verify_form_slots(),
+                validator.verify_slot_mappings(),
+                validator.verify_intents_in_stories(False),
+                validator.verify_example_repetition_in_intents(False),
+                validator.verify_story_structure(False, max_history=5),
+            ]
+        )
+    problems += [str(w.message) for w in caught if issubclass(w.category, UserWarning) and not str(w.message).startswith("The utterance ")]
+    if not ok and not problems:
+        problems.append("Rasa's validator reported an error (see the log above)")
+
+    in_stories = {
+        event.action_name
+        for step in validator.story_graph.story_steps
+        for event in step.events
+        if getattr(event, "action_name", None)
+    }
+    form_questions = {f"utter_ask_{slot}" for form in domain.forms.values() for slot in form.get("required_slots", [])}
+    from_code = responses_sent_by_code()
+    defined = set(domain.responses)
+    for name in sorted(defined - in_stories - form_questions - from_code):
+        problems.append(f"The response '{name}' is not used in any story, rule, form or action.")
+    for name in sorted(from_code - defined):
+        problems.append(f"The actions send the response '{name}', which the domain does not define.")
+    for name in sorted(form_questions - defined):
+        problems.append(f"The form question '{name}' is missing from the domain.")
+
+    for problem in problems:
+        print(f"validate: {problem}", file=sys.stderr)
+    print("data validation: " + ("OK" if not problems else f"{len(problems)} problem(s)"))
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The real assistant: action server and Rasa server started as `make run`
+starts them, with their own billing database and SQL tracker store."""
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from billing import db, seed
+from bot import serve
+from bot.settings import environment
+from bot.train import model_path
+from tests.conftest import DEMO_FILE
+
+RASA_PORT = 15005
+ACTIONS_PORT = 15055
+TOKEN = "integration-test-token"
+
+
+class Assistant:
+    def __init__(self, env: dict):
+        self.env = env
+        self.base = f"http://127.0.0.1:{RASA_PORT}"
+
+    def say(self, sender: str, text: str, client: str = "riverside", metadata: dict | None = None) -> list[str]:
+        meta = {"client": client, **(metadata or {})}
+        body = json.dumps({"sender": sender, "message": text, "metadata": meta}).encode()
+        request = urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return [m.get("text", "") for m in json.loads(response.read())]
+
+    def api(self, method: str, path: str, payload=None):
+        data = json.dumps(payload).encode() if payload is not None else None
+        sep = "&" if "?" in path else "?"
+        request = urllib.request.Request(
+            f"{self.base}{path}{sep}token={TOKEN}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"null")
+
+    @staticmethod
+    def new_sender() -> str:
+        return f"it-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
+    var = tmp_path_factory.mktemp("var")
+    database = f"sqlite:///{var / 'selfpay.db'}"
+    db.migrate(database)
+    with db.session_scope(database) as session:
+        seed.load(session, DEMO_FILE)
+    env = environment({
+        "DATABASE_URL": database,
+        "TRACKER_STORE_URL": f"sqlite:///{var / 'tracker.db'}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+        "RASA_TOKEN": TOKEN,
+        "LOCK_STORE_TYPE": "in_memory",
+    })
+    processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT)
+    try:
+        up = serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes) and serve.wait_until_up(
+            f"http://127.0.0.1:{RASA_PORT}/status?token={TOKEN}", 180, processes
+        )
+        if not up:
+            logs = "\n".join((var / "log" / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("actions", "rasa"))
+            pytest.fail(f"the assistant did not start:\n{logs}")
+        yield Assistant(env)
+    finally:
+        serve.stop(processes)
+    (var / "log").mkdir(exist_ok=True)
