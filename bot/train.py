@@ -49,8 +49,14 @@ def train(force: bool = False) -> Path:
         "--data", "bot/data", "--out", str(MODELS), "--fixed-model-name", target.name[: -len(".tar.gz")],
         "--force",
     ]
-    print("training the model (data or config changed) ...", flush=True)
-    subprocess.run(cmd, cwd=PROJECT_ROOT, env=environment(), check=True)
+    log_path = PROJECT_ROOT / "var" / "log" / "train.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"training the model (data or config changed; log in {log_path.relative_to(PROJECT_ROOT)}) ...", flush=True)
+    with log_path.open("w") as log:
+        result = subprocess.run(cmd, cwd=PROJECT_ROOT, env=environment(), stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        tail = log_path.read_text(errors="replace")[-4000:]
+        raise SystemExit(f"training failed (exit {result.returncode}); end of {log_path}:\n{tail}")
     seconds = time.monotonic() - started
     (MODELS / "train-times.log").open("a").write(f"{target.name}\t{seconds:.1f}s\n")
     print(f"trained {target.relative_to(PROJECT_ROOT)} in {seconds:.0f} s")
