@@ -105,3 +105,25 @@ def account_belongs_to(session: Session, patient_id: str, account_number: str) -
         select(Account).where(Account.account_number == normalise_account_number(account_number))
     ).scalar_one_or_none()
     return account if account is not None and account.patient_id == patient_id else None
+
+
+LOCKOUT_PERIOD = dt.timedelta(hours=24)
+
+
+def is_locked(session: Session, *, client_id: str, conversation_id: str, now: dt.datetime | None = None) -> bool:
+    """A conversation that used up its attempts stays locked for a day,
+    so waiting for a new session does not buy more guesses."""
+    from billing.models import utcnow
+
+    since = (now or utcnow()) - LOCKOUT_PERIOD
+    return (
+        session.execute(
+            select(IdentityCheck.id).where(
+                IdentityCheck.client_id == client_id,
+                IdentityCheck.conversation_id == conversation_id,
+                IdentityCheck.outcome == "locked",
+                IdentityCheck.at >= since,
+            ).limit(1)
+        ).first()
+        is not None
+    )

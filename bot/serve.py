@@ -45,6 +45,8 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
 
 def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT) -> list[subprocess.Popen]:
     log_dir.mkdir(parents=True, exist_ok=True)
+    # one TensorFlow thread per prediction: many small predictions, not one big one
+    env = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1", **env}
     processes = []
     for name, cmd in commands(model, rasa_port, actions_port, env).items():
         log = open(log_dir / f"{name}.log", "ab")

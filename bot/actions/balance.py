@@ -1,6 +1,7 @@
 """check_balance: what a verified patient owes, in the client's wording."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,8 +15,6 @@ from bot.actions.common import client_values, conversation_client, is_verified, 
 
 def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str, today=None) -> None:
     """Balance, due date, last payment and plan of each account."""
-    import datetime as dt
-
     today = today or dt.date.today()
     values = client_values(client)
     overviews = accounts.overview(session, patient_id, client.id)

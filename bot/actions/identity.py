@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -14,8 +15,8 @@ from rasa_sdk.types import DomainDict
 from billing import identity
 from bot.actions.balance import tell_balance
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
-from bot.nlp.dates import parse_date_of_birth
-from bot.nlp.numbers import digit_string
+from bot.nlp.dates import find_dates, parse_date_of_birth
+from bot.nlp.scan import scan
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ def read_date_of_birth(value: Any, today: Optional[dt.date] = None) -> tuple[Opt
     except ValueError:
         day = parse_date_of_birth(text, today)
     if day is None:
-        from bot.nlp.dates import find_dates
-
         if any(not f.has_year for f in find_dates(text, today, birth=False)):
             return None, "utter_date_of_birth_needs_year"
         return None, "utter_explain_date_of_birth"
@@ -51,13 +50,12 @@ def read_account_identifier(value: Any) -> Optional[dict]:
     text = str(value or "").strip()
     if not text or len(text) > 200:
         return None
+    numbers = [f.value for f in scan(text) if f.label == "account_number"]
+    if numbers:
+        return {"account_number": numbers[0]}
     digits = "".join(ch for ch in text if ch.isdigit())
-    if 6 <= len(digits) <= 12 and sum(ch.isalpha() for ch in text) < 12:
+    if 6 <= len(digits) <= 12 and re.fullmatch(r"[\d\s.#-]+", text):  # 4001-2345, 4001.2345
         return {"account_number": digits}
-    words = [w for w in text.lower().replace(",", " ").split() if w]
-    spoken = digit_string(words) if words else None
-    if spoken and 6 <= len(spoken) <= 12:
-        return {"account_number": spoken}
     name_words = [w for w in text.replace(",", " ").split() if w.lower() not in _NAME_FILLERS]
     if 2 <= len(name_words) <= 5 and all(w.replace("-", "").replace("'", "").replace(".", "").isalpha() for w in name_words):
         return {"full_name": " ".join(name_words)}

@@ -60,6 +60,17 @@ def test_session_start_sets_the_client_from_the_channel_and_carries_nothing_over
     assert "identity" not in slots and "patient_id" not in slots
 
 
+def test_a_lockout_outlives_the_session(seeded_sqlite):
+    from billing import db, identity
+
+    with db.session_scope() as session:
+        identity.record_check(session, client_id="riverside", conversation_id="sms-maria", outcome="locked")
+    _, events = run(ActionSessionStart(), tracker(sender="sms-maria"))
+    assert slot_events(events)["identity"] == "locked"
+    _, events = run(ActionSessionStart(), tracker(sender="another-conversation"))
+    assert "identity" not in slot_events(events)
+
+
 def test_the_form_verifies_maria_with_date_of_birth_and_account_number(seeded_sqlite):
     trk = tracker(slots={"date_of_birth": "march 3 1985", "account_identifier": "4001 2345", "requested_slot": "account_identifier"}, fresh=["date_of_birth", "account_identifier"])
     messages, events = run(ValidateVerificationForm(), trk)
@@ -116,6 +127,7 @@ def test_an_identifier_that_is_neither_number_nor_name_is_explained(seeded_sqlit
     ("40012345", {"account_number": "40012345"}),
     ("4001-2345", {"account_number": "40012345"}),
     ("four zero zero one two three four five", {"account_number": "40012345"}),
+    ("account 4001 2345 and i was born 3/3/85", {"account_number": "40012345"}),
     ("my name is Maria Garcia", {"full_name": "Maria Garcia"}),
     ("O'Brien-Smith, Kevin", {"full_name": "O'Brien-Smith Kevin"}),
     ("hello", None),

@@ -14,6 +14,16 @@ def joined(replies):
     return " ".join(replies)
 
 
+def _age_conversation(assistant, sender, seconds):
+    """Move a stored conversation back in time, as if the patient had been idle."""
+    with sqlite3.connect(assistant.env["TRACKER_STORE_URL"].split("///", 1)[1]) as conn:
+        conn.execute(
+            "UPDATE events SET timestamp = timestamp - ?, "
+            "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - ?) WHERE sender_id = ?",
+            (seconds, seconds, sender),
+        )
+
+
 def test_maria_hears_her_balance_only_after_verifying(assistant):
     me = assistant.new_sender()
     first = joined(assistant.say(me, "hi whats my balance"))
@@ -45,6 +55,17 @@ def test_three_wrong_dates_of_birth_never_disclose_and_lock(assistant):
     assert "412.50" not in text and "December 10" not in text and "Maria" not in text
 
 
+def test_a_lockout_is_not_undone_by_waiting_for_a_new_session(assistant):
+    me = assistant.new_sender()
+    assistant.say(me, "what is my balance")
+    for dob in ("1/1/1990", "2/2/1991", "4/4/1984"):
+        assistant.say(me, dob)
+        assistant.say(me, "40012345")
+    _age_conversation(assistant, me, 31 * 60)
+    reply = joined(assistant.say(me, "what is my balance"))
+    assert "couldn't verify your identity" in reply and "date of birth" not in reply
+
+
 def test_a_credit_balance_is_said_as_a_credit(assistant):
     me = assistant.new_sender()
     assistant.say(me, "balance please")
@@ -67,14 +88,7 @@ def test_verification_does_not_outlive_the_session(assistant):
     assistant.say(me, "whats my balance")
     assistant.say(me, "03031985")
     assert "$412.50" in joined(assistant.say(me, "40012345"))
-    # 31 idle minutes: move the stored conversation back in time, as if they had passed
-    shift = 31 * 60
-    with sqlite3.connect(assistant.env["TRACKER_STORE_URL"].split("///", 1)[1]) as conn:
-        conn.execute(
-            "UPDATE events SET timestamp = timestamp - ?, "
-            "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - ?) WHERE sender_id = ?",
-            (shift, shift, me),
-        )
+    _age_conversation(assistant, me, 31 * 60)
     reply = joined(assistant.say(me, "what is my balance"))
     assert "412.50" not in reply and "date of birth" in reply
 
