@@ -36,7 +36,7 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
     return {
         "actions": [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
         "rasa": [
-            python, "-m", "rasa", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
+            python, "-m", "bot.rasa_main", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", str(rasa_port),
             "--cors", "*",
         ],
