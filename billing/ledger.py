@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.models import LEDGER_KINDS, Account, LedgerEntry
-from billing.money import CENT, money
+from billing.money import money
 
 # The sign each kind may carry, from the patient's side (+ owes more).
 _SIGNS = {
@@ -71,11 +71,9 @@ def post(
 
 
 def balance(session: Session, account: Account) -> Decimal:
-    total = session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account.id)
-    ).scalar_one()
-    # the Money type turns cents into Decimal; coalesce's 0 arrives as 0.00
-    return money(total if isinstance(total, Decimal) else Decimal(total) / 100).quantize(CENT)
+    # summed in cents by the database; the Money type gives it back as Decimal
+    total = session.execute(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.account_id == account.id)).scalar_one()
+    return money(0) if total is None else total
 
 
 def entries(session: Session, account: Account) -> list[LedgerEntry]:

@@ -154,3 +154,11 @@ def test_overview_gives_balance_due_date_last_payment_and_plan(seeded_url):
 def test_overview_stays_within_the_client(seeded_url):
     with db.session_scope(seeded_url) as session:
         assert overview(session, "p-maria-garcia", "lakeside") == []
+
+
+def test_an_account_with_no_entries_owes_nothing(seeded_url):
+    with db.session_scope(seeded_url) as session:
+        account = Account(account_number="40099999", client_id="riverside", patient_id="p-maria-garcia")
+        session.add(account)
+        session.flush()
+        assert ledger.balance(session, account) == Decimal("0.00")
