@@ -7,7 +7,6 @@ Tables only: the rules that use them live in the service modules
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -19,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     event,
 )
@@ -358,5 +356,3 @@ LEDGER_KINDS = (
     "write_off",
     "transfer",
 )
-
-__all__ = [name for name in dir() if not name.startswith("_")] + ["Decimal"]

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.nlp.numbers import ORDINALS, TENS, UNITS, spoken_year, words_to_int
+from bot.nlp.numbers import ORDINALS, TENS, UNITS, spoken_year
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
@@ -107,9 +107,7 @@ def _day_at(tokens, i) -> tuple[int, int] | None:
         extra = ORDINALS.get(nxt) or (UNITS.get(nxt) if nxt in UNITS and UNITS[nxt] < 10 else None)
         if extra and extra < 10 and TENS[word] + extra <= 31:
             return TENS[word] + extra, 2
-    value = ORDINALS.get(word) or (UNITS.get(word) if UNITS.get(word) else None) or (TENS.get(word) if word in ("twenty", "thirty") else None)
-    if word in ("twentieth", "thirtieth"):
-        value = ORDINALS[word]
+    value = ORDINALS.get(word) or UNITS.get(word) or (TENS[word] if word in ("twenty", "thirty") else None)
     if value and 1 <= value <= 31:
         return value, 1
     return None

@@ -65,7 +65,7 @@ def _phrases(text: str):
                     break
                 if _is_number_token(nxt) and not nxt.startswith(("-", "$")):
                     j += 1
-                elif nxt in ("and", "a", "double") and j + 1 < len(tokens) and lowered[j + 1] in NUMBER_WORDS | set(DIGIT_WORDS) | {"hundred", "thousand"} and not (nxt == "and" and lowered[j + 1] in ("cents",)):
+                elif nxt in ("and", "a", "double") and j + 1 < len(tokens) and lowered[j + 1] in NUMBER_WORDS | set(DIGIT_WORDS):
                     j += 1
                 else:
                     break
