@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.models import Account, IdentityCheck, Patient
+from billing.models import Account, IdentityCheck, Patient, utcnow
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,6 @@ LOCKOUT_PERIOD = dt.timedelta(hours=24)
 def is_locked(session: Session, *, client_id: str, conversation_id: str, now: dt.datetime | None = None) -> bool:
     """A conversation that used up its attempts stays locked for a day,
     so waiting for a new session does not buy more guesses."""
-    from billing.models import utcnow
-
     since = (now or utcnow()) - LOCKOUT_PERIOD
     return (
         session.execute(

@@ -73,4 +73,3 @@ def assistant(tmp_path_factory):
         yield Assistant(env)
     finally:
         serve.stop(processes)
-    (var / "log").mkdir(exist_ok=True)
