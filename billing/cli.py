@@ -37,6 +37,23 @@ def _cmd_seed(args) -> int:
     return 0
 
 
+def _cmd_payments(args) -> int:
+    import datetime as dt
+
+    from billing import payments
+
+    db.migrate()
+    with db.session_scope() as session:
+        if args.action == "reconcile":
+            report = payments.reconcile(session)
+        else:
+            today = dt.date.fromisoformat(args.date) if args.date else None
+            report = payments.run_due(session, today=today)
+    for line in report.lines():
+        print(line)
+    return 1 if report.pending else 0
+
+
 def _safe_url() -> str:
     url = db.database_url()
     if "@" in url:  # hide a password
@@ -54,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="YAML data set")
     p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
     p.set_defaults(func=_cmd_seed)
+    p = sub.add_parser("payments", help="run the payment jobs")
+    p.add_argument("action", choices=["run-due", "reconcile"],
+                   help="run-due: charge scheduled payments and plan installments that are due, count misses; "
+                        "reconcile: settle payments the processor did not answer for")
+    p.add_argument("--date", help="run as of this ISO date (run-due; default today)")
+    p.set_defaults(func=_cmd_payments)
     return parser
 
 

@@ -35,6 +35,7 @@ def get_engine(url: str | None = None) -> Engine:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
         _engines[url] = engine
@@ -42,10 +43,20 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLAlchemy, not the driver, starts transactions (see _sqlite_begin):
+    # the driver's own handling turns a first SAVEPOINT into a transaction
+    # that its RELEASE commits
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(conn):
+    # take the write lock at the start: two writers wait their turn (busy
+    # timeout) instead of one failing when it upgrades a stale read
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sessions(url: str | None = None) -> sessionmaker:

@@ -8,14 +8,18 @@ approve or decline with fixed codes.  The sandbox keeps its own vault
 """
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from typing import Optional, Protocol
 
-from sqlalchemy import Column, DateTime, Integer, String
+from sqlalchemy import Column, DateTime, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing.models import Base, utcnow
+from billing.models import Base, Money, utcnow
 
 # Outcomes of the sandbox test cards (DESIGN.md, "Sandbox gateway").
 SANDBOX_TEST_CARDS = {
@@ -41,10 +45,42 @@ class CardToken:
     exp_year: int
 
 
+@dataclass(frozen=True)
+class ChargeResult:
+    """What the processor said about one charge."""
+
+    approved: bool
+    reference: str
+    decline_code: Optional[str] = None
+
+
+class GatewayError(RuntimeError):
+    """The processor did not answer: the charge may or may not exist.
+    The payment stays pending until reconciliation asks again."""
+
+
+class GatewayTimeout(GatewayError):
+    pass
+
+
+class GatewayUnavailable(GatewayError):
+    pass
+
+
 class PaymentGateway(Protocol):
     name: str
 
     def tokenize(self, session: Session, card_number: str, exp_month: int, exp_year: int) -> CardToken: ...
+
+    def charge(self, session: Session, token: str, amount: Decimal, idempotency_key: str) -> ChargeResult:
+        """Charge a token once per idempotency key: the same key gives
+        back the first result and never charges again."""
+        ...
+
+    def lookup(self, session: Session, idempotency_key: str) -> Optional[ChargeResult]:
+        """The result of an earlier charge with this key, or None if the
+        processor never received it."""
+        ...
 
 
 def luhn_valid(digits: str) -> bool:
@@ -81,11 +117,36 @@ class SandboxCard(Base):
     token = Column(String(128), nullable=False, unique=True)
     outcome = Column(String(32), nullable=False)
     last4 = Column(String(4), nullable=False)
+    brand = Column(String(20))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SandboxCharge(Base):
+    """The sandbox processor's record of a charge, one per idempotency key."""
+
+    __tablename__ = "sandbox_charges"
+    id = Column(Integer, primary_key=True)
+    idempotency_key = Column(String(120), nullable=False, unique=True)
+    reference = Column(String(40), nullable=False, unique=True)
+    token = Column(String(128), nullable=False)
+    amount = Column(Money, nullable=False)
+    outcome = Column(String(32), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class SandboxGateway:
+    """The default gateway.  ``mode`` makes it misbehave for tests and
+    drills: ``slow`` answers after ``delay`` seconds, ``timeout`` records
+    the charge but the answer never arrives, ``unavailable`` refuses the
+    connection before anything is charged."""
+
     name = "sandbox"
+
+    def __init__(self, mode: str = "normal", delay: float = 0.0):
+        if mode not in ("normal", "slow", "timeout", "unavailable"):
+            raise ValueError(f"unknown sandbox gateway mode: {mode}")
+        self.mode = mode
+        self.delay = delay
 
     def tokenize(self, session: Session, card_number: str, exp_month: int, exp_year: int) -> CardToken:
         digits = "".join(ch for ch in str(card_number) if ch.isdigit())
@@ -96,10 +157,50 @@ class SandboxGateway:
         token = "tok_sbx_" + secrets.token_hex(12)
         # any other valid number behaves like an approving card, as in a processor's test mode
         outcome = SANDBOX_TEST_CARDS.get(digits, "approved")
-        session.add(SandboxCard(token=token, outcome=outcome, last4=digits[-4:]))
+        session.add(SandboxCard(token=token, outcome=outcome, last4=digits[-4:], brand=card_brand(digits)))
         session.flush()
         return CardToken(token=token, brand=card_brand(digits), last4=digits[-4:], exp_month=int(exp_month), exp_year=int(exp_year))
 
 
+    def charge(self, session: Session, token: str, amount: Decimal, idempotency_key: str) -> ChargeResult:
+        if self.mode == "unavailable":
+            raise GatewayUnavailable("the sandbox gateway is unavailable")
+        if self.mode == "slow" and self.delay:
+            time.sleep(self.delay)
+        earlier = self.lookup(session, idempotency_key)
+        if earlier is not None:
+            return earlier
+        card = session.execute(select(SandboxCard).where(SandboxCard.token == token)).scalar_one_or_none()
+        outcome = card.outcome if card is not None else "invalid_token"
+        record = SandboxCharge(
+            idempotency_key=idempotency_key, reference="ch_sbx_" + secrets.token_hex(8), token=token,
+            amount=amount, outcome=outcome,
+        )
+        try:
+            with session.begin_nested():
+                session.add(record)
+        except IntegrityError:
+            # the same key arrived at the same moment: the first one wins
+            earlier = self.lookup(session, idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
+        if self.mode == "timeout":
+            raise GatewayTimeout("the sandbox gateway did not answer in time")
+        return _result(record)
+
+    def lookup(self, session: Session, idempotency_key: str) -> Optional[ChargeResult]:
+        if self.mode == "unavailable":
+            raise GatewayUnavailable("the sandbox gateway is unavailable")
+        record = session.execute(select(SandboxCharge).where(SandboxCharge.idempotency_key == idempotency_key)).scalar_one_or_none()
+        return _result(record) if record is not None else None
+
+
+def _result(record: SandboxCharge) -> ChargeResult:
+    approved = record.outcome == "approved"
+    return ChargeResult(approved=approved, reference=record.reference, decline_code=None if approved else record.outcome)
+
+
 def default_gateway() -> PaymentGateway:
-    return SandboxGateway()
+    """The sandbox, unless ``SANDBOX_GATEWAY_MODE`` asks it to misbehave."""
+    return SandboxGateway(mode=os.environ.get("SANDBOX_GATEWAY_MODE", "normal"), delay=float(os.environ.get("SANDBOX_GATEWAY_DELAY", "0")))

@@ -236,6 +236,11 @@ class Payment(Base):
     channel = Column(String(32))
     conversation_id = Column(String(128))
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # the processor's reference of the charge
+    gateway_reference = Column(String(40))
+    # a reprocessing attempt names the declined payment it retries
+    retry_of_id = Column(Integer, ForeignKey("payments.id"))
+    settled_at = Column(DateTime)
 
     account = relationship("Account", back_populates="payments")
     payment_method = relationship("PaymentMethod")
@@ -273,6 +278,26 @@ class PlanInstallment(Base):
     payment_id = Column(Integer, ForeignKey("payments.id"))
 
     plan = relationship("PaymentPlan", back_populates="installments")
+
+
+class PaymentLink(Base):
+    """A one-time secure payment page: only a hash of its token is kept."""
+
+    __tablename__ = "payment_links"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    amount = Column(Money, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+    payment_id = Column(Integer, ForeignKey("payments.id"))
+    created_by = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+
+    account = relationship("Account")
+    payment = relationship("Payment")
 
 
 class AccountEvent(Base):

@@ -1,0 +1,547 @@
+"""Patient payments: a card on file, a one-time payment link, a payment
+scheduled for a later day, the reprocessing of a declined payment, and
+the reconciliation of payments the processor never answered for.
+
+Money moves once per idempotency key.  A payment row is written first
+(``pending``) under its unique key; the gateway is charged under the same
+key; the result settles the row and posts the ledger entry whose source
+is the payment, so neither a retried request, a concurrent one nor a
+re-run of reconciliation can post twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from billing import ledger
+from billing.gateway import ChargeResult, GatewayError, PaymentGateway, SandboxCard, default_gateway
+from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
+from billing.money import InvalidAmount, money
+
+logger = logging.getLogger(__name__)
+
+LINK_LIFETIME = dt.timedelta(hours=24)
+
+
+# --- what a patient may pay -------------------------------------------------
+
+class AmountRefused(ValueError):
+    """An amount a patient may not pay; ``reason`` says why:
+    not_a_number, zero, negative, too_many_places, above_balance, nothing_owed."""
+
+    def __init__(self, reason: str, balance: Decimal):
+        super().__init__(reason)
+        self.reason = reason
+        self.balance = balance
+
+
+def check_amount(value, balance: Decimal) -> Decimal:
+    """The amount as money, or AmountRefused.  ``value`` may be a number,
+    a string like "50", "$1,850.00", or "full" for the whole balance."""
+    if balance <= 0:
+        raise AmountRefused("nothing_owed", balance)
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("full", "all", "balance", "the full amount", "everything"):
+        return balance
+    text = text.replace("$", "").replace(",", "").replace("usd", "").strip()
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise AmountRefused("not_a_number", balance) from None
+    if not amount.is_finite():
+        raise AmountRefused("not_a_number", balance)
+    if amount < 0:
+        raise AmountRefused("negative", balance)
+    if amount == 0:
+        raise AmountRefused("zero", balance)
+    try:
+        amount = money(amount)
+    except InvalidAmount:
+        raise AmountRefused("too_many_places", balance) from None
+    if amount > balance:
+        raise AmountRefused("above_balance", balance)
+    return amount
+
+
+# --- outcomes ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment_id: int
+    status: str                      # posted, declined, pending, scheduled, cancelled
+    amount: Decimal
+    confirmation_number: Optional[str]
+    decline_code: Optional[str]
+    card: str                        # "visa ending 4242"
+    balance: Decimal                 # the account's balance after this payment
+    payment_date: dt.date
+
+    @property
+    def credit(self) -> Decimal:
+        """What the account holds in the patient's favour afterwards."""
+        return -self.balance if self.balance < 0 else Decimal("0.00")
+
+
+class PaymentRefused(ValueError):
+    """The request cannot become a charge (wrong account, a retry the
+    decline does not allow, a link already used ...)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def card_label(brand: Optional[str], last4: Optional[str]) -> str:
+    if not last4:
+        return "card"
+    return f"{brand or 'card'} ending {last4}"
+
+
+def _outcome(session: Session, payment: Payment) -> PaymentOutcome:
+    return PaymentOutcome(
+        payment_id=payment.id, status=payment.status, amount=payment.amount,
+        confirmation_number=payment.confirmation_number, decline_code=payment.decline_code,
+        card=card_label(payment.card_brand, payment.card_last4), balance=ledger.balance(session, payment.account),
+        payment_date=payment.payment_date,
+    )
+
+
+def _by_key(session: Session, key: str) -> Optional[Payment]:
+    return session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
+
+
+def _new_confirmation(session: Session) -> str:
+    while True:
+        number = "P" + secrets.token_hex(4).upper()
+        if session.execute(select(Payment.id).where(Payment.confirmation_number == number)).first() is None:
+            return number
+
+
+def _record(session: Session, payment: Payment) -> Optional[Payment]:
+    """Insert the payment under its key; if that key exists (a retry, or a
+    concurrent request that got there first), return the existing one."""
+    try:
+        with session.begin_nested():
+            session.add(payment)
+    except IntegrityError:
+        existing = _by_key(session, payment.idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return None
+
+
+def _audit(session: Session, payment: Payment, action: str, reason: str) -> None:
+    account = payment.account
+    session.add(AccountEvent(
+        actor=payment.actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id,
+        action=action, reason=reason,
+        after={
+            "payment_id": payment.id, "status": payment.status, "amount": str(payment.amount),
+            "confirmation_number": payment.confirmation_number, "decline_code": payment.decline_code,
+            "card": card_label(payment.card_brand, payment.card_last4), "channel": payment.channel,
+            "conversation_id": payment.conversation_id, "payment_date": payment.payment_date.isoformat(),
+            "balance": str(ledger.balance(session, account)),
+        },
+    ))
+
+
+def _settle(session: Session, payment: Payment, result: ChargeResult) -> None:
+    """Write what the processor said; post the ledger once if approved."""
+    from billing import plans  # plans use payments for installments; imported here to avoid a cycle
+
+    payment.gateway_reference = result.reference
+    payment.settled_at = utcnow()
+    if not result.approved:
+        payment.status = "declined"
+        payment.decline_code = result.decline_code
+        session.flush()
+        _audit(session, payment, "payment_declined", f"declined by the processor: {result.decline_code}")
+        return
+    payment.status = "posted"
+    payment.decline_code = None
+    payment.confirmation_number = payment.confirmation_number or _new_confirmation(session)
+    session.flush()
+    ledger.post(
+        session, payment.account, kind="patient_payment", amount=-payment.amount, reason_code="PAT-PAY",
+        description=f"Patient payment {payment.confirmation_number} ({card_label(payment.card_brand, payment.card_last4)})",
+        actor=payment.actor, effective_date=payment.payment_date, source=f"payment:{payment.id}",
+    )
+    plans.apply_payment(session, payment)
+    # the receipt: what the patient was told, kept with the conversation it came from
+    _audit(session, payment, "payment_posted", f"payment {payment.confirmation_number} posted")
+
+
+def _charge(session: Session, payment: Payment, token: str, gateway: PaymentGateway) -> None:
+    try:
+        result = gateway.charge(session, token, payment.amount, payment.idempotency_key)
+    except GatewayError as exc:
+        payment.status = "pending"
+        payment.note = f"processor did not answer: {exc}"[:300]
+        session.flush()
+        logger.warning("payment %s left pending: %s", payment.id, exc)
+        return
+    _settle(session, payment, result)
+
+
+def _method_of(session: Session, account: Account, method_id: int) -> PaymentMethod:
+    method = session.get(PaymentMethod, method_id)
+    if method is None or method.patient_id != account.patient_id:
+        raise PaymentRefused("unknown_card")
+    return method
+
+
+def pay_with_card_on_file(
+    session: Session,
+    account: Account,
+    method_id: int,
+    amount,
+    *,
+    idempotency_key: str,
+    actor: str,
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    gateway: Optional[PaymentGateway] = None,
+    retry_of: Optional[Payment] = None,
+    today: Optional[dt.date] = None,
+) -> PaymentOutcome:
+    """Charge a card on file now.  The same key gives back the first
+    outcome and charges nothing more."""
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return _outcome(session, existing)
+    amount = money(amount)
+    if amount <= 0:
+        raise AmountRefused("zero" if amount == 0 else "negative", ledger.balance(session, account))
+    method = _method_of(session, account, method_id)
+    payment = Payment(
+        account=account, payment_method_id=method.id, amount=amount, status="pending", card_brand=method.brand,
+        card_last4=method.last4, method="card", payment_date=today or dt.date.today(), idempotency_key=idempotency_key,
+        actor=actor, channel=channel, conversation_id=conversation_id, retry_of_id=retry_of.id if retry_of else None,
+    )
+    earlier = _record(session, payment)
+    if earlier is not None:
+        return _outcome(session, earlier)
+    _charge(session, payment, method.token, gateway or default_gateway())
+    return _outcome(session, payment)
+
+
+def schedule_payment(
+    session: Session,
+    account: Account,
+    method_id: int,
+    amount,
+    on: dt.date,
+    *,
+    idempotency_key: str,
+    actor: str,
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    today: Optional[dt.date] = None,
+) -> PaymentOutcome:
+    """A payment charged on a later day by ``run_due``; cancellable until then."""
+    today = today or dt.date.today()
+    if on <= today:
+        raise PaymentRefused("date_not_in_future")
+    if on > today + dt.timedelta(days=90):
+        raise PaymentRefused("date_too_far")
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return _outcome(session, existing)
+    method = _method_of(session, account, method_id)
+    payment = Payment(
+        account=account, payment_method_id=method.id, amount=money(amount), status="scheduled", card_brand=method.brand,
+        card_last4=method.last4, method="card", payment_date=on, idempotency_key=idempotency_key, actor=actor,
+        channel=channel, conversation_id=conversation_id, confirmation_number=_new_confirmation(session),
+    )
+    earlier = _record(session, payment)
+    if earlier is not None:
+        return _outcome(session, earlier)
+    _audit(session, payment, "payment_scheduled", f"payment scheduled for {on.isoformat()}")
+    return _outcome(session, payment)
+
+
+def scheduled_payments(session: Session, account: Account) -> list[Payment]:
+    return list(session.execute(
+        select(Payment).where(Payment.account_id == account.id, Payment.status == "scheduled").order_by(Payment.payment_date, Payment.id)
+    ).scalars())
+
+
+def cancel_scheduled(session: Session, account: Account, payment_id: int, *, actor: str, reason: str) -> PaymentOutcome:
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.account_id != account.id:
+        raise PaymentRefused("unknown_payment")
+    if payment.status == "cancelled":
+        return _outcome(session, payment)
+    if payment.status != "scheduled":
+        raise PaymentRefused("not_scheduled")
+    payment.status = "cancelled"
+    session.flush()
+    session.add(AccountEvent(
+        actor=actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id,
+        action="payment_cancelled", reason=reason,
+        before={"payment_id": payment.id, "status": "scheduled"}, after={"payment_id": payment.id, "status": "cancelled"},
+    ))
+    return _outcome(session, payment)
+
+
+# --- declines ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeclineAdvice:
+    code: str
+    same_card_now: bool          # may the same card be tried again right away?
+    other_card: bool             # should the patient use another card or a link?
+
+
+_ADVICE = {
+    "insufficient_funds": DeclineAdvice("insufficient_funds", same_card_now=False, other_card=True),
+    "processing_error": DeclineAdvice("processing_error", same_card_now=True, other_card=False),
+    "do_not_honor": DeclineAdvice("do_not_honor", same_card_now=False, other_card=True),
+    "expired_card": DeclineAdvice("expired_card", same_card_now=False, other_card=True),
+}
+
+
+def decline_advice(code: Optional[str]) -> DeclineAdvice:
+    return _ADVICE.get(code or "", DeclineAdvice(code or "unknown", same_card_now=False, other_card=True))
+
+
+def latest_declined(session: Session, account: Account) -> Optional[Payment]:
+    """The newest declined payment that no later payment has made good."""
+    declined = session.execute(
+        select(Payment).where(Payment.account_id == account.id, Payment.status == "declined").order_by(Payment.payment_date.desc(), Payment.id.desc())
+    ).scalars()
+    for payment in declined:
+        if payment.retry_of_id is not None:
+            continue  # a failed retry: the original is what the patient asks about
+        made_good = session.execute(
+            select(Payment.id).where(Payment.retry_of_id == payment.id, Payment.status == "posted")
+        ).first()
+        if made_good is None:
+            return payment
+    return None
+
+
+def last_attempt(session: Session, declined: Payment) -> Payment:
+    """The newest retry of a declined payment, or the payment itself."""
+    retry = session.execute(
+        select(Payment).where(Payment.retry_of_id == declined.id).order_by(Payment.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return retry or declined
+
+
+def retry_options(session: Session, declined: Payment) -> tuple[bool, list[PaymentMethod]]:
+    """(may the same card be retried now, the other cards on file)."""
+    latest = last_attempt(session, declined)
+    advice = decline_advice(latest.decline_code)
+    same_card_retries = session.execute(
+        select(Payment.id).where(Payment.retry_of_id == declined.id, Payment.payment_method_id == declined.payment_method_id)
+    ).all()
+    # a processing error earns one immediate retry of the same card, no more
+    same_card = advice.same_card_now and not same_card_retries and declined.payment_method_id is not None
+    others = [m for m in declined.account.patient.payment_methods if m.id != declined.payment_method_id]
+    return same_card, others
+
+
+def retry_declined(
+    session: Session,
+    declined: Payment,
+    method_id: int,
+    *,
+    idempotency_key: str,
+    actor: str,
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    gateway: Optional[PaymentGateway] = None,
+) -> PaymentOutcome:
+    """Pay a declined amount again, as its decline allows."""
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return _outcome(session, existing)
+    if declined.status != "declined":
+        raise PaymentRefused("not_declined")
+    same_card_ok, _others = retry_options(session, declined)
+    if method_id == declined.payment_method_id and not same_card_ok:
+        raise PaymentRefused("same_card_not_allowed")
+    return pay_with_card_on_file(
+        session, declined.account, method_id, declined.amount, idempotency_key=idempotency_key, actor=actor,
+        channel=channel, conversation_id=conversation_id, gateway=gateway, retry_of=declined,
+    )
+
+
+# --- payment links ----------------------------------------------------------
+
+def _hash(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def create_link(
+    session: Session,
+    account: Account,
+    amount,
+    *,
+    actor: str,
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+) -> tuple[PaymentLink, str]:
+    """A single-use page for ``amount``, valid 24 hours.  Returns the link
+    and its token; only the token's hash is stored."""
+    amount = money(amount)
+    if amount <= 0:
+        raise AmountRefused("zero" if amount == 0 else "negative", ledger.balance(session, account))
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(24)
+    link = PaymentLink(
+        token_hash=_hash(raw), account=account, amount=amount, created_at=now, expires_at=now + LINK_LIFETIME,
+        created_by=actor, channel=channel, conversation_id=conversation_id,
+    )
+    session.add(link)
+    session.flush()
+    return link, raw
+
+
+class LinkError(ValueError):
+    """unknown, expired or used"""
+
+    def __init__(self, reason: str, link: Optional[PaymentLink] = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.link = link
+
+
+def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = None) -> PaymentLink:
+    link = session.execute(select(PaymentLink).where(PaymentLink.token_hash == _hash(raw_token or ""))).scalar_one_or_none()
+    if link is None:
+        raise LinkError("unknown")
+    if link.used_at is not None:
+        raise LinkError("used", link)
+    if (now or utcnow()) >= link.expires_at:
+        raise LinkError("expired", link)
+    return link
+
+
+def pay_link(
+    session: Session,
+    raw_token: str,
+    card_token: str,
+    *,
+    gateway: Optional[PaymentGateway] = None,
+    now: Optional[dt.datetime] = None,
+) -> PaymentOutcome:
+    """Charge a one-time card token (from the gateway's tokeniser) for a
+    link.  The link closes when a payment posts; after a decline the
+    patient may try another card until it expires."""
+    key = f"link:{_hash(raw_token)[:16]}:{card_token}"
+    existing = _by_key(session, key)
+    if existing is not None:
+        return _outcome(session, existing)
+    link = open_link(session, raw_token, now)
+    card = session.execute(select(SandboxCard).where(SandboxCard.token == card_token)).scalar_one_or_none()
+    payment = Payment(
+        account=link.account, amount=link.amount, status="pending", card_brand=card.brand if card else None,
+        card_last4=card.last4 if card else None, method="link", payment_date=(now or utcnow()).date(),
+        idempotency_key=key, actor="patient:payment-link", channel=link.channel, conversation_id=link.conversation_id,
+    )
+    earlier = _record(session, payment)
+    if earlier is not None:
+        return _outcome(session, earlier)
+    _charge(session, payment, card_token, gateway or default_gateway())
+    if payment.status in ("posted", "pending"):
+        link.used_at = now or utcnow()
+        link.payment_id = payment.id
+        session.flush()
+    return _outcome(session, payment)
+
+
+# --- the scheduler and reconciliation -------------------------------------
+
+@dataclass
+class RunReport:
+    posted: list[str]
+    declined: list[str]
+    pending: list[str]
+    missed: list[str]
+    defaulted: list[str]
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, items in (("posted", self.posted), ("declined", self.declined), ("left pending", self.pending),
+                             ("installments missed", self.missed), ("plans defaulted", self.defaulted)):
+            out.append(f"{label}: {len(items)}" + (f" ({', '.join(items)})" if items else ""))
+        return out
+
+
+def _tally(report: RunReport, payment: Payment, label: str) -> None:
+    {"posted": report.posted, "declined": report.declined}.get(payment.status, report.pending).append(label)
+
+
+def run_due(session: Session, today: Optional[dt.date] = None, gateway: Optional[PaymentGateway] = None, actor: str = "scheduler") -> RunReport:
+    """Charge scheduled payments and autopay installments that are due;
+    count missed installments and default plans past the policy's limit.
+    Safe to run more than once a day: every charge has a fixed key."""
+    from billing import plans
+
+    today = today or dt.date.today()
+    gateway = gateway or default_gateway()
+    report = RunReport([], [], [], [], [])
+    due = session.execute(
+        select(Payment).where(Payment.status == "scheduled", Payment.payment_date <= today).order_by(Payment.id)
+    ).scalars().all()
+    for payment in due:
+        method = session.get(PaymentMethod, payment.payment_method_id)
+        payment.status = "pending"
+        payment.payment_date = today
+        session.flush()
+        _charge(session, payment, method.token, gateway)
+        _tally(report, payment, payment.confirmation_number or str(payment.id))
+    plans.run_installments(session, today, gateway, actor, report)
+    return report
+
+
+def reconcile(session: Session, gateway: Optional[PaymentGateway] = None) -> RunReport:
+    """Settle payments left pending by a processor that did not answer:
+    ask the processor for the result under the payment's key; if it never
+    received the charge, send it again under the same key."""
+    gateway = gateway or default_gateway()
+    report = RunReport([], [], [], [], [])
+    pending = session.execute(select(Payment).where(Payment.status == "pending").order_by(Payment.id)).scalars().all()
+    for payment in pending:
+        label = str(payment.id)
+        try:
+            result = gateway.lookup(session, payment.idempotency_key)
+            if result is None:
+                token = _token_for(session, payment)
+                if token is None:
+                    report.pending.append(label)
+                    continue
+                result = gateway.charge(session, token, payment.amount, payment.idempotency_key)
+        except GatewayError as exc:
+            logger.warning("payment %s still pending: %s", payment.id, exc)
+            report.pending.append(label)
+            continue
+        _settle(session, payment, result)
+        if payment.status == "declined" and payment.method == "link":
+            # the link that was closed while the answer was awaited opens again
+            for link in session.execute(select(PaymentLink).where(PaymentLink.payment_id == payment.id)).scalars():
+                link.used_at, link.payment_id = None, None
+        _tally(report, payment, payment.confirmation_number or label)
+    return report
+
+
+def _token_for(session: Session, payment: Payment) -> Optional[str]:
+    if payment.payment_method_id:
+        return session.get(PaymentMethod, payment.payment_method_id).token
+    if payment.method == "link":
+        # a link charge's key ends with the one-time card token
+        return payment.idempotency_key.rsplit(":", 1)[-1]
+    return None
