@@ -11,7 +11,7 @@ export PYTHONHASHSEED ?= 0
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test train shell bench eval validate seed test-stories clean
+.PHONY: help run test train shell bench eval validate seed test-stories clean browser
 
 help:
 	@echo "make run     set up on first use, load the demo data, train if needed, start everything"
@@ -39,7 +39,10 @@ run: $(STAMP) seed train
 shell: $(STAMP)
 	@$(PY) -m bot.chat
 
-test: $(STAMP) validate train
+browser:
+	@scripts/setup-browser.sh
+
+test: $(STAMP) browser validate train
 	@$(PY) -m pytest -q tests
 	@$(MAKE) --no-print-directory test-stories
 

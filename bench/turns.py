@@ -1,6 +1,6 @@
-"""Turn latency of the balance conversation through the REST channel,
-with the real action server and SQL tracker store, at 8 concurrent
-conversations.  Usage: python -m bench.turns [--conversations 80]"""
+"""Turn latency of the balance and the payment conversations through the
+REST channel, with the real action server, desk and SQL tracker store,
+at 8 concurrent conversations.  Usage: python -m bench.turns [--conversations 80]"""
 from __future__ import annotations
 
 import argparse
@@ -20,8 +20,13 @@ from bot import serve
 from bot.settings import environment
 from bot.train import model_path
 
-RASA_PORT, ACTIONS_PORT = 25005, 25055
-CONVERSATION = ["hi", "whats my balance", "march 3 1985", "40012345", "thanks"]
+RASA_PORT, ACTIONS_PORT, DESK_PORT = 25005, 25055, 28080
+# name -> (patient turns, what the replies must contain)
+SCENARIOS = {
+    "balance": (["hi", "whats my balance", "march 3 1985", "40012345", "thanks"], "$412.50"),
+    # verification, amount, card on file, confirmation, charge: $1 a time on Maria's $412.50
+    "payment": (["i want to pay $1", "march 3 1985", "40012345", "card", "yes"], "confirmation number is"),
+}
 
 
 def turn(sender: str, text: str) -> tuple[float, str]:
@@ -35,15 +40,16 @@ def turn(sender: str, text: str) -> tuple[float, str]:
     return time.perf_counter() - started, " ".join(r.get("text", "") for r in replies)
 
 
-def conversation(_: int) -> list[float]:
+def conversation(scenario: str) -> list[float]:
+    texts, expected = SCENARIOS[scenario]
     sender = f"bench-{uuid.uuid4().hex[:10]}"
     timings, replies = [], []
-    for text in CONVERSATION:
+    for text in texts:
         seconds, reply = turn(sender, text)
         timings.append(seconds)
         replies.append(reply)
-    if "$412.50" not in " ".join(replies):
-        raise RuntimeError(f"conversation {sender} did not reach the balance: {replies}")
+    if expected not in " ".join(replies):
+        raise RuntimeError(f"{scenario} conversation {sender} did not finish: {replies}")
     return timings
 
 
@@ -57,6 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=80)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="default: all")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="selfpay-bench-"))
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{var / 'selfpay.db'}"
@@ -68,26 +75,29 @@ def main() -> int:
         "DATABASE_URL": database,
         "TRACKER_STORE_URL": os.environ.get("BENCH_TRACKER_STORE_URL") or f"sqlite:///{var / 'tracker.db'}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+        "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
     })
-    processes = serve.start(str(model_path()), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT)
+    processes = serve.start(str(model_path()), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
+    reports = []
     try:
         if not (serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes)
                 and serve.wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 180, processes)):
             print(f"services did not start; logs in {var / 'log'}", file=sys.stderr)
             return 1
-        conversation(0)  # warm up
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            results = list(pool.map(conversation, range(args.conversations)))
-        elapsed = time.perf_counter() - started
+        for scenario in args.scenario or list(SCENARIOS):
+            conversation(scenario)  # warm up
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                results = list(pool.map(conversation, [scenario] * args.conversations))
+            reports.append((scenario, [t for conv in results for t in conv], time.perf_counter() - started))
     finally:
         serve.stop(processes)
-    timings = [t for conv in results for t in conv]
-    print(f"balance conversation x{args.conversations}, {args.concurrency} concurrent, {os.cpu_count()} cores, "
+    print(f"{args.conversations} conversations each, {args.concurrency} concurrent, {os.cpu_count()} cores, "
           f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}")
-    print(f"  turns: {len(timings)} in {elapsed:.1f} s = {len(timings) / elapsed:.1f} turns/s")
-    print(f"  latency p50 {percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f} ms, "
-          f"max {max(timings) * 1000:.0f} ms, mean {statistics.mean(timings) * 1000:.0f} ms")
+    for scenario, timings, elapsed in reports:
+        print(f"  {scenario}: {len(timings)} turns in {elapsed:.1f} s = {len(timings) / elapsed:.1f} turns/s; "
+              f"p50 {percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f} ms, "
+              f"max {max(timings) * 1000:.0f} ms, mean {statistics.mean(timings) * 1000:.0f} ms")
     print("  targets (DESIGN.md): p50 <= 60 ms, p95 <= 150 ms")
     return 0
 

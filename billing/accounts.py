@@ -80,16 +80,29 @@ def _current_plan(session: Session, account: Account) -> PaymentPlan | None:
     ).scalar_one_or_none()
 
 
-def overview(session: Session, patient_id: str, client_id: str) -> list[AccountOverview]:
-    """Each of the patient's accounts at this client, with its balance
-    computed from the ledger."""
-    accounts = session.execute(
+def patient_accounts(session: Session, patient_id: str, client_id: str) -> list[Account]:
+    """The patient's accounts at this client only."""
+    return list(session.execute(
         select(Account)
         .where(Account.patient_id == patient_id, Account.client_id == client_id)
         .order_by(Account.account_number)
-    ).scalars()
+    ).scalars())
+
+
+def payable_account(session: Session, patient_id: str, client_id: str) -> Account | None:
+    """The account a payment or plan is for: the one owing the most
+    (or, when nothing is owed, the first)."""
+    accounts = patient_accounts(session, patient_id, client_id)
+    if not accounts:
+        return None
+    return max(accounts, key=lambda a: (ledger.balance(session, a), -int(a.id)))
+
+
+def overview(session: Session, patient_id: str, client_id: str) -> list[AccountOverview]:
+    """Each of the patient's accounts at this client, with its balance
+    computed from the ledger."""
     result = []
-    for account in accounts:
+    for account in patient_accounts(session, patient_id, client_id):
         plan = _current_plan(session, account)
         result.append(
             AccountOverview(

@@ -1,4 +1,4 @@
-"""Start the action server and the Rasa server, wait until both answer,
+"""Start the action server, the desk and the Rasa server, wait until they answer,
 and stay in the foreground until Ctrl-C, which stops them all.
 Usage: python -m bot.serve  (make run does the set-up first)
 """
@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 
-from bot.settings import ACTIONS_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
+from bot.settings import ACTIONS_PORT, DESK_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
 from bot.train import model_path
 
 
@@ -30,11 +30,13 @@ def wait_until_up(url: str, seconds: float, processes: list[subprocess.Popen]) -
     return False
 
 
-def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT, env: dict | None = None) -> dict:
+def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT, env: dict | None = None,
+             desk_port: int = DESK_PORT) -> dict:
     env = env or environment()
     python = sys.executable
     return {
         "actions": [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+        "desk": [python, "-m", "desk", "--port", str(desk_port)],
         "rasa": [
             python, "-m", "bot.rasa_main", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", str(rasa_port),
@@ -43,12 +45,13 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
     }
 
 
-def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT) -> list[subprocess.Popen]:
+def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT,
+          desk_port: int = DESK_PORT) -> list[subprocess.Popen]:
     log_dir.mkdir(parents=True, exist_ok=True)
     # one TensorFlow thread per prediction: many small predictions, not one big one
     env = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1", **env}
     processes = []
-    for name, cmd in commands(model, rasa_port, actions_port, env).items():
+    for name, cmd in commands(model, rasa_port, actions_port, env, desk_port).items():
         log = open(log_dir / f"{name}.log", "ab")
         processes.append(subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     return processes
@@ -75,11 +78,13 @@ def main() -> int:
     log_dir = VAR / "log"
     started = time.monotonic()
     processes = start(str(model), env, log_dir)
-    ok = wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 90, processes) and wait_until_up(
-        f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 120, processes
+    ok = (
+        wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 90, processes)
+        and wait_until_up(f"http://127.0.0.1:{DESK_PORT}/health", 60, processes)
+        and wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 120, processes)
     )
     if not ok:
-        print(f"a service did not start; see {log_dir}/actions.log and {log_dir}/rasa.log", file=sys.stderr)
+        print(f"a service did not start; see actions.log, desk.log and rasa.log in {log_dir}", file=sys.stderr)
         stop(processes)
         return 1
     print(
@@ -87,6 +92,7 @@ def main() -> int:
         f"  assistant (REST):  POST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook\n"
         f"  Rasa HTTP API:     http://127.0.0.1:{RASA_PORT}/ (token in RASA_TOKEN)\n"
         f"  action server:     http://127.0.0.1:{ACTIONS_PORT}/health\n"
+        f"  desk and payment pages: {env['DESK_PUBLIC_URL']}/\n"
         f"  logs:              {log_dir}\n"
         "talk to it with `make shell` in another terminal; Ctrl-C stops everything",
         flush=True,

@@ -20,6 +20,8 @@ DEFAULTS = {
     "RASA_TOKEN": "local-dev-token",
     "DESK_SECRET": "local-dev-desk-secret",
     "PUBLIC_URL": f"http://127.0.0.1:{RASA_PORT}",
+    # where patients open payment links (the desk's web service)
+    "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
     "LOCK_STORE_TYPE": "in_memory",
     "LOCK_STORE_HOST": "127.0.0.1",
     "LOCK_STORE_PORT": "6379",

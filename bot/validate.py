@@ -17,12 +17,21 @@ from bot.settings import PROJECT_ROOT
 
 ACTIONS_DIR = PROJECT_ROOT / "bot" / "actions"
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
+# f"utter_decline_reason_{code}": a family of responses chosen by a value
+RESPONSE_FAMILY_IN_CODE = re.compile(r"""f["'](utter_[a-z0-9_]+_)\{""")
 
 
 def responses_sent_by_code() -> set[str]:
     found = set()
     for path in sorted(ACTIONS_DIR.rglob("*.py")):
         found |= set(RESPONSE_IN_CODE.findall(path.read_text()))
+    return found
+
+
+def response_families_in_code() -> set[str]:
+    found = set()
+    for path in sorted(ACTIONS_DIR.rglob("*.py")):
+        found |= set(RESPONSE_FAMILY_IN_CODE.findall(path.read_text()))
     return found
 
 
@@ -66,6 +75,11 @@ def main() -> int:
     form_questions = {f"utter_ask_{slot}" for form in domain.forms.values() for slot in form.get("required_slots", [])}
     from_code = responses_sent_by_code()
     defined = set(domain.responses)
+    families = response_families_in_code()
+    from_code |= {name for name in defined if name.startswith(tuple(families))}
+    for family in sorted(families):
+        if not any(name.startswith(family) for name in defined):
+            problems.append(f"The actions send responses named '{family}...', and the domain defines none.")
     for name in sorted(defined - in_stories - form_questions - from_code):
         problems.append(f"The response '{name}' is not used in any story, rule, form or action.")
     for name in sorted(from_code - defined):

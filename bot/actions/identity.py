@@ -13,15 +13,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from billing import identity
+from billing.redaction import holds_redacted_card
 from bot.actions.balance import tell_balance
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
+from bot.actions.payments import start_payment, tell_declined
+from bot.actions.plans import start_plan, start_plan_change
 from bot.nlp.dates import find_dates, parse_date_of_birth
 from bot.nlp.scan import scan
 
 logger = logging.getLogger(__name__)
 
-# intents whose answer needs a verified patient, and the function that answers each
-RESUMABLE = {"check_balance": tell_balance}
+# intents whose answer needs a verified patient, and the function that
+# answers each after verification: fn(dispatcher, session, client, tracker)
+# -> events; a function may set `next_form` to go on with a form
+RESUMABLE = {
+    "check_balance": lambda d, s, c, t: tell_balance(d, s, c, t.get_slot("patient_id")) or [],
+    "make_payment": start_payment,
+    "payment_plan": start_plan,
+    "change_payment_plan": start_plan_change,
+    "payment_declined": lambda d, s, c, t: tell_declined(d, s, c, t, "action_after_verification"),
+}
 
 
 def read_date_of_birth(value: Any, today: Optional[dt.date] = None) -> tuple[Optional[dt.date], Optional[str]]:
@@ -75,6 +86,9 @@ class ValidateVerificationForm(FormValidationAction):
         return domain_slots
 
     def validate_date_of_birth(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if holds_redacted_card(tracker.latest_message.get("text")):
+            dispatcher.utter_message(response="utter_card_number_not_taken")
+            return {"date_of_birth": None}
         day, problem = read_date_of_birth(slot_value)
         if problem:
             dispatcher.utter_message(response=problem)
@@ -82,6 +96,9 @@ class ValidateVerificationForm(FormValidationAction):
         return {"date_of_birth": day.isoformat()}
 
     def validate_account_identifier(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if holds_redacted_card(tracker.latest_message.get("text")):
+            dispatcher.utter_message(response="utter_card_number_not_taken")
+            return {"account_identifier": None}
         if read_account_identifier(slot_value) is None:
             dispatcher.utter_message(response="utter_explain_account_identifier")
             return {"account_identifier": None}
@@ -140,6 +157,8 @@ class ActionHoldRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if holds_redacted_card(tracker.latest_message.get("text")):
+            dispatcher.utter_message(response="utter_card_number_not_taken")
         return [SlotSet("pending_request", intent if intent in RESUMABLE else None)]
 
 
@@ -151,17 +170,20 @@ class ActionAfterVerification(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         state = tracker.get_slot("identity")
+        done = [SlotSet("pending_request", None)]
         with session_scope() as session:
             client = conversation_client(tracker, session)
             if state == "locked":
                 dispatcher.utter_message(response="utter_verification_locked", **client_values(client))
-                return [SlotSet("pending_request", None)]
+                return done + [SlotSet("next_form", "none")]
             if state != "verified":
-                return [SlotSet("pending_request", None)]
+                return done + [SlotSet("next_form", "none")]
             handler = RESUMABLE.get(tracker.get_slot("pending_request"))
             if handler is None:
                 dispatcher.utter_message(response="utter_anything_else")
-            else:
-                handler(dispatcher, session, client, tracker.get_slot("patient_id"))
-        return [SlotSet("pending_request", None)]
+                return done + [SlotSet("next_form", "none")]
+            events = handler(dispatcher, session, client, tracker)
+        if not any(e.get("name") == "next_form" for e in events):
+            events.append(SlotSet("next_form", "none"))
+        return done + events
 

@@ -8,16 +8,22 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from billing.redaction import holds_redacted_card
 from bot.nlp.pipeline import build, extract
+
+# a card number the channel took out of the text means the patient wants to pay
+CARD_INTENT = "make_payment"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class SelfPayEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Dates, dates of birth, amounts, account numbers and the rest, with
-    normalised values, from rules that ship with the project."""
+    normalised values, from rules that ship with the project.  A message
+    holding a redacted card number is a payment request, whatever the
+    classifier thought."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -49,4 +55,6 @@ class SelfPayEntityExtractor(GraphComponent, EntityExtractorMixin):
             # rules win over a learned entity on the same characters
             others = [e for e in message.get(ENTITIES, []) if (e.get("start"), e.get("end")) not in taken]
             message.set(ENTITIES, others + self.add_extractor_name(found), add_to_output=True)
+            if holds_redacted_card(text):
+                message.set(INTENT, {INTENT_NAME_KEY: CARD_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
         return messages

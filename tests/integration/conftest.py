@@ -16,6 +16,7 @@ from tests.conftest import DEMO_FILE
 
 RASA_PORT = 15005
 ACTIONS_PORT = 15055
+DESK_PORT = 18080
 TOKEN = "integration-test-token"
 
 
@@ -61,15 +62,22 @@ def assistant(tmp_path_factory):
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
         "RASA_TOKEN": TOKEN,
         "LOCK_STORE_TYPE": "in_memory",
+        "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
     })
-    processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT)
+    processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
     try:
-        up = serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes) and serve.wait_until_up(
-            f"http://127.0.0.1:{RASA_PORT}/status?token={TOKEN}", 180, processes
+        up = (
+            serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes)
+            and serve.wait_until_up(f"http://127.0.0.1:{DESK_PORT}/health", 60, processes)
+            and serve.wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={TOKEN}", 180, processes)
         )
         if not up:
-            logs = "\n".join((var / "log" / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("actions", "rasa"))
+            logs = "\n".join((var / "log" / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("actions", "desk", "rasa"))
             pytest.fail(f"the assistant did not start:\n{logs}")
-        yield Assistant(env)
+        assistant = Assistant(env)
+        assistant.var = var
+        assistant.database = database
+        assistant.desk = f"http://127.0.0.1:{DESK_PORT}"
+        yield assistant
     finally:
         serve.stop(processes)

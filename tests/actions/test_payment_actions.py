@@ -1,0 +1,128 @@
+"""Payment and plan actions against the seeded billing database: the
+validators explain a refused answer, the confirmation step is the only
+way money moves, and a yes that answers something else moves nothing."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from billing import db, ledger
+from billing.models import Account, Payment
+from bot.actions.confirm import ActionCancelPending, ActionConfirm
+from bot.actions.payments import ActionConfirmPayment, ActionPaymentDeclined, ActionStartPayment, ValidatePaymentForm, read_amount
+from bot.actions.plans import ActionStartPlan, read_request
+from tests.actions.test_actions import run, said, slot_events, tracker
+
+MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria"}
+LINDA = {"identity": "verified", "patient_id": "p-linda-nguyen", "patient_first_name": "Linda"}
+PAYMENT_DOMAIN = {
+    "forms": {"payment_form": {"required_slots": ["payment_amount", "payment_method"]}},
+    "slots": {"payment_amount": {"type": "text", "mappings": [{"type": "from_text"}]},
+              "payment_method": {"type": "text", "mappings": [{"type": "from_text"}]}},
+    "responses": {},
+}
+
+
+def _balance(number):
+    with db.session_scope() as session:
+        return ledger.balance(session, session.execute(select(Account).where(Account.account_number == number)).scalar_one())
+
+
+def _posted():
+    with db.session_scope() as session:
+        return session.execute(select(func.count()).select_from(Payment).where(Payment.status == "posted", Payment.actor == "bot")).scalar_one()
+
+
+def _answer(pending, asked_by, text="yes", intent="affirm", slots=None):
+    """A tracker where the bot's last action asked the question and the patient answered."""
+    events = [{"event": "user", "text": "earlier"}, {"event": "action", "name": asked_by}, {"event": "action", "name": "action_listen"}]
+    return tracker(slots={**(slots or MARIA), "pending_confirmation": pending}, text=text, intent=intent, events=events, fresh=[])
+
+
+def test_amounts_are_read_from_entities_words_and_digits():
+    trk = tracker(slots={**MARIA, "requested_slot": "payment_amount"}, text="fifty dollars", entities=[{"entity": "amount", "value": 50}])
+    assert read_amount("fifty dollars", trk) == "50"
+    plain = tracker(slots=MARIA, text="x")
+    assert read_amount("the full amount", plain) == "full"
+    assert read_amount("-50", plain) == "-50"
+    assert read_amount("$1,850.00", plain) == "1850.00"
+
+
+def test_the_amount_validator_explains_and_offers_the_balance(seeded_sqlite):
+    form = ValidatePaymentForm()
+    for text, response in [("-50", "utter_payment_amount_negative"), ("5000", "utter_payment_amount_above_balance"),
+                           ("10.555", "utter_payment_amount_too_many_places"), ("0", "utter_payment_amount_zero")]:
+        trk = tracker(slots={**MARIA, "requested_slot": "payment_amount", "payment_amount": text}, text=text, fresh=["payment_amount"])
+        messages, events = run(form, trk, PAYMENT_DOMAIN)
+        assert said(messages) == [response] and messages[0]["balance"] == "$412.50"
+        assert slot_events(events)["payment_amount"] is None
+
+
+def test_a_card_number_in_the_answer_is_refused_and_explained(seeded_sqlite):
+    trk = tracker(slots={**MARIA, "requested_slot": "payment_method", "payment_amount": "100.00", "payment_method": "[card ending 4242]"},
+                  text="[card ending 4242]", fresh=["payment_method"])
+    messages, events = run(ValidatePaymentForm(), trk, PAYMENT_DOMAIN)
+    assert "utter_card_number_not_taken" in said(messages)
+    assert slot_events(events)["payment_method"] == "link"
+
+
+def test_nothing_is_charged_until_yes_and_yes_charges_once(seeded_sqlite):
+    trk = tracker(slots={**MARIA, "payment_amount": "100.00", "payment_method": "card:1"}, fresh=[])
+    with db.session_scope() as session:
+        maria = session.execute(select(Account).where(Account.account_number == "40012345")).scalar_one()
+        card_id = maria.patient.payment_methods[0].id
+    trk.slots["payment_method"] = f"card:{card_id}"
+    messages, events = run(ActionConfirmPayment(), trk)
+    assert said(messages) == ["utter_confirm_payment"] and _posted() == 0
+    pending = slot_events(events)["pending_confirmation"]
+    messages, events = run(ActionConfirm(), _answer(pending, "action_confirm_payment"))
+    assert said(messages)[0] == "utter_payment_posted" and _balance("40012345") == Decimal("312.50")
+    # the same answer delivered again: the key is the same, nothing more moves
+    run(ActionConfirm(), _answer(pending, "action_confirm_payment"))
+    assert _posted() == 1 and _balance("40012345") == Decimal("312.50")
+
+
+def test_a_yes_to_another_question_moves_nothing(seeded_sqlite):
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "x1", "account_id": 1, "method_id": 1, "amount": "100.00"}
+    messages, events = run(ActionConfirm(), _answer(pending, "utter_iamabot"))
+    assert said(messages) == ["utter_anything_else"] and slot_events(events)["pending_confirmation"] is None
+    assert _posted() == 0
+
+
+def test_no_drops_the_pending_payment(seeded_sqlite):
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "x2", "account_id": 1, "method_id": 1, "amount": "100.00"}
+    messages, events = run(ActionCancelPending(), _answer(pending, "action_confirm_payment", "no", "deny"))
+    assert said(messages) == ["utter_payment_not_made"] and _posted() == 0
+
+
+def test_linda_hears_why_her_payment_was_declined_and_is_offered_her_mastercard(seeded_sqlite):
+    messages, events = run(ActionPaymentDeclined(), tracker(slots=LINDA, text="why was my payment declined", intent="payment_declined"))
+    assert said(messages) == ["utter_declined_payment", "utter_decline_reason_insufficient_funds",
+                              "utter_declined_was_plan_payment", "utter_offer_other_card"]
+    assert messages[-1]["card"] == "mastercard ending 4444"
+    assert slot_events(events)["pending_confirmation"]["kind"] == "retry"
+
+
+def test_a_credit_means_there_is_nothing_to_pay(seeded_sqlite):
+    aisha = {"identity": "verified", "patient_id": "p-aisha-khan"}
+    messages, events = run(ActionStartPayment(), tracker(slots=aisha, text="pay my bill", intent="make_payment"))
+    assert said(messages) == ["utter_payment_nothing_owed_credit"] and messages[0]["credit"] == "$85.00"
+    assert slot_events(events)["next_form"] == "none"
+
+
+def test_plan_offers_come_from_the_clients_policy(seeded_sqlite):
+    james = {"identity": "verified", "patient_id": "p-james-carter"}
+    messages, events = run(ActionStartPlan(), tracker(slots=james, text="payment plan please", intent="payment_plan"))
+    assert said(messages) == ["utter_plan_offers"]
+    assert messages[0]["offers"] == "3 months at $616.67, 6 months at $308.33 or 12 months at $154.17"
+    assert slot_events(events)["next_form"] == "plan_form"
+
+
+def test_plan_requests_are_read_as_months_or_a_monthly_amount():
+    trk = tracker(slots=MARIA, text="x")
+    assert read_request(trk, "6 months", 12) == "months:6"
+    assert read_request(trk, "i can do $50 a month", 12) == "monthly:50"
+    assert read_request(trk, "6", 12) == "months:6"
+    assert read_request(trk, "75", 12) == "monthly:75"
+    assert read_request(trk, "no idea", 12) is None
