@@ -82,6 +82,10 @@ class PaymentGateway(Protocol):
         processor never received it."""
         ...
 
+    def describe(self, session: Session, token: str) -> tuple[Optional[str], Optional[str]]:
+        """(brand, last four digits) of a token, what a receipt may show."""
+        ...
+
 
 def luhn_valid(digits: str) -> bool:
     if not digits.isdigit():
@@ -194,6 +198,11 @@ class SandboxGateway:
             raise GatewayUnavailable("the sandbox gateway is unavailable")
         record = session.execute(select(SandboxCharge).where(SandboxCharge.idempotency_key == idempotency_key)).scalar_one_or_none()
         return _result(record) if record is not None else None
+
+
+    def describe(self, session: Session, token: str) -> tuple[Optional[str], Optional[str]]:
+        card = session.execute(select(SandboxCard).where(SandboxCard.token == token)).scalar_one_or_none()
+        return (card.brand, card.last4) if card is not None else (None, None)
 
 
 def _result(record: SandboxCharge) -> ChargeResult:

@@ -262,6 +262,7 @@ class PaymentPlan(Base):
     created_by = Column(String(64), nullable=False)
 
     account = relationship("Account", back_populates="payment_plans")
+    payment_method = relationship("PaymentMethod")
     installments = relationship("PlanInstallment", back_populates="plan", order_by="PlanInstallment.seq")
 
 
@@ -298,6 +299,20 @@ class PaymentLink(Base):
 
     account = relationship("Account")
     payment = relationship("Payment")
+
+
+class InboundMessage(Base):
+    """A webhook delivery already answered (Twilio retries with the same
+    id): the answer is given again instead of processing twice."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    message_id = Column(String(64), nullable=False)
+    client_id = Column(String(40))
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+    response = Column(String(20000))
 
 
 class AccountEvent(Base):

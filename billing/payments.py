@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import ledger
-from billing.gateway import ChargeResult, GatewayError, PaymentGateway, SandboxCard, default_gateway
+from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
 from billing.money import InvalidAmount, money
 
@@ -430,6 +430,42 @@ def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = Non
     return link
 
 
+def pay_with_card_token(
+    session: Session,
+    account: Account,
+    card_token: str,
+    amount,
+    *,
+    idempotency_key: str,
+    actor: str,
+    method: str = "keypad",
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    gateway: Optional[PaymentGateway] = None,
+    now: Optional[dt.datetime] = None,
+) -> PaymentOutcome:
+    """Charge a one-time card token (from the gateway's tokeniser or
+    Twilio <Pay>) once per idempotency key; the key ends with the token so
+    reconciliation can charge it again under the same key."""
+    if not idempotency_key.endswith(f":{card_token}"):
+        idempotency_key = f"{idempotency_key}:{card_token}"
+    existing = _by_key(session, idempotency_key)
+    if existing is not None:
+        return _outcome(session, existing)
+    gateway = gateway or default_gateway()
+    brand, last4 = gateway.describe(session, card_token)
+    payment = Payment(
+        account=account, amount=money(amount), status="pending", card_brand=brand, card_last4=last4, method=method,
+        payment_date=(now or utcnow()).date(), idempotency_key=idempotency_key, actor=actor, channel=channel,
+        conversation_id=conversation_id,
+    )
+    earlier = _record(session, payment)
+    if earlier is not None:
+        return _outcome(session, earlier)
+    _charge(session, payment, card_token, gateway)
+    return _outcome(session, payment)
+
+
 def pay_link(
     session: Session,
     raw_token: str,
@@ -438,29 +474,23 @@ def pay_link(
     gateway: Optional[PaymentGateway] = None,
     now: Optional[dt.datetime] = None,
 ) -> PaymentOutcome:
-    """Charge a one-time card token (from the gateway's tokeniser) for a
-    link.  The link closes when a payment posts; after a decline the
-    patient may try another card until it expires."""
+    """Pay a link with a one-time card token.  The link closes when a
+    payment posts; after a decline the patient may try another card until
+    it expires."""
     key = f"link:{_hash(raw_token)[:16]}:{card_token}"
     existing = _by_key(session, key)
     if existing is not None:
         return _outcome(session, existing)
     link = open_link(session, raw_token, now)
-    card = session.execute(select(SandboxCard).where(SandboxCard.token == card_token)).scalar_one_or_none()
-    payment = Payment(
-        account=link.account, amount=link.amount, status="pending", card_brand=card.brand if card else None,
-        card_last4=card.last4 if card else None, method="link", payment_date=(now or utcnow()).date(),
-        idempotency_key=key, actor="patient:payment-link", channel=link.channel, conversation_id=link.conversation_id,
+    outcome = pay_with_card_token(
+        session, link.account, card_token, link.amount, idempotency_key=key, actor="patient:payment-link", method="link",
+        channel=link.channel, conversation_id=link.conversation_id, gateway=gateway, now=now,
     )
-    earlier = _record(session, payment)
-    if earlier is not None:
-        return _outcome(session, earlier)
-    _charge(session, payment, card_token, gateway or default_gateway())
-    if payment.status in ("posted", "pending"):
+    if outcome.status in ("posted", "pending"):
         link.used_at = now or utcnow()
-        link.payment_id = payment.id
+        link.payment_id = outcome.payment_id
         session.flush()
-    return _outcome(session, payment)
+    return outcome
 
 
 # --- the scheduler and reconciliation -------------------------------------
@@ -541,7 +571,7 @@ def reconcile(session: Session, gateway: Optional[PaymentGateway] = None) -> Run
 def _token_for(session: Session, payment: Payment) -> Optional[str]:
     if payment.payment_method_id:
         return session.get(PaymentMethod, payment.payment_method_id).token
-    if payment.method == "link":
-        # a link charge's key ends with the one-time card token
+    if payment.method in ("link", "keypad"):
+        # a one-time card token's charge has the token at the end of its key
         return payment.idempotency_key.rsplit(":", 1)[-1]
     return None

@@ -22,6 +22,8 @@ DEFAULTS = {
     "PUBLIC_URL": f"http://127.0.0.1:{RASA_PORT}",
     # where patients open payment links (the desk's web service)
     "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
+    # where the desk reaches the assistant (web chat)
+    "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
     "LOCK_STORE_TYPE": "in_memory",
     "LOCK_STORE_HOST": "127.0.0.1",
     "LOCK_STORE_PORT": "6379",

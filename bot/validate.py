@@ -15,23 +15,26 @@ import sys
 
 from bot.settings import PROJECT_ROOT
 
-ACTIONS_DIR = PROJECT_ROOT / "bot" / "actions"
+# code that sends responses: the actions, and the channels' own scripts
+CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "connectors")
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
 # f"utter_decline_reason_{code}": a family of responses chosen by a value
 RESPONSE_FAMILY_IN_CODE = re.compile(r"""f["'](utter_[a-z0-9_]+_)\{""")
 
 
 def responses_sent_by_code() -> set[str]:
-    found = set()
-    for path in sorted(ACTIONS_DIR.rglob("*.py")):
-        found |= set(RESPONSE_IN_CODE.findall(path.read_text()))
-    return found
+    return _found(RESPONSE_IN_CODE)
 
 
 def response_families_in_code() -> set[str]:
+    return _found(RESPONSE_FAMILY_IN_CODE)
+
+
+def _found(pattern: re.Pattern) -> set[str]:
     found = set()
-    for path in sorted(ACTIONS_DIR.rglob("*.py")):
-        found |= set(RESPONSE_FAMILY_IN_CODE.findall(path.read_text()))
+    for folder in CODE_DIRS:
+        for path in sorted(folder.rglob("*.py")):
+            found |= set(pattern.findall(path.read_text()))
     return found
 
 

@@ -35,12 +35,14 @@ async def run_sync(fn, *args, **kwargs):
 
 
 def create_app(name: str = "selfpay-desk") -> Sanic:
+    from desk.chat import bp as chat_bp
     from desk.pay import bp as pay_bp
     from desk.sandbox_gateway import bp as gateway_bp
 
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.blueprint(pay_bp)
+    app.blueprint(chat_bp)
     app.blueprint(gateway_bp)
     app.static("/static", str(STATIC))
 

@@ -9,10 +9,8 @@ nothing and the patient may try another card until the link expires.
 from __future__ import annotations
 
 from sanic import Blueprint
-from sqlalchemy import select
-
 from billing import db, ledger, payments
-from billing.gateway import SandboxCard
+from billing.gateway import default_gateway
 from billing.models import Client
 from billing.money import format_money
 from desk.app import page, run_sync
@@ -58,8 +56,8 @@ def _client_of(session, link):
 
 def _card(card_token: str):
     with db.session_scope() as session:
-        card = session.execute(select(SandboxCard).where(SandboxCard.token == card_token)).scalar_one_or_none()
-        return payments.card_label(card.brand, card.last4) if card else None
+        brand, last4 = default_gateway().describe(session, card_token)
+        return payments.card_label(brand, last4) if last4 else None
 
 
 def _pay(token: str, card_token: str):

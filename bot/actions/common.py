@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from decimal import Decimal
-from typing import Any, Dict, Optional
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 from billing import db
 from billing.clients import ClientInfo, UnknownClient, get_client
@@ -76,3 +78,20 @@ def say_date(day: Optional[dt.date]) -> str:
 
 def plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
+
+
+class StarterAction(Action, ABC):
+    """Decides whether a capability's form runs for a verified patient:
+    ``start(dispatcher, session, client, tracker)`` answers at once or
+    sets the ``next_form`` slot that the rules branch on."""
+
+    @staticmethod
+    @abstractmethod
+    def start(dispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
+        ...
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
+        if not is_verified(tracker):
+            return [SlotSet("next_form", "none")]
+        with session_scope() as session:
+            return self.start(dispatcher, session, conversation_client(tracker, session), tracker)

@@ -183,6 +183,10 @@ class ActionAfterVerification(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return done + [SlotSet("next_form", "none")]
             events = handler(dispatcher, session, client, tracker)
+        for event in events:
+            if event.get("name") == "pending_confirmation" and isinstance(event.get("value"), dict):
+                # the question was asked here: the yes that answers it follows this action
+                event["value"]["asked_by"] = self.name()
         if not any(e.get("name") == "next_form" for e in events):
             events.append(SlotSet("next_form", "none"))
         return done + events

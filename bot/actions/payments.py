@@ -19,7 +19,9 @@ from billing import accounts, ledger, payments
 from billing.clients import ClientInfo
 from billing.models import Account, Payment, PaymentMethod
 from billing.redaction import holds_redacted_card
-from bot.actions.common import channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope
+from bot.actions.common import (
+    StarterAction, channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope,
+)
 from bot.actions.confirm import ask, idempotency_key, register
 from bot.nlp.numbers import parse_decimal
 from bot.nlp.scan import scan
@@ -95,6 +97,13 @@ def link_url(raw_token: str) -> str:
 
 
 def send_link(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker, account: Account, amount: Decimal) -> None:
+    """A one-time payment page; on a call, the keypad instead (no links by voice)."""
+    if channel_of(tracker) == "twilio_voice":
+        dispatcher.utter_message(
+            response="utter_voice_pay_by_keypad", amount=say_money(amount),
+            json_message={"voice": {"pay": {"account": account.account_number, "amount": str(amount)}}}, **client_values(client),
+        )
+        return
     _link, raw = payments.create_link(
         session, account, amount, actor="bot", channel=channel_of(tracker), conversation_id=tracker.sender_id,
     )
@@ -199,15 +208,11 @@ def start_payment(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     return events
 
 
-class ActionStartPayment(Action):
+class ActionStartPayment(StarterAction):
+    start = staticmethod(start_payment)
+
     def name(self) -> Text:
         return "action_start_payment"
-
-    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        if not is_verified(tracker):
-            return [SlotSet("next_form", "none")]
-        with session_scope() as session:
-            return start_payment(dispatcher, session, conversation_client(tracker, session), tracker)
 
 
 class ActionAskPaymentAmount(Action):

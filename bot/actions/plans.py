@@ -17,7 +17,7 @@ from billing import ledger, plans
 from billing.clients import ClientInfo
 from billing.models import Account
 from billing.plans import PlanRefused, PlanTerms
-from bot.actions.common import client_values, conversation_client, is_verified, say_date, say_money, session_scope
+from bot.actions.common import StarterAction, client_values, conversation_client, is_verified, say_date, say_money, session_scope
 from bot.actions.confirm import ask, register
 from bot.actions.payments import (
     CARD_WORDS, LINK_WORDS, card_named_in, cards_on_file, entity_in, latest_intent, patient_account, request_message, say_card,
@@ -116,15 +116,11 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
     return events
 
 
-class ActionStartPlan(Action):
+class ActionStartPlan(StarterAction):
+    start = staticmethod(start_plan)
+
     def name(self) -> Text:
         return "action_start_plan"
-
-    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        if not is_verified(tracker):
-            return [SlotSet("next_form", "none")]
-        with session_scope() as session:
-            return start_plan(dispatcher, session, conversation_client(tracker, session), tracker)
 
 
 class ActionAskPlanMethod(Action):
@@ -316,15 +312,11 @@ def start_plan_change(dispatcher: CollectingDispatcher, session, client: ClientI
     return [SlotSet("next_form", "none")] + propose_change(dispatcher, session, client, tracker, account, change, "action_start_plan_change")
 
 
-class ActionStartPlanChange(Action):
+class ActionStartPlanChange(StarterAction):
+    start = staticmethod(start_plan_change)
+
     def name(self) -> Text:
         return "action_start_plan_change"
-
-    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        if not is_verified(tracker):
-            return [SlotSet("next_form", "none")]
-        with session_scope() as session:
-            return start_plan_change(dispatcher, session, conversation_client(tracker, session), tracker)
 
 
 class ValidatePlanChangeForm(FormValidationAction):

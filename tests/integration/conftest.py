@@ -3,6 +3,7 @@ starts them, with their own billing database and SQL tracker store."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -18,6 +19,9 @@ RASA_PORT = 15005
 ACTIONS_PORT = 15055
 DESK_PORT = 18080
 TOKEN = "integration-test-token"
+# what Twilio would sign with: the account's auth token and our public URL
+TWILIO_AUTH_TOKEN = "integration-twilio-auth-token"
+PUBLIC_URL = "https://selfpay.example.test"
 
 
 class Assistant:
@@ -31,6 +35,24 @@ class Assistant:
         request = urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             return [m.get("text", "") for m in json.loads(response.read())]
+
+    def twilio(self, path: str, params: dict, *, sign: bool = True, signature: str | None = None, body: bytes | None = None):
+        """POST a form as Twilio does, signed with twilio's own RequestValidator
+        over PUBLIC_URL + path; returns (status, text)."""
+        from urllib.parse import urlencode
+
+        from twilio.request_validator import RequestValidator
+
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if sign:
+            headers["X-Twilio-Signature"] = signature or RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params)
+        data = body if body is not None else urlencode(params).encode()
+        request = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
 
     def api(self, method: str, path: str, payload=None):
         data = json.dumps(payload).encode() if payload is not None else None
@@ -63,6 +85,10 @@ def assistant(tmp_path_factory):
         "RASA_TOKEN": TOKEN,
         "LOCK_STORE_TYPE": "in_memory",
         "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
+        "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+        "PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
     })
     processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
     try:
@@ -81,3 +107,26 @@ def assistant(tmp_path_factory):
         yield assistant
     finally:
         serve.stop(processes)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Debian's Chromium, headless, driven through ChromeDriver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()

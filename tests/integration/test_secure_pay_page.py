@@ -7,34 +7,15 @@ import re
 from decimal import Decimal
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from billing import db, ledger, payments
 from billing.models import Account, LedgerEntry
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-
 
 def _account(session, number):
     return session.execute(select(Account).where(Account.account_number == number)).scalar_one()
@@ -51,6 +32,11 @@ def _patient_payments(assistant, number):
         return session.execute(
             select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account.id, LedgerEntry.kind == "patient_payment")
         ).scalar_one()
+
+
+def _result(browser) -> str:
+    """The heading of the page a form submission led to, once it is there."""
+    return WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "result"))).text
 
 
 def _enter_card(browser, number, month="12", year="2030"):
@@ -77,43 +63,48 @@ def test_a_link_from_the_bot_is_paid_once_with_4242(assistant, browser):
     assert browser.find_element(By.ID, "account-number").text == "40089012"
     assert browser.find_element(By.CSS_SELECTOR, "label[for=card_number]").text == "Card number"
     _enter_card(browser, "4242 4242 4242 4242")
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "pay-now")))
     assert "/review" in browser.current_url and "4242424242424242" not in browser.current_url
     assert browser.find_element(By.ID, "card").text == "visa ending 4242"
     browser.find_element(By.ID, "pay-now").click()
-    assert browser.find_element(By.ID, "result").text == "Payment received"
+    assert _result(browser) == "Payment received"
     confirmation = browser.find_element(By.ID, "confirmation").text
     assert browser.find_element(By.ID, "balance").text == "$50.00"
 
     # the same form sent again (back, then pay again) charges nothing more
     browser.back()
-    browser.find_element(By.ID, "pay-now").click()
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "pay-now"))).click()
+    assert _result(browser) == "Payment received"
     assert browser.find_element(By.ID, "confirmation").text == confirmation
     assert _patient_payments(assistant, "40089012") == before + 1
     assert _balance(assistant, "40089012") == Decimal("50.00")
 
     # and the link is spent
     browser.get(url)
-    assert "already been used" in browser.find_element(By.ID, "result").text
+    assert "already been used" in _result(browser)
 
 
 def test_a_declined_card_posts_nothing_and_another_card_can_be_tried(assistant, browser):
+    owed = _balance(assistant, "40067890")  # David: $230.00, less what a keypad test paid
+    paid_before = _patient_payments(assistant, "40067890")
     with db.session_scope(assistant.database) as session:
-        _link, token = payments.create_link(session, _account(session, "40067890"), "230.00", actor="test")
+        _link, token = payments.create_link(session, _account(session, "40067890"), owed, actor="test")
     url = f"{assistant.desk}/pay/{token}"
     browser.get(url)
     _enter_card(browser, "4000000000000002")
-    browser.find_element(By.ID, "pay-now").click()
-    assert browser.find_element(By.ID, "result").text == "Your payment was declined"
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "pay-now"))).click()
+    assert _result(browser) == "Your payment was declined"
     assert "nothing was charged" in browser.page_source
-    assert _balance(assistant, "40067890") == Decimal("230.00")
-    assert _patient_payments(assistant, "40067890") == 0
+    assert _balance(assistant, "40067890") == owed
+    assert _patient_payments(assistant, "40067890") == paid_before
 
     browser.find_element(By.ID, "try-again").click()
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "card_number")))
     _enter_card(browser, "5555 5555 5555 4444")
-    browser.find_element(By.ID, "pay-now").click()
-    assert browser.find_element(By.ID, "result").text == "Payment received"
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "pay-now"))).click()
+    assert _result(browser) == "Payment received"
     assert _balance(assistant, "40067890") == Decimal("0.00")
-    assert _patient_payments(assistant, "40067890") == 1
+    assert _patient_payments(assistant, "40067890") == paid_before + 1
 
 
 def test_a_bad_card_number_is_explained_on_the_page(assistant, browser):
@@ -121,12 +112,13 @@ def test_a_bad_card_number_is_explained_on_the_page(assistant, browser):
         _link, token = payments.create_link(session, _account(session, "40045678"), "10.00", actor="test")
     browser.get(f"{assistant.desk}/pay/{token}")
     _enter_card(browser, "4242 4242 4242 4241")
-    assert "check the card details" in browser.find_element(By.ID, "error").text
+    error = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "error")))
+    assert "check the card details" in error.text
 
 
 def test_an_unknown_link_is_refused(assistant, browser):
     browser.get(f"{assistant.desk}/pay/not-a-real-link")
-    assert "isn't valid" in browser.find_element(By.ID, "result").text
+    assert "isn't valid" in _result(browser)
 
 
 def test_the_card_number_is_in_no_log(assistant, browser):

@@ -167,3 +167,17 @@ def test_paying_more_than_owed_is_refused_but_the_credit_message_exists_for_card
     me = assistant.new_sender()
     reply = _verify(assistant, me, "pay my bill", "may 30 1992", "40056789")
     assert "credit of $85.00" in reply and "refunded" in reply
+
+
+def test_linda_moves_her_plan_to_her_mastercard_and_a_change_outside_policy_goes_to_a_partner(assistant):
+    me = assistant.new_sender()
+    reply = _verify(assistant, me, "switch my autopay to my mastercard", "july 22 1966", "40034567")
+    assert "mastercard ending 4444" in reply and "Shall I make the change" in reply
+    done = joined(assistant.say(me, "yes"))
+    assert "plan is updated" in done and "mastercard ending 4444" in done
+    with db.session_scope(assistant.database) as session:
+        account = session.execute(select(Account).where(Account.account_number == "40034567")).scalar_one()
+        plan = session.execute(select(PaymentPlan).where(PaymentPlan.account_id == account.id, PaymentPlan.status == "active")).scalar_one()
+        assert plan.payment_method.last4 == "4444"
+    too_low = joined(assistant.say(me, "can i lower my plan payment to $10 a month"))
+    assert "at least $25.00 a month" in too_low and "partner" in too_low

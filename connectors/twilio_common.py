@@ -1,0 +1,87 @@
+"""What both Twilio channels share: the signature check against the URL
+Twilio signed, the form parameters exactly as sent, and the client whose
+number was called or texted."""
+from __future__ import annotations
+
+import logging
+import os
+from abc import ABC, abstractmethod
+from typing import Any, Awaitable, Callable, Dict, Optional
+from urllib.parse import parse_qsl
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from twilio.request_validator import RequestValidator
+
+from billing import db
+from billing.clients import ClientInfo, client_by_phone
+from billing.contact import normalise_phone
+
+logger = logging.getLogger(__name__)
+
+
+def form_params(request: Request) -> Dict[str, str]:
+    """The posted parameters re-parsed from the raw body, blank ones kept
+    (they are part of what Twilio signed)."""
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    params: Dict[str, str] = {}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        params.setdefault(key, value)
+    return params
+
+
+def signed_url(request: Request) -> str:
+    base = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    query = f"?{request.query_string}" if request.query_string else ""
+    return f"{base}{request.path}{query}"
+
+
+def signature_ok(request: Request, params: Dict[str, str]) -> bool:
+    token = os.environ.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature")
+    if not token:
+        logger.error("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
+        return False
+    if not signature or not RequestValidator(token).validate(signed_url(request), params, signature):
+        # never the body: it may hold what the patient said
+        logger.warning("refused %s %s: missing or wrong X-Twilio-Signature", request.method, request.path)
+        return False
+    return True
+
+
+def client_for(number: Optional[str]) -> Optional[ClientInfo]:
+    phone = normalise_phone(number or "")
+    if not phone:
+        return None
+    with db.session_scope() as session:
+        return client_by_phone(session, phone)
+
+
+class TwilioInput(InputChannel, ABC):
+    """A Twilio webhook channel: ``/`` for health, ``/webhook`` for
+    Twilio's signed form posts, answered with TwiML by ``answer``."""
+
+    @abstractmethod
+    async def answer(self, request: Request, params: Dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        ...
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            params = form_params(request)
+            if not signature_ok(request, params):
+                return response.text("forbidden", status=403)
+            twiml = await self.answer(request, params, on_new_message)
+            return response.text(twiml, content_type="application/xml")
+
+        return hook

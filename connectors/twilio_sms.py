@@ -1,0 +1,157 @@
+"""Twilio SMS (``/webhooks/twilio_sms/webhook``).
+
+Signed requests only; the client is the one whose number was texted; the
+conversation is the client and the sender.  Opt-out, opt-in and help
+keywords are answered here and never reach the NLU.  A retried
+``MessageSid`` gets the first answer again.  Patient text has card
+numbers taken out and no leading "/" before Rasa sees it.  Replies go
+back as TwiML ``<Message>``s of at most 320 characters, split at
+sensible points.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic.request import Request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from billing import db, inbound, outreach
+from connectors.scripts import script
+from connectors.text import patient_text
+from connectors.twilio_common import TwilioInput, client_for
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio_sms"
+MAX_SMS = 320
+OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE"}
+OPT_IN = {"START", "UNSTOP", "YES"}
+HELP = {"HELP", "INFO"}
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects the answer; named after the channel so that responses
+    can have SMS variations (``channel: twilio_sms``)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+
+def conversation_id(client_id: str, phone: str) -> str:
+    return f"sms:{client_id}:{phone}"
+
+
+def split_sms(texts: List[str], limit: int = MAX_SMS) -> List[str]:
+    """Bot messages packed into SMS-sized parts: whole messages together
+    where they fit, a long one cut at sentence ends, then at spaces."""
+    pieces: List[str] = []
+    for text in texts:
+        text = " ".join(text.split())
+        while len(text) > limit:
+            cut = max(text.rfind(". ", 0, limit), text.rfind("? ", 0, limit), text.rfind("! ", 0, limit))
+            cut = cut + 1 if cut > limit // 3 else text.rfind(" ", 0, limit)
+            if cut <= 0:
+                cut = limit
+            pieces.append(text[:cut].strip())
+            text = text[cut:].strip()
+        if text:
+            pieces.append(text)
+    parts: List[str] = []
+    for piece in pieces:
+        if parts and len(parts[-1]) + 1 + len(piece) <= limit:
+            parts[-1] += "\n" + piece
+        else:
+            parts.append(piece)
+    return parts
+
+
+def twiml(texts: List[str]) -> str:
+    reply = MessagingResponse()
+    for part in split_sms(texts):
+        reply.message(part)
+    return str(reply)
+
+
+def bot_texts(messages: List[Dict[str, Any]]) -> List[str]:
+    """What an SMS can carry of the bot's messages: the text, buttons as
+    choices to reply with; custom payloads and images are not sent."""
+    out = []
+    for message in messages:
+        text = message.get("text") or ""
+        buttons = message.get("buttons") or []
+        if buttons:
+            text += " Reply " + ", ".join(f"\"{b.get('title')}\"" for b in buttons if b.get("title")) + "."
+        if text.strip():
+            out.append(text.strip())
+    return out
+
+
+class TwilioSmsInput(TwilioInput):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
+        sid, sender, to = params.get("MessageSid") or params.get("SmsSid"), params.get("From") or "", params.get("To") or ""
+        loop = request.app.loop
+        client = await loop.run_in_executor(None, client_for, to)
+        if client is None:
+            logger.warning("SMS to %s, which is no client's number", to)
+            return twiml([script("utter_channel_unknown_number")])
+        if not sid or not sender:
+            logger.warning("SMS webhook without MessageSid or From for %s", client.id)
+            return twiml([])
+        if not await loop.run_in_executor(None, inbound.claim, CHANNEL, sid, client.id):
+            earlier = await loop.run_in_executor(None, inbound.answer_of, CHANNEL, sid)
+            logger.info("SMS %s delivered again: answered from the first delivery", sid)
+            return earlier if earlier is not None else twiml([])
+        try:
+            answer = await self._process(loop, client, sender, params, on_new_message, sid)
+        except Exception:
+            logger.exception("SMS %s could not be answered", sid)
+            answer = twiml([script("utter_channel_trouble", client)])
+        await loop.run_in_executor(None, inbound.record_answer, CHANNEL, sid, answer)
+        return answer
+
+    async def _process(self, loop, client, sender: str, params: Dict[str, str], on_new_message, sid: str) -> str:
+        body = params.get("Body") or ""
+        keyword = re.sub(r"[^A-Z]", "", body.strip().upper()) if len(body.strip()) <= 12 else ""
+        opted_out = await loop.run_in_executor(None, _opted_out, client.id, sender)
+        if keyword in OPT_OUT:
+            changed = await loop.run_in_executor(None, _set_opt_out, client.id, sender, True, sid)
+            return twiml([script("utter_sms_opted_out", client)] if changed else [])
+        if keyword in HELP:
+            return twiml([script("utter_sms_help", client)])
+        if keyword in OPT_IN and (opted_out or keyword != "YES"):
+            await loop.run_in_executor(None, _set_opt_out, client.id, sender, False, sid)
+            return twiml([script("utter_sms_resubscribed", client)])
+        if opted_out:
+            logger.info("SMS from an opted-out number for %s: not answered (START resubscribes)", client.id)
+            return twiml([])
+        text = patient_text(body)
+        if not text:
+            if int(params.get("NumMedia") or 0) > 0:
+                return twiml([script("utter_sms_media_only", client)])
+            return twiml([])
+        collector = SmsCollector()
+        await on_new_message(UserMessage(
+            text, collector, conversation_id(client.id, sender), input_channel=CHANNEL, message_id=sid,
+            metadata={"client": client.id, "phone": sender, "channel": "sms"},
+        ))
+        return twiml(bot_texts(collector.messages))
+
+
+def _opted_out(client_id: str, phone: str) -> bool:
+    with db.session_scope() as session:
+        return outreach.is_opted_out(session, client_id=client_id, channel="sms", address=phone)
+
+
+def _set_opt_out(client_id: str, phone: str, opted_out: bool, sid: Optional[str]) -> bool:
+    with db.session_scope() as session:
+        return outreach.set_opt_out(
+            session, client_id=client_id, channel="sms", address=phone, opted_out=opted_out, source=f"sms keyword ({sid})",
+        )

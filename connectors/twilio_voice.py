@@ -1,0 +1,265 @@
+"""Twilio voice (``/webhooks/twilio_voice/webhook``).
+
+The conversation is the call (``CallSid``).  A call starts with the
+client's greeting and the recording notice, then a speech-and-keypad
+``<Gather>``; what the caller says or keys goes to Rasa (card numbers
+out, no leading "/"), and the answer is spoken: amounts and dates as
+words a voice reads well, long digit strings one by one, no links.
+Silence is asked about twice, then a person is offered and the call
+ends politely.  Actions ask the channel for a transfer (``<Enqueue>``
+to the client's billing queue, or ``<Dial>`` a number), a keypad card
+payment (``<Pay>``, tokenised; the result is charged through the
+billing core once, keyed on the call) or a hang-up, with a custom
+payload ``{"voice": {...}}``.  A turn that takes Rasa too long is
+answered with a short hold message and a ``<Redirect>`` that picks the
+answer up; the call-status callback closes the session.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+from urllib.parse import urlencode
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic.request import Request
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from billing import db, payments
+from billing.models import Account
+from billing.money import InvalidAmount, format_money, money
+from connectors.scripts import script
+from connectors.text import patient_text
+from connectors.twilio_common import TwilioInput, client_for
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio_voice"
+HINTS = ("balance, payment, pay my bill, payment plan, insurance, explanation of benefits, EOB, statement, "
+         "itemized bill, dispute, financial assistance, refund, credit, declined, representative, agent, person")
+ENDED = {"completed", "canceled", "failed", "busy", "no-answer"}
+MAX_SILENCE = 2
+TURN_BUDGET = 8.0  # seconds we wait for Rasa before a hold message (Twilio allows 15 in all)
+VOICE = "Polly.Joanna"
+
+class VoiceCollector(CollectingOutputChannel):
+    """Collects the answer; named after the channel so that responses
+    can have voice variations (``channel: twilio_voice``)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+
+# answers still being worked on when the hold message went out: CallSid -> task
+_pending: Dict[str, "asyncio.Task"] = {}
+
+
+def for_the_ear(text: str) -> str:
+    """Written text made speakable: no links, no markdown, long numbers
+    digit by digit (an account number, not "forty million ...")."""
+    text = re.sub(r"https?://\S+", "", text)
+    text = text.replace("(yes or no)", "Please say yes or no.")
+    text = re.sub(r"\b(\d{6,})\b", lambda m: " ".join(m.group(1)), text)
+    text = re.sub(r"[*_#`]", "", text)
+    return " ".join(text.split())
+
+
+def _url(request: Request, **query: str) -> str:
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
+def _gather(request: Request, silence: int = 0, choices: Optional[List[str]] = None) -> Gather:
+    query = {"turn": "gather", "silence": str(silence)}
+    if choices:
+        # what each key means, carried in the (signed) action URL
+        query["choices"] = json.dumps(choices)
+    return Gather(
+        input="speech dtmf", action=_url(request, **query), method="POST",
+        action_on_empty_result=True, hints=HINTS, speech_model="phone_call", enhanced=True,
+        speech_timeout="auto", timeout=6, finish_on_key="#", language="en-US",
+    )
+
+
+def _say(node, text: str) -> None:
+    if text:
+        node.say(text, voice=VOICE)
+
+
+def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: str) -> str:
+    """Rasa's messages as TwiML: speech, then what an action asked the
+    channel to do, else listen again."""
+    reply = VoiceResponse()
+    command: Optional[Dict[str, Any]] = None
+    spoken: List[str] = []
+    choices: List[str] = []
+    for message in messages:
+        custom = message.get("custom") or {}
+        if isinstance(custom, dict) and isinstance(custom.get("voice"), dict):
+            command = custom["voice"]
+        text = for_the_ear(message.get("text") or "")
+        buttons = message.get("buttons") or []
+        if buttons:
+            text += " " + " ".join(f"Press {i} for {b.get('title')}." for i, b in enumerate(buttons, start=1))
+            choices = [str(b.get("payload") or b.get("title") or "") for b in buttons]
+        if text:
+            spoken.append(text)
+    if command and command.get("transfer"):
+        for text in spoken:
+            _say(reply, text)
+        target = str(command["transfer"])
+        if target.startswith("+"):
+            reply.dial(target)
+        else:
+            reply.enqueue(f"{client.id}-{target}")
+        return str(reply)
+    if command and command.get("pay"):
+        for text in spoken:
+            _say(reply, text)
+        pay = command["pay"]
+        reply.pay(
+            input="dtmf", charge_amount="0", token_type="reusable", payment_method="credit-card",
+            action=_url(request, turn="pay", account=str(pay["account"]), amount=str(pay["amount"])),
+            timeout=10, max_attempts=2, language="en-US", description=f"{client.name} bill payment",
+        )
+        return str(reply)
+    if command and command.get("hangup"):
+        for text in spoken:
+            _say(reply, text)
+        reply.hangup()
+        return str(reply)
+    gather = _gather(request, choices=choices)
+    for text in spoken:
+        _say(gather, text)
+    reply.append(gather)
+    return str(reply)
+
+
+def chosen(request: Request, digits: str) -> Optional[str]:
+    """The button a key press picks, when the last answer offered some."""
+    try:
+        choices = json.loads(request.args.get("choices") or "[]")
+        return choices[int(digits) - 1] if digits.isdigit() and 1 <= int(digits) <= len(choices) else None
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+class TwilioVoiceInput(TwilioInput):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
+        loop = request.app.loop
+        call_sid, status = params.get("CallSid") or "", (params.get("CallStatus") or "").lower()
+        client = await loop.run_in_executor(None, client_for, params.get("To"))
+        if client is None:
+            logger.warning("call to %s, which is no client's number", params.get("To"))
+            reply = VoiceResponse()
+            _say(reply, script("utter_channel_unknown_number"))
+            reply.hangup()
+            return str(reply)
+        if not call_sid:
+            return str(VoiceResponse())
+        sender = f"voice:{call_sid}"
+        metadata = {"client": client.id, "phone": params.get("From"), "channel": "voice"}
+        if status in ENDED:
+            # the call is over: a new session forgets the caller's verification
+            await on_new_message(UserMessage("/session_start", VoiceCollector(), sender, input_channel=CHANNEL, metadata=metadata))
+            return str(VoiceResponse())
+        turn = request.args.get("turn")
+        if turn == "pay":
+            return await self._pay_result(request, client, params, sender, metadata, on_new_message)
+        if turn == "wait":
+            return await self._collect(request, client, sender, call_sid)
+        if turn is None:
+            reply = VoiceResponse()
+            _say(reply, script("utter_voice_greeting", client))
+            gather = _gather(request)
+            _say(gather, script("utter_voice_how_can_i_help", client))
+            reply.append(gather)
+            reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
+            return str(reply)
+        heard = (params.get("SpeechResult") or "").strip() or (params.get("Digits") or "").strip()
+        if not heard:
+            return self._silence(request, client, int(request.args.get("silence") or 0))
+        # a key press that picks an offered button sends that button's payload
+        text = chosen(request, params.get("Digits") or "") or patient_text(heard)
+        collector = VoiceCollector()
+        task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
+        task.collector = collector  # type: ignore[attr-defined]
+        _pending[call_sid] = task
+        return await self._collect(request, client, sender, call_sid)
+
+    async def _collect(self, request: Request, client, sender: str, call_sid: str) -> str:
+        task = _pending.get(call_sid)
+        if task is None:
+            reply = VoiceResponse()
+            reply.append(_gather(request))
+            return str(reply)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), TURN_BUDGET)
+        except asyncio.TimeoutError:
+            reply = VoiceResponse()
+            _say(reply, script("utter_voice_hold", client))
+            reply.pause(length=1)
+            reply.redirect(_url(request, turn="wait"), method="POST")
+            return str(reply)
+        _pending.pop(call_sid, None)
+        return render(request, client, task.collector.messages, call_sid)  # type: ignore[attr-defined]
+
+    def _silence(self, request: Request, client, silence: int) -> str:
+        reply = VoiceResponse()
+        if silence >= MAX_SILENCE:
+            _say(reply, script("utter_voice_silence_goodbye", client))
+            reply.hangup()
+            return str(reply)
+        gather = _gather(request, silence + 1)
+        _say(gather, script("utter_voice_reprompt", client))
+        reply.append(gather)
+        reply.redirect(_url(request, turn="gather", silence=str(silence + 1)), method="POST")
+        return str(reply)
+
+    async def _pay_result(self, request: Request, client, params: Dict[str, str], sender: str, metadata, on_new_message) -> str:
+        outcome = await request.app.loop.run_in_executor(
+            None, charge_keyed_card, params, request.args.get("account", ""), request.args.get("amount", ""), client.id,
+        )
+        reply = VoiceResponse()
+        if outcome is None:
+            _say(reply, script("utter_voice_pay_failed", client))
+        elif outcome.status == "posted":
+            _say(reply, script("utter_voice_pay_posted", client, amount=format_money(outcome.amount),
+                               confirmation=" ".join(outcome.confirmation_number or ""), balance=format_money(outcome.balance)))
+        elif outcome.status == "declined":
+            _say(reply, script("utter_voice_pay_declined", client, amount=format_money(outcome.amount)))
+        else:
+            _say(reply, script("utter_voice_pay_pending", client, amount=format_money(outcome.amount)))
+        gather = _gather(request)
+        _say(gather, script("utter_anything_else"))
+        reply.append(gather)
+        return str(reply)
+
+
+def charge_keyed_card(params: Dict[str, str], account_number: str, amount_text: str, client_id: str) -> Optional[payments.PaymentOutcome]:
+    """Charge the token <Pay> captured, once per call: Twilio may post
+    the result again, and the call's SID is the idempotency key."""
+    if (params.get("Result") or "").lower() != "success" or not params.get("PaymentToken"):
+        logger.info("keypad payment on call %s did not capture a card: %s", params.get("CallSid"), params.get("Result"))
+        return None
+    with db.session_scope() as session:
+        account = session.query(Account).filter_by(account_number=account_number, client_id=client_id).one_or_none()
+        if account is None:
+            return None
+        try:
+            # the amount the patient confirmed before the keypad capture
+            amount = money(amount_text)
+        except InvalidAmount:
+            return None
+        if amount <= 0:
+            return None
+        return payments.pay_with_card_token(
+            session, account, params["PaymentToken"], amount, idempotency_key=f"call:{params['CallSid']}:pay:{params['PaymentToken']}",
+            actor="patient:keypad", channel="voice", conversation_id=f"voice:{params['CallSid']}",
+        )

@@ -1,0 +1,80 @@
+"""The patient web chat page (``/chat?client=riverside``).  The page
+talks to this service (same origin), which passes each message to the
+assistant's web chat channel; without JavaScript the form still works,
+one exchange per page."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import urllib.error
+import urllib.request
+
+from sanic import Blueprint
+from sanic.response import json as json_response
+
+from billing import db
+from billing.clients import UnknownClient, get_client
+from desk.app import page, run_sync
+
+bp = Blueprint("chat")
+
+
+def _rasa_url() -> str:
+    return os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+
+
+def _client_name(client_id: str):
+    try:
+        with db.session_scope() as session:
+            return get_client(session, client_id).name
+    except UnknownClient:
+        return None
+
+
+def _ask(client_id: str, sender: str, message: str) -> tuple[int, object]:
+    body = json.dumps({"client": client_id, "sender": sender, "message": message}).encode()
+    request = urllib.request.Request(f"{_rasa_url()}/webhooks/webchat/webhook", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except OSError:
+        return 503, {"error": "the assistant is not answering"}
+
+
+@bp.get("/chat")
+async def chat_page(request):
+    client_id = request.args.get("client", "")
+    name = await run_sync(_client_name, client_id)
+    if name is None:
+        return page("chat_unknown.html", status=404)
+    return page("chat.html", client_id=client_id, client_name=name, sender=secrets.token_hex(12), lines=[])
+
+
+@bp.post("/chat")
+async def chat_form(request):
+    """The no-JavaScript path: one message, the page again with the answer."""
+    client_id = request.form.get("client", "")
+    name = await run_sync(_client_name, client_id)
+    if name is None:
+        return page("chat_unknown.html", status=404)
+    sender = request.form.get("sender") or secrets.token_hex(12)
+    message = (request.form.get("message") or "").strip()
+    lines = []
+    if message:
+        status, replies = await run_sync(_ask, client_id, sender, message)
+        lines.append(("you", message))
+        if status == 200:
+            lines += [("bot", r["text"]) for r in replies]
+        else:
+            lines.append(("bot", "Sorry, I can't answer right now. Please try again in a moment."))
+    return page("chat.html", client_id=client_id, client_name=name, sender=sender, lines=lines)
+
+
+@bp.post("/chat/message")
+async def chat_message(request):
+    payload = request.json if isinstance(request.json, dict) else {}
+    status, replies = await run_sync(_ask, str(payload.get("client", "")), str(payload.get("sender", "")), str(payload.get("message", "")))
+    return json_response(replies, status=status)
