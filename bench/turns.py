@@ -71,7 +71,7 @@ def voice_conversation(_: str) -> list[float]:
         seconds, twiml = voice_turn(call_sid, query, extra)
         timings.append(seconds)
         replies.append(twiml)
-    if "$412.50" not in replies[-1]:
+    if "Your balance on account" not in replies[-1]:
         raise RuntimeError(f"voice call {call_sid} did not reach the balance: {replies}")
     return timings
 
