@@ -54,6 +54,29 @@ def _cmd_payments(args) -> int:
     return 1 if report.pending else 0
 
 
+def _cmd_import_835(args) -> int:
+    import json
+
+    from billing import remittance
+
+    db.migrate()
+    with db.session_scope() as session:
+        report = remittance.import_path(session, Path(args.path))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0 if report.transactions or not report.problems else 1
+    for name, tr in report.transactions:
+        print(f"{name} ST {tr.control_number}: paid {tr.total_paid}, {len(tr.claims)} claims, {len(tr.provider_adjustments)} provider adjustments")
+        for claim in tr.claims:
+            print(f"  {claim.claim_id}: charge {claim.charge}, paid {claim.paid}, patient owes {claim.patient_responsibility}"
+                  + (" (predetermination)" if claim.is_predetermination else "") + (" (reversal)" if claim.is_reversal else ""))
+    print(f"posted {len(report.posted)} ledger entries; {len(report.already)} were posted before; "
+          f"{len(report.unmatched)} claims matched no account")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    return 0 if report.transactions or not report.problems else 1
+
+
 def _safe_url() -> str:
     url = db.database_url()
     if "@" in url:  # hide a password
@@ -71,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="YAML data set")
     p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
     p.set_defaults(func=_cmd_seed)
+    p = sub.add_parser("import-835", help="read X12 835 remittances (a file or a folder) and post them to the ledger once")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="print each transaction's total, claims and adjustments, and the problems, as JSON")
+    p.set_defaults(func=_cmd_import_835)
     p = sub.add_parser("payments", help="run the payment jobs")
     p.add_argument("action", choices=["run-due", "reconcile"],
                    help="run-due: charge scheduled payments and plan installments that are due, count misses; "
