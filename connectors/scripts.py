@@ -2,26 +2,14 @@
 approved scripts like the bot's, kept in bot/domain.yml responses."""
 from __future__ import annotations
 
-import functools
-from typing import Dict
-
-import yaml
-
 from billing.contact import display_phone
-from bot.settings import PROJECT_ROOT
-
-DOMAIN_FILE = PROJECT_ROOT / "bot" / "domain.yml"
-
-
-@functools.lru_cache(maxsize=1)
-def _responses() -> Dict[str, list]:
-    return yaml.safe_load(DOMAIN_FILE.read_text())["responses"]
+from bot.responses import responses
 
 
 def script(name: str, client=None, **values) -> str:
     """The response's text for this client (a variation conditioned on
     client_id wins), filled in with the client's name and number."""
-    variations = _responses()[name]
+    variations = responses()[name]
     chosen = [v for v in variations if any(c.get("name") == "client_id" and client is not None and c.get("value") == client.id
                                            for c in v.get("condition") or [])]
     plain = [v for v in variations if not v.get("condition")]

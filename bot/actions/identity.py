@@ -16,6 +16,7 @@ from billing import identity
 from billing.redaction import holds_redacted_card
 from bot.actions.balance import tell_balance
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
+from bot.actions.coverage import tell_coverage
 from bot.actions.payments import start_payment, tell_declined
 from bot.actions.plans import start_plan, start_plan_change
 from bot.nlp.dates import find_dates, parse_date_of_birth
@@ -32,6 +33,8 @@ RESUMABLE = {
     "payment_plan": start_plan,
     "change_payment_plan": start_plan_change,
     "payment_declined": lambda d, s, c, t: tell_declined(d, s, c, t, "action_after_verification"),
+    "insurance_question": tell_coverage,
+    "explain_eob": tell_coverage,
 }
 
 

@@ -1,0 +1,70 @@
+"""insurance_question and explain_eob: what the payer allowed and paid on
+each of the patient's claims, what the patient owes and why, and what an
+adjustment code means, from billing.eob."""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from billing import accounts, eob
+from billing.clients import ClientInfo
+from bot.actions.common import StarterAction, client_values, say_money
+from bot.actions.payments import entity_in, request_message
+from bot.responses import defined
+
+
+def _owed_parts(item: eob.ClaimExplanation) -> str:
+    parts = []
+    if item.deductible:
+        parts.append(f"your {say_money(item.deductible)} deductible")
+    if item.coinsurance:
+        parts.append(f"{say_money(item.coinsurance)} coinsurance")
+    if item.copay:
+        parts.append(f"your {say_money(item.copay)} copay")
+    if item.other_owed:
+        parts.append(f"{say_money(item.other_owed)} your plan did not cover")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
+    values = client_values(client)
+    asked = request_message(tracker, "explain_eob") or request_message(tracker, "insurance_question") or {}
+    code = entity_in(asked, "adjustment_code") if asked else None
+    if code:
+        group, _, reason = str(code).partition("-") if "-" in str(code) else ("", "", str(code))
+        meaning = eob.explain_code(group.upper(), reason)
+        if meaning:
+            dispatcher.utter_message(response="utter_code_meaning", meaning=meaning, **values)
+        else:
+            dispatcher.utter_message(response="utter_code_unknown", code=str(code).upper(), **values)
+    explained = [eob.explain_claim(c) for a in accounts.patient_accounts(session, tracker.get_slot("patient_id"), client.id) for c in a.claims]
+    if not explained:
+        dispatcher.utter_message(response="utter_coverage_no_claims", **values)
+        return []
+    for item in explained:
+        common = dict(payer=item.payer, billed=say_money(item.billed), allowed=say_money(item.allowed), paid=say_money(item.paid), **values)
+        if item.denied:
+            dispatcher.utter_message(response="utter_eob_denied", owed=say_money(item.patient_owes), **common)
+            for group, reason in item.denied_reasons:
+                meaning = eob.explain_code(group, reason)
+                if meaning:
+                    dispatcher.utter_message(response="utter_code_meaning", meaning=meaning, **values)
+                step = f"utter_denial_next_step_{reason}"
+                dispatcher.utter_message(response=step if defined(step) else "utter_denial_next_step_other", **values)
+            continue
+        dispatcher.utter_message(response="utter_eob_claim", **common)
+        if item.patient_owes:
+            dispatcher.utter_message(response="utter_eob_you_owe", parts=_owed_parts(item), **values)
+        if item.written_off:
+            dispatcher.utter_message(response="utter_eob_written_off", written_off=say_money(item.written_off), **common)
+    return []
+
+
+class ActionExplainCoverage(StarterAction):
+    start = staticmethod(tell_coverage)
+
+    def name(self) -> Text:
+        return "action_explain_coverage"
