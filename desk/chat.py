@@ -44,24 +44,11 @@ def _ask(client_id: str, sender: str, message: str) -> tuple[int, object]:
         return 503, {"error": "the assistant is not answering"}
 
 
-@bp.get("/chat")
-async def chat_page(request):
-    client_id = request.args.get("client", "")
+async def _chat(client_id: str, sender: str, message: str = ""):
+    """The chat page for a client, with the answer to ``message`` if any."""
     name = await run_sync(_client_name, client_id)
     if name is None:
         return page("chat_unknown.html", status=404)
-    return page("chat.html", client_id=client_id, client_name=name, sender=secrets.token_hex(12), lines=[])
-
-
-@bp.post("/chat")
-async def chat_form(request):
-    """The no-JavaScript path: one message, the page again with the answer."""
-    client_id = request.form.get("client", "")
-    name = await run_sync(_client_name, client_id)
-    if name is None:
-        return page("chat_unknown.html", status=404)
-    sender = request.form.get("sender") or secrets.token_hex(12)
-    message = (request.form.get("message") or "").strip()
     lines = []
     if message:
         status, replies = await run_sync(_ask, client_id, sender, message)
@@ -71,6 +58,18 @@ async def chat_form(request):
         else:
             lines.append(("bot", "Sorry, I can't answer right now. Please try again in a moment."))
     return page("chat.html", client_id=client_id, client_name=name, sender=sender, lines=lines)
+
+
+@bp.get("/chat")
+async def chat_page(request):
+    return await _chat(request.args.get("client", ""), secrets.token_hex(12))
+
+
+@bp.post("/chat")
+async def chat_form(request):
+    """The no-JavaScript path: one message, the page again with the answer."""
+    form = request.form
+    return await _chat(form.get("client", ""), form.get("sender") or secrets.token_hex(12), (form.get("message") or "").strip())
 
 
 @bp.post("/chat/message")

@@ -52,3 +52,13 @@ def test_a_card_number_typed_in_the_chat_is_redacted_before_the_assistant(assist
 def test_an_unknown_client_has_no_chat(assistant, browser):
     browser.get(f"{assistant.desk}/chat?client=nowhere")
     assert "isn't available" in browser.find_element(By.ID, "result").text
+
+
+def test_the_chat_works_without_javascript(assistant):
+    import urllib.parse
+    import urllib.request
+
+    form = urllib.parse.urlencode({"client": "riverside", "sender": "nojs-sender-0001", "message": "are you a bot"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{assistant.desk}/chat", data=form), timeout=60) as response:
+        page = response.read().decode()
+    assert "You:</span> are you a bot" in page and "automated assistant" in page
