@@ -77,6 +77,18 @@ def _cmd_import_835(args) -> int:
     return 0 if report.transactions or not report.problems else 1
 
 
+def _cmd_small_write_off(args) -> int:
+    from billing import writeoffs
+
+    db.migrate()
+    with db.session_scope() as session:
+        done = writeoffs.small_balance_write_off(session)
+    for number, amount in done:
+        print(f"{number}: wrote off {amount}")
+    print(f"{len(done)} small balances written off")
+    return 0
+
+
 def _safe_url() -> str:
     url = db.database_url()
     if "@" in url:  # hide a password
@@ -98,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="print each transaction's total, claims and adjustments, and the problems, as JSON")
     p.set_defaults(func=_cmd_import_835)
+    p = sub.add_parser("balances", help="balance jobs")
+    p.add_argument("action", choices=["small-write-off"], help="write off balances at or under each client's small-balance threshold")
+    p.set_defaults(func=_cmd_small_write_off)
     p = sub.add_parser("payments", help="run the payment jobs")
     p.add_argument("action", choices=["run-due", "reconcile"],
                    help="run-due: charge scheduled payments and plan installments that are due, count misses; "
