@@ -301,6 +301,32 @@ class PaymentLink(Base):
     payment = relationship("Payment")
 
 
+class Dispute(Base):
+    """A patient's dispute of a charge, tracked to resolution."""
+
+    __tablename__ = "disputes"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    service_line_id = Column(Integer, ForeignKey("service_lines.id"))
+    # duplicate, not_received, amount_wrong, insurance_should_pay, quality_of_care
+    reason = Column(String(32), nullable=False)
+    description = Column(String(1000))
+    # open, adjusted, upheld
+    status = Column(String(16), nullable=False, default="open")
+    opened_at = Column(DateTime, nullable=False, default=utcnow)
+    opened_by = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+    resolved_at = Column(DateTime)
+    resolved_by = Column(String(64))
+    resolution = Column(String(1000))
+    adjustment_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+
+    account = relationship("Account")
+    service_line = relationship("ServiceLine")
+
+
 class InboundMessage(Base):
     """A webhook delivery already answered (Twilio retries with the same
     id): the answer is given again instead of processing twice."""
