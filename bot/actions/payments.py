@@ -288,7 +288,8 @@ class ValidatePaymentForm(FormValidationAction):
         return {"payment_method": None}
 
 
-def _method(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:
+def card_from_slot(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:
+    """The card a method slot names ("card:<id>"), or None for a link."""
     if not value or not value.startswith("card:"):
         return None
     wanted = int(value.split(":", 1)[1])
@@ -310,7 +311,7 @@ class ActionConfirmPayment(Action):
             values = client_values(client)
             account = patient_account(session, client, tracker)
             amount = Decimal(tracker.get_slot("payment_amount"))
-            method = _method(account, tracker.get_slot("payment_method"))
+            method = card_from_slot(account, tracker.get_slot("payment_method"))
             on = _future_date(tracker.get_slot("payment_date"))
             if method is None:
                 if on is not None:

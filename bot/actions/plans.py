@@ -20,7 +20,7 @@ from billing.plans import PlanRefused, PlanTerms
 from bot.actions.common import StarterAction, client_values, conversation_client, is_verified, say_date, say_money, session_scope
 from bot.actions.confirm import ask, register
 from bot.actions.payments import (
-    CARD_WORDS, LINK_WORDS, card_named_in, cards_on_file, entity_in, latest_intent, patient_account, request_message, say_card,
+    CARD_WORDS, LINK_WORDS, card_from_slot, card_named_in, cards_on_file, entity_in, latest_intent, patient_account, request_message, say_card,
 )
 from bot.nlp.numbers import parse_decimal
 from bot.nlp.scan import scan
@@ -196,8 +196,7 @@ class ActionConfirmPlan(Action):
             except PlanRefused as refused:
                 explain_refusal(dispatcher, client, refused, balance)
                 return reset
-            method_value = tracker.get_slot("plan_method") or "link"
-            method = next((c for c in cards_on_file(account) if method_value == f"card:{c.id}"), None)
+            method = card_from_slot(account, tracker.get_slot("plan_method"))
             first = plans.first_due_date(dt.date.today())
             dispatcher.utter_message(
                 response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms),
