@@ -3,6 +3,7 @@ database, and the way amounts and dates are said."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from decimal import Decimal
 from abc import ABC, abstractmethod
@@ -78,6 +79,20 @@ def say_date(day: Optional[dt.date]) -> str:
 
 def plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
+
+
+def answer_required(validate):
+    """A form slot validator that only judges answers: a slot our own
+    action cleared (None) is not an answer, so nothing is explained."""
+    name = validate.__name__[len("validate_"):]
+
+    @functools.wraps(validate)
+    def wrapper(self, slot_value, dispatcher, tracker, domain):
+        if slot_value is None:
+            return {name: None}
+        return validate(self, slot_value, dispatcher, tracker, domain)
+
+    return wrapper
 
 
 class StarterAction(Action, ABC):

@@ -20,7 +20,7 @@ from billing.clients import ClientInfo
 from billing.models import Account, Payment, PaymentMethod
 from billing.redaction import holds_redacted_card
 from bot.actions.common import (
-    StarterAction, channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope,
+    StarterAction, answer_required, channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope,
 )
 from bot.actions.confirm import ask, idempotency_key, register
 from bot.nlp.numbers import parse_decimal
@@ -250,6 +250,7 @@ class ValidatePaymentForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_payment_form"
 
+    @answer_required
     def validate_payment_amount(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         with session_scope() as session:
             client = conversation_client(tracker, session)
@@ -268,6 +269,7 @@ class ValidatePaymentForm(FormValidationAction):
                 slots["payment_method"] = "link"  # nothing on file: the secure link is the way
         return slots
 
+    @answer_required
     def validate_payment_method(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(slot_value or "")
         if text == "link" or text.startswith("card:"):

@@ -17,7 +17,7 @@ from billing import ledger, plans
 from billing.clients import ClientInfo
 from billing.models import Account
 from billing.plans import PlanRefused, PlanTerms
-from bot.actions.common import StarterAction, client_values, conversation_client, is_verified, say_date, say_money, session_scope
+from bot.actions.common import StarterAction, answer_required, client_values, conversation_client, is_verified, say_date, say_money, session_scope
 from bot.actions.confirm import ask, register
 from bot.actions.payments import (
     CARD_WORDS, LINK_WORDS, card_from_slot, card_named_in, cards_on_file, entity_in, latest_intent, patient_account, request_message, say_card,
@@ -139,6 +139,7 @@ class ValidatePlanForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_plan_form"
 
+    @answer_required
     def validate_plan_request(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         with session_scope() as session:
             client = conversation_client(tracker, session)
@@ -160,6 +161,7 @@ class ValidatePlanForm(FormValidationAction):
                 slots["plan_method"] = "link"
         return slots
 
+    @answer_required
     def validate_plan_method(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(slot_value or "")
         if text == "link" or text.startswith("card:"):
@@ -322,6 +324,7 @@ class ValidatePlanChangeForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_plan_change_form"
 
+    @answer_required
     def validate_plan_change(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         with session_scope() as session:
             client = conversation_client(tracker, session)

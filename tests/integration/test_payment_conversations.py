@@ -181,3 +181,10 @@ def test_linda_moves_her_plan_to_her_mastercard_and_a_change_outside_policy_goes
         assert plan.payment_method.last4 == "4444"
     too_low = joined(assistant.say(me, "can i lower my plan payment to $10 a month"))
     assert "at least $25.00 a month" in too_low and "partner" in too_low
+
+
+def test_after_verification_the_payment_form_asks_for_the_amount_without_scolding_first(assistant):
+    me = assistant.new_sender()
+    reply = _verify(assistant, me, "i wanna pay my bil", "3/3/85", "maria garcia")
+    assert "How much would you like to pay" in reply
+    assert "didn't catch an amount" not in reply and "Please say \"card\"" not in reply
