@@ -89,6 +89,32 @@ def _cmd_small_write_off(args) -> int:
     return 0
 
 
+def _cmd_users(args) -> int:
+    from billing import staff
+
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
+    if not password:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.username}: ")
+    db.migrate()
+    with db.session_scope() as session:
+        try:
+            user = staff.add_user(session, args.username, args.name or args.username, args.role, password, created_by="cli")
+        except staff.StaffError as exc:
+            session.rollback()
+            explain = {
+                "bad_username": "a user name is letters, digits, '.', '-' or '_'",
+                "bad_role": f"the role is one of {', '.join(staff.ROLES)}",
+                "weak_password": f"the password needs at least {staff.MIN_PASSWORD_LENGTH} characters",
+                "exists": f"there is already a user {args.username!r}",
+            }
+            print(f"selfpay users add: {explain.get(exc.reason, exc.reason)}; nobody was added", file=sys.stderr)
+            return 1
+        print(f"added {user.role} {user.username} ({user.display_name})")
+    return 0
+
+
 def _safe_url() -> str:
     url = db.database_url()
     if "@" in url:  # hide a password
@@ -113,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("balances", help="balance jobs")
     p.add_argument("action", choices=["small-write-off"], help="write off balances at or under each client's small-balance threshold")
     p.set_defaults(func=_cmd_small_write_off)
+    p = sub.add_parser("users", help="desk users")
+    users = p.add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("add", help="add a desk user (the password is asked for, or read from stdin)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    p.add_argument("--name", help="the name partners see")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.set_defaults(func=_cmd_users)
     p = sub.add_parser("payments", help="run the payment jobs")
     p.add_argument("action", choices=["run-due", "reconcile"],
                    help="run-due: charge scheduled payments and plan installments that are due, count misses; "

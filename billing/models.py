@@ -398,6 +398,95 @@ class CallbackRequest(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class Handoff(Base):
+    """A conversation handed to a partner: queued, claimed, closed.
+
+    What was said stays in the tracker store; this row holds the queue
+    state, the summary written at handoff and the partner's disposition."""
+
+    __tablename__ = "handoffs"
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    # billing, insurance, financial_counseling, disputes
+    department = Column(String(32), nullable=False)
+    # asked_for_person, repeated_fallback, verification_locked, voice_silence, dispute, outside_policy
+    reason = Column(String(32), nullable=False)
+    # waiting, active, closed
+    status = Column(String(16), nullable=False, default="waiting", index=True)
+    summary = Column(String(4000), nullable=False)
+    patient_id = Column(String(64), ForeignKey("patients.id"))
+    account_id = Column(Integer, ForeignKey("accounts.id"))
+    verified = Column(Boolean, nullable=False, default=False)
+    after_hours = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    claimed_by = Column(String(64))
+    closed_at = Column(DateTime)
+    closed_by = Column(String(64))
+    # paid, plan_set_up, dispute_opened, information_given, callback, transferred, unresolved
+    disposition = Column(String(32))
+    note = Column(String(2000))
+    resume_bot = Column(Boolean)
+
+    patient = relationship("Patient")
+    account = relationship("Account")
+
+
+class StaffUser(Base):
+    """A partner, supervisor or admin who signs in to the desk."""
+
+    __tablename__ = "staff_users"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(200), nullable=False)
+    # agent, supervisor, admin
+    role = Column(String(16), nullable=False)
+    password_hash = Column(String(300), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(64), nullable=False)
+
+
+class StaffSession(Base):
+    """A signed-in desk session: a page cookie or an API bearer token.
+    Only the token's hash is stored."""
+
+    __tablename__ = "staff_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)
+
+    user = relationship("StaffUser")
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    username = Column(String(64), nullable=False, index=True)
+    remote = Column(String(64), nullable=False)
+    succeeded = Column(Boolean, nullable=False)
+
+
+class DeskAuditEntry(Base):
+    """Every desk action: who, when, what, before and after."""
+
+    __tablename__ = "desk_audit"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(64), nullable=False)
+    target = Column(String(200), nullable=False)
+    before = Column(JSON)
+    after = Column(JSON)
+
+
 class ImmutableLedgerError(RuntimeError):
     """Raised on any attempt to change or delete a posted ledger entry."""
 

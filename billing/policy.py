@@ -6,6 +6,7 @@ policy without a code change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 from decimal import Decimal
 
 from billing.money import money
@@ -47,6 +48,12 @@ class ClientPolicy:
     financial_assistance: AssistancePolicy
     outreach: OutreachPolicy
     departments: dict[str, str] = field(default_factory=dict)
+    # when partners take handoffs, local time: {"mon": ["08:00", "20:00"], ...};
+    # None: the client staffs its queue around the clock
+    partner_hours: Optional[dict[str, tuple[str, str]]] = None
+    # voice transfers: a department's partner line, dialled with a whisper;
+    # a department without one is an <Enqueue> queue "<client>-<department>"
+    partner_lines: dict[str, str] = field(default_factory=dict)
     identity_checks: tuple[str, ...] = ("date_of_birth", "account_number_or_full_name")
 
     @classmethod
@@ -81,7 +88,25 @@ class ClientPolicy:
                 voice_enabled=bool(out["voice_enabled"]),
             ),
             departments=dict(raw.get("departments", {})),
+            partner_hours=_partner_hours(raw.get("partner_hours")),
+            partner_lines=dict(raw.get("partner_lines", {})),
         )
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _partner_hours(raw) -> Optional[dict[str, tuple[str, str]]]:
+    """``{"mon-fri": ["08:00", "20:00"], "sat": ["09:00", "13:00"]}`` by day."""
+    if not raw:
+        return None
+    hours: dict[str, tuple[str, str]] = {}
+    for days, span in raw.items():
+        first, _, last = str(days).lower().partition("-")
+        start, end = DAYS.index(first), DAYS.index(last or first)
+        for day in DAYS[start:end + 1]:
+            hours[day] = (str(span[0]), str(span[1]))
+    return hours
 
 
 def policy_of(client) -> ClientPolicy:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from billing.gateway import PaymentGateway, default_gateway
+from billing import staff
 from billing.models import (
     Account,
     Claim,
@@ -48,6 +49,7 @@ class SeedReport:
     patients: int = 0
     accounts: int = 0
     ledger_entries: int = 0
+    demo_users: int = 0
 
 
 def _date(value) -> dt.date | None:
@@ -92,6 +94,9 @@ def load(session: Session, path: Path | str, gateway: PaymentGateway | None = No
     if mismatches:
         raise SeedError("computed balances differ from expected_balance:\n  " + "\n  ".join(mismatches))
     report.ledger_entries = session.execute(select(func.count()).select_from(ledger.LedgerEntry)).scalar_one()
+    if Path(path).resolve() == DEFAULT_DATA_FILE and not staff.production_mode():
+        # the demo desk users come with the demo data, and only with it
+        report.demo_users = staff.add_demo_users(session)
     return report
 
 

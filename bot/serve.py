@@ -92,7 +92,8 @@ def main() -> int:
         f"  assistant (REST):  POST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook\n"
         f"  Rasa HTTP API:     http://127.0.0.1:{RASA_PORT}/ (token in RASA_TOKEN)\n"
         f"  action server:     http://127.0.0.1:{ACTIONS_PORT}/health\n"
-        f"  desk and payment pages: {env['DESK_PUBLIC_URL']}/\n"
+        f"  partner desk:      {env['DESK_PUBLIC_URL']}/desk/ (demo users alex / alex-demo-pass, sam / sam-demo-pass)\n"
+        f"  web chat:          {env['DESK_PUBLIC_URL']}/chat?client=riverside\n"
         f"  logs:              {log_dir}\n"
         "talk to it with `make shell` in another terminal; Ctrl-C stops everything",
         flush=True,

@@ -16,7 +16,7 @@ import sys
 from bot.settings import PROJECT_ROOT
 
 # code that sends responses: the actions, and the channels' own scripts
-CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "connectors")
+CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "connectors", PROJECT_ROOT / "desk")
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
 # f"utter_decline_reason_{code}": a family of responses chosen by a value
 RESPONSE_FAMILY_IN_CODE = re.compile(r"""f["'](utter_[a-z0-9_]+_)\{""")

@@ -5,9 +5,11 @@ client's greeting and the recording notice, then a speech-and-keypad
 ``<Gather>``; what the caller says or keys goes to Rasa (card numbers
 out, no leading "/"), and the answer is spoken: amounts and dates as
 words a voice reads well, long digit strings one by one, no links.
-Silence is asked about twice, then a person is offered and the call
-ends politely.  Actions ask the channel for a transfer (``<Enqueue>``
-to the client's billing queue, or ``<Dial>`` a number), a keypad card
+Silence is asked about twice, then the call is handed to a partner
+(or, outside partner hours, ends politely).  Actions ask the channel for
+a warm transfer (``<Dial>`` the department's partner line with a whisper
+of the handoff summary, or ``<Enqueue>`` in ``<client>-<department>``,
+where the partner's dequeue call hears the whisper first), a keypad card
 payment (``<Pay>``, tokenised; the result is charged through the
 billing core once, keyed on the call) or a hang-up, with a custom
 payload ``{"voice": {...}}``.  A turn that takes Rasa too long is
@@ -25,9 +27,10 @@ from urllib.parse import urlencode
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic.request import Request
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from billing import db, payments
+from billing import db, handoffs, payments
+from billing.clients import UnknownClient, get_client
 from billing.models import Account
 from billing.money import InvalidAmount, format_money, money
 from connectors.scripts import script
@@ -109,11 +112,7 @@ def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: s
     if command and command.get("transfer"):
         for text in spoken:
             _say(reply, text)
-        target = str(command["transfer"])
-        if target.startswith("+"):
-            reply.dial(target)
-        else:
-            reply.enqueue(f"{client.id}-{target}")
+        transfer(reply, request, client, str(command["transfer"]), command.get("handoff"))
         return str(reply)
     if command and command.get("pay"):
         for text in spoken:
@@ -137,6 +136,61 @@ def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: s
     return str(reply)
 
 
+def transfer(reply: VoiceResponse, request: Request, client, department: str, handoff_id) -> None:
+    """Warm transfer: the partner hears the summary before the caller is
+    connected (a ``<Number url>`` whisper on a partner line; on a queue,
+    the partner's dequeue call says it first, see ``partner_turn``)."""
+    line = client.policy.partner_lines.get(department)
+    if line:
+        dial = Dial(action=_url(request, turn="after_transfer"), timeout=30)
+        dial.number(line, url=_url(request, turn="whisper", handoff=str(handoff_id or "")), method="POST")
+        reply.append(dial)
+    else:
+        reply.enqueue(f"{client.id}-{department}", action=_url(request, turn="after_transfer"), method="POST")
+
+
+def whisper_turn(handoff_id: str) -> str:
+    """What the partner hears on answering, before the caller is put through."""
+    reply = VoiceResponse()
+    with db.session_scope() as session:
+        try:
+            handoff = handoffs.get(session, handoff_id)
+        except handoffs.HandoffError:
+            return str(reply)
+        client = get_client(session, handoff.client_id)
+        _say(reply, script("utter_voice_partner_whisper", client) + " " + handoff.summary)
+    return str(reply)
+
+
+def partner_turn(client_id: str, department: str, partner_phone: str) -> str:
+    """A partner's call into a department queue (their phone or TwiML
+    app points here): the longest-waiting caller's summary, then connect."""
+    reply = VoiceResponse()
+    with db.session_scope() as session:
+        try:
+            client = get_client(session, client_id)
+        except UnknownClient:
+            reply.hangup()
+            return str(reply)
+        waiting = [h for h in handoffs.listing(session, status="waiting", client_id=client.id)
+                   if h.channel == CHANNEL and h.department == department]
+        if not waiting:
+            _say(reply, script("utter_voice_partner_none_waiting", client))
+            reply.hangup()
+            return str(reply)
+        # Twilio queues are first in, first out: the oldest waiting call is the one connected
+        handoff = handoffs.claim(session, waiting[0].id, f"phone:{partner_phone or 'unknown'}")
+        _say(reply, script("utter_voice_partner_whisper", client) + " " + handoff.summary)
+    dial = Dial()
+    dial.queue(f"{client_id}-{department}")
+    reply.append(dial)
+    return str(reply)
+
+
+def _transfers(messages: List[Dict[str, Any]]) -> bool:
+    return any(isinstance((m.get("custom") or {}).get("voice"), dict) and m["custom"]["voice"].get("transfer") for m in messages)
+
+
 def chosen(request: Request, digits: str) -> Optional[str]:
     """The button a key press picks, when the last answer offered some."""
     try:
@@ -153,6 +207,17 @@ class TwilioVoiceInput(TwilioInput):
 
     async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
         loop = request.app.loop
+        turn = request.args.get("turn")
+        # the partner's side of a transfer: not a patient's call
+        if turn == "whisper":
+            return await loop.run_in_executor(None, whisper_turn, request.args.get("handoff", ""))
+        if turn == "partner":
+            return await loop.run_in_executor(
+                None, partner_turn, request.args.get("client", ""), request.args.get("department", "billing"), params.get("From") or "",
+            )
+        if turn == "after_transfer":
+            # the caller left the queue or the partner line: the call ends here
+            return str(VoiceResponse())
         call_sid, status = params.get("CallSid") or "", (params.get("CallStatus") or "").lower()
         client = await loop.run_in_executor(None, client_for, params.get("To"))
         if client is None:
@@ -169,7 +234,6 @@ class TwilioVoiceInput(TwilioInput):
             # the call is over: a new session forgets the caller's verification
             await on_new_message(UserMessage("/session_start", VoiceCollector(), sender, input_channel=CHANNEL, metadata=metadata))
             return str(VoiceResponse())
-        turn = request.args.get("turn")
         if turn == "pay":
             return await self._pay_result(request, client, params, sender, metadata, on_new_message)
         if turn == "wait":
@@ -184,9 +248,14 @@ class TwilioVoiceInput(TwilioInput):
             return str(reply)
         heard = (params.get("SpeechResult") or "").strip() or (params.get("Digits") or "").strip()
         if not heard:
-            return self._silence(request, client, int(request.args.get("silence") or 0))
-        # a key press that picks an offered button sends that button's payload
-        text = chosen(request, params.get("Digits") or "") or patient_text(heard)
+            silence = int(request.args.get("silence") or 0)
+            if silence < MAX_SILENCE:
+                return self._silence(request, client, silence)
+            # still nothing heard: a partner takes the call (the handoff action decides)
+            text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
+        else:
+            # a key press that picks an offered button sends that button's payload
+            text = chosen(request, params.get("Digits") or "") or patient_text(heard)
         collector = VoiceCollector()
         task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
         task.collector = collector  # type: ignore[attr-defined]
@@ -208,14 +277,17 @@ class TwilioVoiceInput(TwilioInput):
             reply.redirect(_url(request, turn="wait"), method="POST")
             return str(reply)
         _pending.pop(call_sid, None)
-        return render(request, client, task.collector.messages, call_sid)  # type: ignore[attr-defined]
-
-    def _silence(self, request: Request, client, silence: int) -> str:
-        reply = VoiceResponse()
-        if silence >= MAX_SILENCE:
+        messages = task.collector.messages  # type: ignore[attr-defined]
+        if int(request.args.get("silence") or 0) >= MAX_SILENCE and not _transfers(messages):
+            # nobody to take a silent call (outside partner hours): end it politely
+            reply = VoiceResponse()
             _say(reply, script("utter_voice_silence_goodbye", client))
             reply.hangup()
             return str(reply)
+        return render(request, client, messages, call_sid)
+
+    def _silence(self, request: Request, client, silence: int) -> str:
+        reply = VoiceResponse()
         gather = _gather(request, silence + 1)
         _say(gather, script("utter_voice_reprompt", client))
         reply.append(gather)

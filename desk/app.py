@@ -35,7 +35,9 @@ async def run_sync(fn, *args, **kwargs):
 
 
 def create_app(name: str = "selfpay-desk") -> Sanic:
+    from desk.api import bp as api_bp
     from desk.chat import bp as chat_bp
+    from desk.pages import bp as pages_bp
     from desk.pay import bp as pay_bp
     from desk.sandbox_gateway import bp as gateway_bp
 
@@ -44,6 +46,8 @@ def create_app(name: str = "selfpay-desk") -> Sanic:
     app.blueprint(pay_bp)
     app.blueprint(chat_bp)
     app.blueprint(gateway_bp)
+    app.blueprint(api_bp)
+    app.blueprint(pages_bp)
     app.static("/static", str(STATIC))
 
     @app.get("/health")

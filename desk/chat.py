@@ -77,3 +77,20 @@ async def chat_message(request):
     payload = request.json if isinstance(request.json, dict) else {}
     status, replies = await run_sync(_ask, str(payload.get("client", "")), str(payload.get("sender", "")), str(payload.get("message", "")))
     return json_response(replies, status=status)
+
+
+@bp.get("/chat/updates")
+async def chat_updates(request):
+    """What the desk wrote to this chat (a partner, or the assistant taking
+    over again) after ``after`` (epoch seconds): the page polls for it."""
+    from desk import transcripts
+
+    client_id, sender = request.args.get("client", ""), request.args.get("sender", "")
+    try:
+        after = float(request.args.get("after") or 0)
+    except ValueError:
+        return json_response({"error": "after is a time in seconds"}, status=400)
+    if not client_id or not (8 <= len(sender) <= 64) or not sender.replace("-", "").replace("_", "").isalnum():
+        return json_response({"error": "client and sender are required"}, status=400)
+    lines = await run_sync(transcripts.since, f"web:{client_id}:{sender}", after)
+    return json_response({"lines": lines})

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from billing import identity
 from billing.redaction import holds_redacted_card
 from bot.actions.balance import tell_balance
+from bot.actions.handoff import hand_off
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
 from bot.actions.coverage import tell_coverage
 from bot.actions.payments import start_payment, tell_declined
@@ -177,8 +178,9 @@ class ActionAfterVerification(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             if state == "locked":
+                # a partner can verify the patient another way
                 dispatcher.utter_message(response="utter_verification_locked", **client_values(client))
-                return done + [SlotSet("next_form", "none")]
+                return done + hand_off(dispatcher, tracker, session, client, "verification_locked")
             if state != "verified":
                 return done + [SlotSet("next_form", "none")]
             handler = RESUMABLE.get(tracker.get_slot("pending_request"))

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from billing import callbacks, outreach
 from billing.contact import display_phone, normalise_phone
+from bot.actions.handoff import hand_off
 from bot.actions.common import channel_of, client_values, conversation_client, patient_phone, session_scope
 
 DEPARTMENT_NAMES = {
@@ -58,7 +59,7 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
 
 
 class ActionFallback(_ClientAction):
-    """First time: ask to rephrase.  Twice in a row: offer a person.
+    """First time: ask to rephrase.  Twice in a row: hand off to a partner.
 
     Runs for an NLU fallback (a message not understood) and as the core
     fallback (understood, but nothing fits the conversation); the latter
@@ -68,8 +69,9 @@ class ActionFallback(_ClientAction):
         return "action_fallback"
 
     def answer(self, dispatcher, tracker, session, client, values, domain):
-        response = "utter_rephrase" if consecutive_fallbacks(tracker) < 2 else "utter_fallback_offer_person"
-        dispatcher.utter_message(response=response, **values)
+        if consecutive_fallbacks(tracker) >= 2:
+            return hand_off(dispatcher, tracker, session, client, "repeated_fallback")
+        dispatcher.utter_message(response="utter_rephrase", **values)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         return [] if intent == "nlu_fallback" else [UserUtteranceReverted()]
 

@@ -15,12 +15,25 @@
     line.className = "line " + who;
     var label = document.createElement("span");
     label.className = "who";
-    label.textContent = who === "you" ? "You: " : "Assistant: ";
+    label.textContent = who === "you" ? "You: " : (who === "agent" ? "Billing partner: " : "Assistant: ");
     line.appendChild(label);
     line.appendChild(document.createTextNode(text));
     log.appendChild(line);
     log.scrollTop = log.scrollHeight;
   }
+
+  // a partner's replies (after a handoff) arrive between the patient's messages
+  var seen = Date.now() / 1000;
+  window.setInterval(function () {
+    fetch("/chat/updates?" + new URLSearchParams({client: form.dataset.client, sender: sender, after: String(seen)}))
+      .then(function (response) { return response.json(); })
+      .then(function (result) {
+        (result.lines || []).forEach(function (line) {
+          seen = Math.max(seen, line.ts);
+          add(line.from === "agent" ? "agent" : "bot", line.text);
+        });
+      }).catch(function () {});
+  }, 3000);
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

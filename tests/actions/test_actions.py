@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from billing import db, handoffs
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -180,12 +182,18 @@ def test_after_verification_the_held_request_is_answered(seeded_sqlite):
     assert messages[0]["response"] == "utter_balance" and messages[0]["balance"] == "$412.50"
 
 
-def test_after_a_lockout_the_patient_is_told_how_to_reach_a_person(seeded_sqlite):
-    messages, _ = run(ActionAfterVerification(), tracker(slots={"identity": "locked", "pending_request": "check_balance"}))
-    assert said(messages) == ["utter_verification_locked"] and messages[0]["client_phone"] == "(555) 010-0100"
+def test_after_a_lockout_the_patient_is_handed_to_a_partner_unverified(seeded_sqlite):
+    messages, events = run(ActionAfterVerification(), tracker(slots={"identity": "locked", "pending_request": "check_balance"},
+                                                              sender="locked-conv"))
+    assert said(messages) == ["utter_verification_locked", "utter_handoff_queued"]
+    assert events[-1]["event"] == "pause"
+    with db.session_scope() as session:
+        handoff = handoffs.open_for(session, "locked-conv")
+        assert (handoff.reason, handoff.verified, handoff.patient_id) == ("verification_locked", False, None)
+        assert "not verified" in handoff.summary
 
 
-def test_fallback_asks_to_rephrase_then_offers_a_person(seeded_sqlite):
+def test_fallback_asks_to_rephrase_then_hands_off(seeded_sqlite):
     earlier_turn = [
         {"event": "user", "text": "blah", "parse_data": {"intent": {"name": "nlu_fallback"}}},
         {"event": "action", "name": "action_fallback"},
@@ -194,8 +202,11 @@ def test_fallback_asks_to_rephrase_then_offers_a_person(seeded_sqlite):
     ]
     messages, events = run(ActionFallback(), tracker(intent="nlu_fallback"))
     assert said(messages) == ["utter_rephrase"] and events == []
-    messages, _ = run(ActionFallback(), tracker(intent="nlu_fallback", events=earlier_turn))
-    assert said(messages) == ["utter_fallback_offer_person"] and messages[0]["client_phone"] == "(555) 010-0100"
+    messages, events = run(ActionFallback(), tracker(intent="nlu_fallback", events=earlier_turn, sender="fallback-conv"))
+    assert said(messages) == ["utter_handoff_queued"] and messages[0]["queue_position"] == 1
+    assert events[-1]["event"] == "pause"
+    with db.session_scope() as session:
+        assert handoffs.open_for(session, "fallback-conv").reason == "repeated_fallback"
     answered = [{"event": "user", "text": "hi"}, {"event": "action", "name": "utter_greet"}]
     messages, _ = run(ActionFallback(), tracker(intent="nlu_fallback", events=earlier_turn + answered))
     assert said(messages) == ["utter_rephrase"]

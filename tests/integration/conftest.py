@@ -3,9 +3,12 @@ starts them, with their own billing database and SQL tracker store."""
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -68,8 +71,50 @@ class Assistant:
         return f"it-{uuid.uuid4().hex[:12]}"
 
 
+class _TwilioApi(BaseHTTPRequestHandler):
+    server_version = "FakeTwilio/1.0"
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+        state = self.server.state
+        if state.fail_next > 0:
+            state.fail_next -= 1
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps({"code": 20500, "message": "Internal Server Error", "status": 500}).encode())
+            return
+        state.sent.append(form)
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps({"sid": f"SM{uuid.uuid4().hex}", "status": "queued", "to": form["To"][0], "body": form["Body"][0]}).encode())
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
+def twilio_api():
+    """A local server speaking Twilio's REST API (Messages): what the
+    assistant and the desk send outside a reply lands in ``sent``."""
+    server = HTTPServer(("127.0.0.1", 0), _TwilioApi)
+
+    class State:
+        sent: list = []
+        fail_next = 0
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    server.state = State()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.state
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, twilio_api):
     model = model_path()
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
@@ -89,6 +134,7 @@ def assistant(tmp_path_factory):
         "PUBLIC_URL": PUBLIC_URL,
         "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": twilio_api.url,
     })
     processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
     try:

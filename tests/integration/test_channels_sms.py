@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -79,7 +76,7 @@ def test_stop_is_confirmed_once_and_honoured_and_help_names_the_client(assistant
     sender = _sender(assistant, twilio_api)
     with pytest.raises(OptedOut):
         sender.send("riverside", RIVERSIDE, phone, "A message from your billing partner")
-    assert twilio_api.sent == []
+    assert not [m for m in twilio_api.sent if m["To"] == [phone]]
     assert "subscribed" in text_of(sms(assistant, "START", sender=phone)[1])
     assert sender.send("riverside", RIVERSIDE, phone, "A message from your billing partner")
     assert twilio_api.sent[-1]["To"] == [phone] and twilio_api.sent[-1]["From"] == [RIVERSIDE]
@@ -130,46 +127,6 @@ def test_media_only_unknown_number_and_card_numbers(assistant):
     phone = new_phone()
     card = text_of(sms(assistant, "my card is 4242 4242 4242 4242", sender=phone)[1])
     assert "can't take card numbers" in card and "4242 4242" not in card
-
-
-class _TwilioApi(BaseHTTPRequestHandler):
-    server_version = "FakeTwilio/1.0"
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("Content-Length") or 0)
-        form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
-        state = self.server.state
-        if state.fail_next > 0:
-            state.fail_next -= 1
-            self.send_response(500)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(json.dumps({"code": 20500, "message": "Internal Server Error", "status": 500}).encode())
-            return
-        state.sent.append(form)
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps({"sid": f"SM{uuid.uuid4().hex}", "status": "queued", "to": form["To"][0], "body": form["Body"][0]}).encode())
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def twilio_api():
-    server = HTTPServer(("127.0.0.1", 0), _TwilioApi)
-
-    class State:
-        sent: list = []
-        fail_next = 0
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-
-    server.state = State()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.state
-    server.shutdown()
 
 
 def test_a_payment_by_text_sends_a_secure_link_and_never_takes_the_card_in_the_text(assistant):

@@ -47,10 +47,10 @@ def test_a_call_gets_the_notice_a_gather_and_maria_hears_her_balance_after_keypa
     assert "$412.50" in said(reply) and "<Gather" in reply
     assert "4 0 0 1 2 3 4 5" in said(reply)  # account numbers are read digit by digit
     transfer = call(assistant, sid, "?turn=gather&silence=0", SpeechResult="can i talk to a real person")[1]
-    assert "<Enqueue>riverside-billing</Enqueue>" in transfer
+    assert re.search(r"<Enqueue [^>]*>riverside-billing</Enqueue>", transfer)
 
 
-def test_silence_is_asked_about_twice_then_the_call_ends_politely(assistant):
+def test_silence_is_asked_about_twice_then_a_partner_takes_the_call(assistant):
     sid = new_call()
     call(assistant, sid)
     first = call(assistant, sid, "?turn=gather&silence=0")[1]
@@ -58,7 +58,7 @@ def test_silence_is_asked_about_twice_then_the_call_ends_politely(assistant):
     second = call(assistant, sid, "?turn=gather&silence=1")[1]
     assert "didn't hear" in said(second) and "silence=2" in second
     last = call(assistant, sid, "?turn=gather&silence=2")[1]
-    assert "<Hangup" in last and "(555) 010-0100" in said(last)
+    assert "<Hangup" not in last and re.search(r"<Enqueue [^>]*>riverside-billing</Enqueue>", last)
 
 
 def test_the_status_callback_ends_the_session(assistant):

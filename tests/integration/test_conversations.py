@@ -40,17 +40,18 @@ def test_verification_by_full_name_in_one_message(assistant):
     assert "$700.00" in reply and "payment plan of $100.00 a month" in reply and "1 missed payment" in reply
 
 
-def test_three_wrong_dates_of_birth_never_disclose_and_lock(assistant):
+def test_three_wrong_dates_of_birth_never_disclose_lock_and_hand_off(assistant):
     me = assistant.new_sender()
     replies = assistant.say(me, "what is my balance")
     for dob in ("1/1/1990", "2/2/1991", "4/4/1984"):
         replies += assistant.say(me, dob)
         replies += assistant.say(me, "40012345")
-    assert "couldn't verify your identity" in replies[-1] and "(555) 010-0100" in replies[-1]
+    # the lock is explained and a partner takes over (who can verify another way)
+    assert "couldn't verify your identity" in replies[-2] and "billing partner" in replies[-1]
+    # the bot is paused for the partner: nothing more comes from it, and nothing is disclosed
     again = assistant.say(me, "whats my balance")
-    assert "couldn't verify your identity" in joined(again)
     late = assistant.say(me, "march 3 1985")
-    assert len(late) == 1
+    assert again == [] and late == []
     text = joined(replies + again + late)
     assert "412.50" not in text and "December 10" not in text and "Maria" not in text
 

@@ -1,0 +1,176 @@
+"""The desk's JSON API (DESIGN.md, "Desk JSON API"): a bearer token from
+``POST /api/login``; agents work handoffs and accounts, supervisors also
+read metrics and exports."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from sanic import Blueprint
+from sanic.response import json, text
+
+from desk import assist, auth, review, work
+from desk.app import run_sync
+from desk.transcripts import RasaUnavailable
+
+bp = Blueprint("api", url_prefix="/api")
+
+
+def _body(request) -> dict:
+    try:
+        payload = request.json
+    except Exception:
+        payload = None
+    return payload if isinstance(payload, dict) else {}
+
+
+async def _call(fn, *args, **kwargs):
+    try:
+        return json(await run_sync(fn, *args, **kwargs))
+    except work.DeskError as problem:
+        return json({"error": problem.message, "reason": problem.reason or None}, status=problem.status)
+    except RasaUnavailable:
+        return json({"error": "the assistant is not answering; nothing was sent, try again in a moment"}, status=503)
+
+
+@bp.post("/login")
+async def login(request):
+    body = _body(request)
+    username, password = str(body.get("username") or ""), str(body.get("password") or "")
+    if not username or not password:
+        return json({"error": "send JSON {\"username\": ..., \"password\": ...}"}, status=400)
+    token, user, problem = await run_sync(auth.sign_in, username, password, request.remote_addr or request.ip or "unknown")
+    if problem == "too_many":
+        return json({"error": "too many failed sign-ins; wait 15 minutes"}, status=429)
+    if token is None:
+        return json({"error": "wrong user name or password"}, status=401)
+    return json({"token": token, "token_type": "Bearer", "user": user.username, "role": user.role, "csrf_token": user.csrf_token})
+
+
+@bp.post("/logout")
+@auth.api()
+async def logout(request):
+    token, _ = auth._token(request)
+    await run_sync(auth.sign_out, token)
+    return json({"signed_out": True})
+
+
+@bp.get("/accounts/<number:str>")
+@auth.api()
+async def account(request, number):
+    return await _call(work.account_view, number)
+
+
+@bp.get("/conversations")
+@auth.api()
+async def conversations(request):
+    try:
+        filters = review.Filters.from_args(request.args)
+    except ValueError as problem:
+        return json({"error": str(problem)}, status=400)
+    rows = await run_sync(review.conversations, filters)
+    if request.ctx.user.role == "agent":
+        # QA flags are for supervisors
+        rows = [{k: v for k, v in r.items() if k != "flags"} for r in rows]
+    return json({"conversations": rows})
+
+
+@bp.get("/conversations/<conversation_id:path>")
+@auth.api()
+async def conversation(request, conversation_id):
+    # Sanic 21.12 leaves path parameters encoded: links and scripts encode the id
+    return await _call(work.conversation, unquote(conversation_id))
+
+
+@bp.get("/handoffs")
+@auth.api()
+async def handoff_list(request):
+    return await _call(lambda: {"handoffs": work.handoff_list(request.args.get("status"))})
+
+
+@bp.get("/handoffs/<handoff_id:int>")
+@auth.api()
+async def handoff(request, handoff_id):
+    try:
+        detail = await run_sync(work.handoff_detail, handoff_id)
+    except work.DeskError as problem:
+        return json({"error": problem.message}, status=problem.status)
+    detail["assist"] = await run_sync(assist.panel, handoff_id)
+    return json(detail)
+
+
+@bp.post("/handoffs/<handoff_id:int>/claim")
+@auth.api()
+async def claim(request, handoff_id):
+    return await _call(work.claim, handoff_id, request.ctx.user)
+
+
+@bp.post("/handoffs/<handoff_id:int>/messages")
+@auth.api()
+async def message(request, handoff_id):
+    return await _call(work.reply, handoff_id, request.ctx.user, str(_body(request).get("text") or ""))
+
+
+@bp.post("/handoffs/<handoff_id:int>/close")
+@auth.api()
+async def close(request, handoff_id):
+    body = _body(request)
+    return await _call(work.close, handoff_id, request.ctx.user, str(body.get("disposition") or ""), str(body.get("note") or ""),
+                       body.get("resume_bot") is True)
+
+
+@bp.post("/accounts/<number:str>/write-off")
+@auth.api()
+async def write_off(request, number):
+    body = _body(request)
+    return await _call(work.write_off, number, request.ctx.user, str(body.get("amount") or ""), str(body.get("reason_code") or ""),
+                       str(body.get("reason") or ""))
+
+
+@bp.post("/accounts/<number:str>/plan-change")
+@auth.api()
+async def plan_change(request, number):
+    body = _body(request)
+    try:
+        months = int(body["months"]) if body.get("months") not in (None, "") else None
+        day = int(body["day_of_month"]) if body.get("day_of_month") not in (None, "") else None
+    except (TypeError, ValueError):
+        return json({"error": "months and day_of_month are whole numbers"}, status=400)
+    if months is None and day is None:
+        return json({"error": "send months, day_of_month or both"}, status=400)
+    return await _call(work.plan_change, number, request.ctx.user, months, day, str(body.get("reason") or ""))
+
+
+@bp.post("/disputes/<reference:str>/resolve")
+@auth.api()
+async def resolve_dispute(request, reference):
+    body = _body(request)
+    return await _call(work.resolve_dispute, reference, request.ctx.user, str(body.get("outcome") or ""),
+                       str(body.get("explanation") or ""), body.get("amount"))
+
+
+@bp.get("/metrics")
+@auth.api("supervisor")
+async def metrics(request):
+    try:
+        filters = review.Filters.from_args(request.args)
+    except ValueError as problem:
+        return json({"error": str(problem)}, status=400)
+    return json(await run_sync(review.metrics, filters))
+
+
+@bp.get("/conversations.csv")
+@auth.api("supervisor")
+async def export(request):
+    try:
+        filters = review.Filters.from_args(request.args)
+    except ValueError as problem:
+        return json({"error": str(problem)}, status=400)
+    rows = await run_sync(review.conversations, filters)
+    return text(review.csv_export(rows), content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="conversations-{filters.since}-{filters.until}.csv"'})
+
+
+@bp.get("/audit")
+@auth.api("supervisor")
+async def audit(request):
+    return await _call(work.audit_entries)

@@ -1,0 +1,177 @@
+"""The desk's pages: sign-in, the queue, a handoff (transcript, summary,
+account, assist, reply, close), supervisor review with CSV export, and
+the audit log.  Server-rendered; plain JavaScript only refreshes the
+queue and the transcript.  Every form posts with the session's CSRF token
+and redirects back (post, redirect, get)."""
+from __future__ import annotations
+
+from urllib.parse import quote, unquote, urlencode
+
+from sanic import Blueprint
+from sanic.response import redirect, text
+
+from billing import handoffs as handoff_rules
+from desk import assist, auth, review, work
+from desk.app import page, run_sync
+from desk.transcripts import RasaUnavailable
+
+bp = Blueprint("desk_pages", url_prefix="/desk")
+
+
+def _back(path: str, notice: str = "", problem: str = ""):
+    query = urlencode({k: v for k, v in (("notice", notice), ("problem", problem)) if v})
+    return redirect(path + ("?" + query if query else ""))
+
+
+def _safe_next(target: str) -> str:
+    # only our own pages: never an open redirect
+    return target if target.startswith("/desk") and not target.startswith("//") else "/desk"
+
+
+@bp.get("/login")
+async def login_page(request):
+    return page("desk_login.html", next=_safe_next(request.args.get("next", "/desk")), problem=request.args.get("problem"))
+
+
+@bp.post("/login")
+async def login(request):
+    form = request.form
+    target = _safe_next(form.get("next") or "/desk")
+    token, user, problem = await run_sync(auth.sign_in, form.get("username") or "", form.get("password") or "",
+                                          request.remote_addr or request.ip or "unknown")
+    if token is None:
+        words = "Too many failed sign-ins. Wait 15 minutes and try again." if problem == "too_many" else "Wrong user name or password."
+        return page("desk_login.html", status=429 if problem == "too_many" else 401, next=target, problem=words,
+                    username=form.get("username") or "")
+    response = redirect(target)
+    # Sanic 21.12 (what Rasa 3.6 pins): cookies are set item by item
+    response.cookies[auth.COOKIE] = token
+    cookie = response.cookies[auth.COOKIE]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/"
+    cookie["max-age"] = 10 * 3600
+    if request.scheme == "https":
+        cookie["secure"] = True
+    return response
+
+
+@bp.post("/logout")
+@auth.page()
+async def logout(request):
+    await run_sync(auth.sign_out, request.cookies.get(auth.COOKIE))
+    response = redirect("/desk/login")
+    response.cookies[auth.COOKIE] = ""
+    response.cookies[auth.COOKIE]["path"] = "/"
+    response.cookies[auth.COOKIE]["max-age"] = 0
+    return response
+
+
+@bp.get("/")
+@auth.page()
+async def queue(request):
+    waiting = await run_sync(work.handoff_list, "waiting")
+    active = await run_sync(work.handoff_list, "active")
+    return page("desk_queue.html", user=request.ctx.user, waiting=waiting, active=active,
+                notice=request.args.get("notice"), problem=request.args.get("problem"))
+
+
+@bp.get("/handoffs/<handoff_id:int>")
+@auth.page()
+async def handoff(request, handoff_id):
+    try:
+        detail = await run_sync(work.handoff_detail, handoff_id)
+        conversation = await run_sync(work.conversation, detail["conversation_id"])
+        account = await run_sync(work.account_view, detail["account_number"]) if detail["account_number"] and detail["verified"] else None
+    except work.DeskError as problem:
+        return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
+    panel = await run_sync(assist.panel, handoff_id)
+    return page("desk_handoff.html", user=request.ctx.user, handoff=detail, conversation=conversation, account=account,
+                assist=panel, dispositions=handoff_rules.DISPOSITIONS, notice=request.args.get("notice"),
+                problem=request.args.get("problem"))
+
+
+async def _act(path: str, fn, *args, done: str = ""):
+    try:
+        await run_sync(fn, *args)
+    except work.DeskError as problem:
+        return _back(path, problem=problem.message)
+    except RasaUnavailable:
+        return _back(path, problem="The assistant is not answering; nothing was sent. Try again in a moment.")
+    return _back(path, notice=done)
+
+
+@bp.post("/handoffs/<handoff_id:int>/claim")
+@auth.page()
+async def claim(request, handoff_id):
+    return await _act(f"/desk/handoffs/{handoff_id}", work.claim, handoff_id, request.ctx.user, done="You have this conversation.")
+
+
+@bp.post("/handoffs/<handoff_id:int>/reply")
+@auth.page()
+async def reply(request, handoff_id):
+    return await _act(f"/desk/handoffs/{handoff_id}", work.reply, handoff_id, request.ctx.user, request.form.get("text") or "",
+                      done="Sent.")
+
+
+@bp.post("/handoffs/<handoff_id:int>/close")
+@auth.page()
+async def close(request, handoff_id):
+    form = request.form
+    try:
+        await run_sync(work.close, handoff_id, request.ctx.user, form.get("disposition") or "", form.get("note") or "",
+                       form.get("resume_bot") == "yes")
+    except work.DeskError as problem:
+        return _back(f"/desk/handoffs/{handoff_id}", problem=problem.message)
+    except RasaUnavailable:
+        return _back(f"/desk/handoffs/{handoff_id}", problem="The assistant is not answering: the handoff is closed, but the bot was not resumed.")
+    return _back("/desk/", notice=f"Handoff {handoff_id} closed.")
+
+
+@bp.post("/accounts/<number:str>/write-off")
+@auth.page()
+async def write_off(request, number):
+    form = request.form
+    return await _act(_safe_next(form.get("back") or "/desk/"), work.write_off, number, request.ctx.user, form.get("amount") or "",
+                      form.get("reason_code") or "", form.get("reason") or "", done="Written off.")
+
+
+@bp.get("/review")
+@auth.page("supervisor")
+async def review_page(request):
+    try:
+        filters = review.Filters.from_args(request.args)
+    except ValueError as problem:
+        return page("desk_forbidden.html", status=400, user=request.ctx.user, needed=None, problem=str(problem))
+    rows = await run_sync(review.conversations, filters)
+    kpis = await run_sync(review.metrics, filters, rows)
+    chart = review.bar_chart(review.per_day(filters, rows), "Conversations per day; the darker part was handed to a partner")
+    export = "/desk/review.csv?" + urlencode({k: request.args.get(k) for k in request.args})
+    return page("desk_review.html", user=request.ctx.user, rows=rows, kpis=kpis, chart=chart, filters=filters,
+                flags=review.FLAGS, outcomes=review.OUTCOMES, export=export, money=review.money_text, quote=quote)
+
+
+@bp.get("/review.csv")
+@auth.page("supervisor")
+async def review_csv(request):
+    filters = review.Filters.from_args(request.args)
+    rows = await run_sync(review.conversations, filters)
+    return text(review.csv_export(rows), content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="conversations-{filters.since}-{filters.until}.csv"'})
+
+
+@bp.get("/conversations/<conversation_id:path>")
+@auth.page("supervisor")
+async def conversation(request, conversation_id):
+    try:
+        detail = await run_sync(work.conversation, unquote(conversation_id))
+    except work.DeskError as problem:
+        return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
+    return page("desk_conversation.html", user=request.ctx.user, conversation=detail)
+
+
+@bp.get("/audit")
+@auth.page("supervisor")
+async def audit(request):
+    entries = (await run_sync(work.audit_entries))["entries"]
+    return page("desk_audit.html", user=request.ctx.user, entries=entries)

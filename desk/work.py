@@ -1,0 +1,332 @@
+"""What the desk does, one function per use case: the JSON API and the
+pages both call these (blocking database and HTTP work: call them through
+``run_sync``).  Rules stay in billing/; this module translates."""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+
+from billing import db, disputes, eob, handoffs, ledger, plans, staff, writeoffs
+from billing.accounts import plan_status
+from billing.clients import get_client
+from billing.contact import display_phone
+from billing.models import Account, Dispute, Handoff, InsurancePolicy
+from billing.money import format_money, money
+from billing.redaction import redact_card_numbers
+from connectors.scripts import script
+from desk import transcripts
+
+logger = logging.getLogger(__name__)
+
+
+class DeskError(Exception):
+    """A request the desk refuses: ``status`` (HTTP) and a sentence for the partner."""
+
+    def __init__(self, status: int, message: str, reason: str = ""):
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
+HANDOFF_PROBLEMS = {
+    "unknown": (404, "There is no such handoff."),
+    "not_waiting": (409, "Someone else has already claimed this handoff."),
+    "not_open": (409, "This handoff is not open: claim it first, or it is already closed."),
+    "not_yours": (403, "Another partner has claimed this handoff."),
+    "bad_disposition": (400, "Choose a disposition: " + ", ".join(handoffs.DISPOSITIONS) + "."),
+}
+
+
+def _handoff_error(error: handoffs.HandoffError) -> DeskError:
+    status, message = HANDOFF_PROBLEMS.get(error.reason, (400, error.reason))
+    return DeskError(status, message, error.reason)
+
+
+# --- accounts ---------------------------------------------------------------
+
+def _plan_view(plan) -> Optional[Dict[str, Any]]:
+    if plan is None:
+        return None
+    status = plan_status(plan)
+    return {
+        "id": plan.id, "status": plan.status, "months": plan.months, "monthly_amount": str(plan.monthly_amount),
+        "day_of_month": plan.day_of_month, "start_date": plan.start_date.isoformat(), "missed_payments": plan.missed_payments,
+        "paid_installments": status.paid_installments, "next_due_date": status.next_due_date.isoformat() if status.next_due_date else None,
+        "autopay": plan.payment_method_id is not None,
+        "installments": [{"seq": i.seq, "due_date": i.due_date.isoformat(), "amount": str(i.amount), "status": i.status}
+                         for i in plan.installments],
+    }
+
+
+def account_view(account_number: str) -> Dict[str, Any]:
+    with db.session_scope() as session:
+        account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one_or_none()
+        if account is None:
+            raise DeskError(404, f"There is no account {account_number}.")
+        client = get_client(session, account.client_id)
+        patient = account.patient
+        plan = plans.active_plan(session, account) or (account.payment_plans[-1] if account.payment_plans else None)
+        balance = ledger.balance(session, account)
+        return {
+            "account_number": account.account_number,
+            "client": client.id,
+            "client_name": client.name,
+            "patient": {"id": patient.id, "name": patient.full_name, "date_of_birth": patient.date_of_birth.isoformat(),
+                        "phone": display_phone(patient.phone) if patient.phone else None, "email": patient.email},
+            "balance": str(balance),
+            "balance_display": format_money(balance),
+            "statement_date": account.statement_date.isoformat() if account.statement_date else None,
+            "due_date": account.due_date.isoformat() if account.due_date else None,
+            "ledger": [{"id": e.id, "date": e.effective_date.isoformat(), "kind": e.kind, "amount": str(e.amount),
+                        "reason_code": e.reason_code, "description": e.description, "actor": e.actor,
+                        "posted_at": e.posted_at.isoformat() + "Z"} for e in ledger.entries(session, account)],
+            "payments": [{"id": p.id, "date": p.payment_date.isoformat(), "amount": str(p.amount), "status": p.status,
+                          "card": f"{p.card_brand or 'card'} ending {p.card_last4}" if p.card_last4 else None,
+                          "decline_code": p.decline_code, "confirmation_number": p.confirmation_number, "channel": p.channel}
+                         for p in account.payments],
+            "payment_plan": _plan_view(plan),
+            "disputes": [{"reference": d.reference, "status": d.status, "reason": d.reason, "description": d.description,
+                          "opened_at": d.opened_at.isoformat() + "Z", "resolution": d.resolution,
+                          "service_line": d.service_line.description if d.service_line else None}
+                         for d in session.execute(select(Dispute).where(Dispute.account_id == account.id).order_by(Dispute.id)).scalars()],
+            # applications are taken by the assistance flow (issue 6); none exist before it
+            "assistance_applications": [],
+            "insurance": [{"payer": i.payer, "member_id": i.member_id, "group_number": i.group_number, "priority": i.priority,
+                           "active": i.active, "status": i.status,
+                           "termination_date": i.termination_date.isoformat() if i.termination_date else None}
+                          for i in session.execute(select(InsurancePolicy).where(InsurancePolicy.patient_id == patient.id)).scalars()],
+            "claims": [_claim_view(c) for c in eob.claims_of(session, account)],
+        }
+
+
+def _claim_view(c: eob.ClaimExplanation) -> Dict[str, Any]:
+    if c.denied:
+        words = f"{c.payer} denied claim {c.claim_number} ({', '.join(f'{g}-{r}' for g, r in c.denied_reasons)}): " + "; ".join(
+            filter(None, (eob.explain_code(g, r) for g, r in c.denied_reasons))) + f". The patient owes {format_money(c.patient_owes)} unless it is resolved."
+    else:
+        parts = [f"{c.payer} allowed {format_money(c.allowed)} of the {format_money(c.billed)} billed and paid {format_money(c.paid)}"]
+        owed = [(c.deductible, "deductible"), (c.coinsurance, "coinsurance"), (c.copay, "copay"), (c.other_owed, "other patient responsibility")]
+        shares = [f"{format_money(a)} {label}" for a, label in owed if a]
+        if shares:
+            parts.append("the patient owes " + " and ".join(shares))
+        if c.written_off:
+            parts.append(f"{format_money(c.written_off)} was written off by contract")
+        words = "; ".join(parts) + "."
+    return {"payer": c.payer, "claim_number": c.claim_number, "billed": str(c.billed), "allowed": str(c.allowed),
+            "paid": str(c.paid), "patient_owes": str(c.patient_owes), "denied": c.denied, "explanation": words}
+
+
+# --- handoffs ---------------------------------------------------------------
+
+def handoff_list(status: Optional[str]) -> List[Dict[str, Any]]:
+    if status and status not in ("waiting", "active", "closed"):
+        raise DeskError(400, "status is waiting, active or closed")
+    with db.session_scope() as session:
+        return [handoffs.as_dict(session, h) for h in handoffs.listing(session, status=status)]
+
+
+def handoff_detail(handoff_id) -> Dict[str, Any]:
+    with db.session_scope() as session:
+        try:
+            return handoffs.as_dict(session, handoffs.get(session, handoff_id))
+        except handoffs.HandoffError as error:
+            raise _handoff_error(error)
+
+
+def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
+    with db.session_scope() as session:
+        try:
+            handoff = handoffs.claim(session, handoff_id, user.username)
+        except handoffs.HandoffError as error:
+            raise _handoff_error(error)
+        view = handoffs.as_dict(session, handoff)
+        was_after_hours = handoff.after_hours
+    if was_after_hours:
+        # the bot kept serving after hours: the partner takes the conversation over now
+        transcripts.pause(view["conversation_id"])
+    return view
+
+
+def _deliver(handoff: Handoff, client, words: str) -> None:
+    """Send a desk line to the patient on the conversation's channel.
+    Web chat picks it up from the transcript; REST integrations read the
+    tracker; a call is spoken by the partner on the line."""
+    if handoff.channel == "twilio_sms":
+        from connectors.sms_sender import OptedOut, SmsSender
+
+        to = handoff.conversation_id.rsplit(":", 1)[-1]
+        try:
+            SmsSender().send(client.id, client.phone_number, to, words)
+        except OptedOut:
+            raise DeskError(409, "The patient has opted out of texts from this number; the message was not sent.")
+        except Exception as exc:  # the SMS provider failed after its retries
+            logger.error("SMS to the patient of handoff %s failed: %s", handoff.id, exc)
+            raise DeskError(502, "The text could not be sent; try again in a moment.")
+    elif handoff.channel == "twilio_voice":
+        raise DeskError(409, "This is a phone call: speak with the patient on the line.")
+
+
+def reply(handoff_id, user: staff.SignedIn, words: str) -> Dict[str, Any]:
+    words = " ".join(redact_card_numbers(words or "")[0].split())
+    if not words:
+        raise DeskError(400, "Write a message first.")
+    if len(words) > 1600:
+        raise DeskError(400, "Keep a message under 1,600 characters.")
+    with db.session_scope() as session:
+        try:
+            handoff = handoffs.get(session, handoff_id)
+            handoffs.check_can_write(handoff, user.username, user.role)
+        except handoffs.HandoffError as error:
+            raise _handoff_error(error)
+        client = get_client(session, handoff.client_id)
+    # sending checks consent in its own transaction: none of ours may be open
+    _deliver(handoff, client, words)
+    with db.session_scope() as session:
+        staff.record(session, user.username, "handoff.message", f"handoff:{handoff.id}", None, {"length": len(words)})
+    transcripts.partner_said(handoff.conversation_id, user.username, words, handoff.id)
+    return {"handoff": handoff.id, "conversation_id": handoff.conversation_id, "from": "agent", "text": words}
+
+
+def close(handoff_id, user: staff.SignedIn, disposition: str, note: str, resume_bot: bool) -> Dict[str, Any]:
+    with db.session_scope() as session:
+        try:
+            handoff = handoffs.close(session, handoff_id, user.username, user.role, disposition=disposition, note=note,
+                                     resume_bot=resume_bot)
+        except handoffs.HandoffError as error:
+            raise _handoff_error(error)
+        client = get_client(session, handoff.client_id)
+        view = handoffs.as_dict(session, handoff)
+    back = script("utter_handoff_resumed", client) if resume_bot else None
+    if back and handoff.channel == "twilio_sms":
+        try:
+            _deliver(handoff, client, back)
+        except DeskError as problem:
+            # the hand-back is still recorded; the patient's next text gets the bot
+            logger.warning("hand-back text for handoff %s not sent: %s", handoff.id, problem.message)
+    if resume_bot:
+        transcripts.resume(view["conversation_id"], back)
+    return view
+
+
+# --- conversations ----------------------------------------------------------
+
+def conversation(conversation_id: str) -> Dict[str, Any]:
+    events = transcripts.events(conversation_id)
+    if not events:
+        raise DeskError(404, "There is no such conversation.")
+    facts = transcripts.facts(conversation_id, events)
+    with db.session_scope() as session:
+        found = session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)).scalars().all()
+        handoff_views = [handoffs.as_dict(session, h) for h in found]
+    return {
+        "id": conversation_id,
+        "client": facts.client,
+        "channel": facts.channel,
+        "paused": facts.paused,
+        "transcript": transcripts.transcript(events),
+        "handoffs": handoff_views,
+    }
+
+
+# --- account operations -----------------------------------------------------
+
+def _account(session, account_number: str) -> Account:
+    account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one_or_none()
+    if account is None:
+        raise DeskError(404, f"There is no account {account_number}.")
+    return account
+
+
+WRITE_OFF_PROBLEMS = {
+    "not_positive": "The amount must be more than zero.",
+    "above_balance": "That is more than the balance.",
+}
+
+
+def write_off(account_number: str, user: staff.SignedIn, amount: str, reason_code: str, reason: str,
+              approved_by: Optional[str] = None) -> Dict[str, Any]:
+    try:
+        value = money(amount)
+    except Exception:
+        raise DeskError(400, f"{amount!r} is not an amount of money: write it like 125.00.")
+    if not (reason_code or "").strip() or not (reason or "").strip():
+        raise DeskError(400, "Give a reason code and a reason.")
+    # an agent's own approval does not count: above the limit a supervisor writes it off
+    approver = user.username if user.role in ("supervisor", "admin") else None
+    with db.session_scope() as session:
+        account = _account(session, account_number)
+        before = str(ledger.balance(session, account))
+        try:
+            entry = writeoffs.write_off(session, account, value, reason_code=reason_code.strip()[:32], reason=reason.strip()[:300],
+                                        actor=user.username, approved_by=approver)
+        except writeoffs.WriteOffRefused as refused:
+            if refused.reason == "needs_supervisor":
+                raise DeskError(403, f"Write-offs above {format_money(refused.limit)} need a supervisor.", "needs_supervisor")
+            raise DeskError(400, WRITE_OFF_PROBLEMS.get(refused.reason, refused.reason), refused.reason)
+        after = str(ledger.balance(session, account))
+        staff.record(session, user.username, "account.write_off", f"account:{account_number}", {"balance": before},
+                     {"balance": after, "amount": str(value), "reason_code": entry.reason_code})
+        return {"account_number": account_number, "entry_id": entry.id, "balance": after}
+
+
+def plan_change(account_number: str, user: staff.SignedIn, months: Optional[int] = None, day_of_month: Optional[int] = None,
+                reason: str = "") -> Dict[str, Any]:
+    if not reason.strip():
+        raise DeskError(400, "Say why the plan changes.")
+    with db.session_scope() as session:
+        account = _account(session, account_number)
+        client = get_client(session, account.client_id)
+        before = _plan_view(plans.active_plan(session, account))
+        if before is None:
+            raise DeskError(409, "This account has no active plan.")
+        try:
+            if months is not None:
+                terms = plans.terms_for_months(client.policy.payment_plan, ledger.balance(session, account), int(months))
+                plans.change_terms(session, account, client.policy.payment_plan, terms, actor=user.username, reason=reason.strip())
+            if day_of_month is not None:
+                plans.change_day(session, account, int(day_of_month), actor=user.username, reason=reason.strip())
+        except plans.PlanRefused as refused:
+            nearest = ", ".join(f"{t.months} x {format_money(t.monthly)}" for t in (refused.nearest or []))
+            raise DeskError(400, f"Outside {client.name}'s plan policy ({refused.reason})." + (f" Allowed nearby: {nearest}." if nearest else ""))
+        except (TypeError, ValueError) as exc:
+            raise DeskError(400, str(exc))
+        after = _plan_view(plans.active_plan(session, account))
+        staff.record(session, user.username, "account.plan_change", f"account:{account_number}", before, after)
+        return after
+
+
+def resolve_dispute(reference: str, user: staff.SignedIn, outcome: str, explanation: str, amount: Optional[str] = None) -> Dict[str, Any]:
+    if not (explanation or "").strip():
+        raise DeskError(400, "Explain the outcome: the patient is told.")
+    with db.session_scope() as session:
+        dispute = session.execute(select(Dispute).where(Dispute.reference == reference)).scalar_one_or_none()
+        if dispute is None:
+            raise DeskError(404, f"There is no dispute {reference}.")
+        before = {"status": dispute.status}
+        try:
+            if outcome == "adjust":
+                disputes.resolve_by_adjustment(session, dispute, money(amount or "0"), actor=user.username, note=explanation.strip())
+            elif outcome == "uphold":
+                disputes.uphold(session, dispute, actor=user.username, explanation=explanation.strip())
+            else:
+                raise DeskError(400, "The outcome is adjust or uphold.")
+        except disputes.DisputeError as error:
+            raise DeskError(400, f"The dispute cannot be resolved that way ({error.reason}).")
+        staff.record(session, user.username, "dispute.resolve", f"dispute:{reference}", before, {"status": dispute.status})
+        return {"reference": reference, "status": dispute.status}
+
+
+def plan_offer_words(balance: Decimal, policy) -> List[str]:
+    try:
+        return [f"Offer a {t.months}-month plan at {format_money(t.monthly)}" + (f" (last {format_money(t.last)})" if t.last != t.monthly else "")
+                for t in plans.offers(policy.payment_plan, balance)]
+    except plans.PlanRefused:
+        return []
+
+
+def audit_entries(limit: int = 500) -> Dict[str, Any]:
+    with db.session_scope() as session:
+        return {"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action, "target": e.target,
+                             "before": e.before, "after": e.after} for e in staff.audit_log(session, limit)]}
