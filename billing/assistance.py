@@ -2,11 +2,19 @@
 poverty guidelines and the client's thresholds (DESIGN.md)."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import List, Optional
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import ledger
+from billing.models import Account, AssistanceApplication, Client
 from billing.money import money
-from billing.policy import AssistancePolicy
+from billing.records import Refused, account_event, decide, new_reference
+from billing.policy import AssistancePolicy, policy_of
 
 # 2026 HHS poverty guidelines: (first person, each additional person)
 GUIDELINES_2026 = {
@@ -53,3 +61,82 @@ def screen(policy: AssistancePolicy, household_size: int, annual_income, state: 
     else:
         outcome, discount = "not_likely", Decimal("0")
     return Screening(int(household_size), income, guideline, percent, outcome, discount)
+
+
+# what an applicant sends; the same list for every client of the program
+DOCUMENTS = (
+    "proof of income for everyone in the household (last 3 pay stubs, or last year's tax return)",
+    "a photo ID",
+    "proof of address (a utility bill or lease)",
+    "if anyone has no income, a short signed statement saying how the household gets by",
+)
+
+
+class ApplicationError(Refused):
+    """reason: already_open, not_open"""
+
+
+def _audit(session: Session, application: AssistanceApplication, actor: str, action: str, reason: str, before=None) -> None:
+    account_event(session, application.account, actor, action, reason, before,
+                  {"reference": application.reference, "status": application.status})
+
+
+def open_applications(session: Session, account: Account) -> List[AssistanceApplication]:
+    today = dt.date.today()
+    return [a for a in session.execute(
+        select(AssistanceApplication).where(AssistanceApplication.account_id == account.id, AssistanceApplication.status == "open")
+        .order_by(AssistanceApplication.id)).scalars() if a.window_ends >= today]
+
+
+def apply(session: Session, account: Account, screening: Screening, *, actor: str, channel: Optional[str] = None,
+          conversation_id: Optional[str] = None, today: Optional[dt.date] = None) -> AssistanceApplication:
+    """Open an application from a screening: collection outreach is held
+    while it is open, for the client's application period at most."""
+    if open_applications(session, account):
+        raise ApplicationError("already_open")
+    policy = policy_of(session.get(Client, account.client_id)).financial_assistance
+    application = AssistanceApplication(
+        reference=new_reference(session, AssistanceApplication.reference, "FA"), account=account, household_size=screening.household_size,
+        annual_income=screening.annual_income, fpl_percent=screening.fpl_percent, screening=screening.outcome,
+        discount_percent=screening.discount_percent, status="open", opened_by=actor, channel=channel,
+        conversation_id=conversation_id,
+        window_ends=(today or dt.date.today()) + dt.timedelta(days=policy.application_period_days),
+    )
+    session.add(application)
+    session.flush()
+    _audit(session, application, actor, "assistance_applied",
+           f"application {application.reference}: household {screening.household_size}, {screening.fpl_percent}% of the guideline")
+    return application
+
+
+def approve(session: Session, application: AssistanceApplication, *, actor: str, note: str = "") -> AssistanceApplication:
+    """Approve at the screened level: the assistance adjustment (the discount
+    percent of what the patient owes now, all of it for free care) posts once."""
+    if application.status != "open":
+        raise ApplicationError("not_open")
+    balance = ledger.balance(session, application.account)
+    percent = application.discount_percent if application.screening != "not_likely" else Decimal("0")
+    amount = (balance * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if balance > 0 else Decimal("0")
+    before = {"status": application.status}
+    if amount > 0:
+        entry = ledger.post(
+            session, application.account, kind="discount", amount=-amount,
+            reason_code="FA-FREE" if percent == 100 else f"FA-{percent.normalize()}PCT",
+            description=f"Financial assistance {application.reference} ({percent.normalize()}%)", actor=actor,
+            source=f"assistance:{application.id}",
+        )
+        application.adjustment_entry_id = entry.id
+    decide(application, "approved", actor, note)
+    session.flush()
+    _audit(session, application, actor, "assistance_approved", f"approved {application.reference}: {amount} adjusted", before)
+    return application
+
+
+def deny(session: Session, application: AssistanceApplication, *, actor: str, note: str) -> AssistanceApplication:
+    if application.status != "open":
+        raise ApplicationError("not_open")
+    before = {"status": application.status}
+    decide(application, "denied", actor, note)
+    session.flush()
+    _audit(session, application, actor, "assistance_denied", f"denied {application.reference}: {application.decision_note}", before)
+    return application

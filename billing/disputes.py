@@ -4,33 +4,25 @@ partner with an adjustment (a ledger entry with a reason) or upheld with
 an explanation.  Every step is audited."""
 from __future__ import annotations
 
-import secrets
 from typing import List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import ledger
-from billing.models import Account, AccountEvent, Dispute, Encounter, ServiceLine, utcnow
+from billing.records import Refused, account_event, new_reference
+from billing.models import Account, Dispute, Encounter, ServiceLine, utcnow
 from billing.money import money
 
 REASONS = ("duplicate", "not_received", "amount_wrong", "insurance_should_pay", "quality_of_care")
 
 
-class DisputeError(ValueError):
-    """reason: unknown_reason, unknown_service_line, not_open, amount_not_positive, above_balance"""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class DisputeError(Refused):
+    """reason: unknown_reason, unknown_service_line, not_open, amount_not_positive, above_charge, above_balance"""
 
 
 def _audit(session: Session, dispute: Dispute, actor: str, action: str, reason: str, before=None) -> None:
-    account = dispute.account
-    session.add(AccountEvent(
-        actor=actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id, action=action,
-        reason=reason, before=before, after={"reference": dispute.reference, "status": dispute.status},
-    ))
+    account_event(session, dispute.account, actor, action, reason, before, {"reference": dispute.reference, "status": dispute.status})
 
 
 def service_lines(session: Session, account: Account) -> List[ServiceLine]:
@@ -41,13 +33,6 @@ def service_lines(session: Session, account: Account) -> List[ServiceLine]:
     ).scalars())
 
 
-def _reference(session: Session) -> str:
-    while True:
-        ref = "D-" + secrets.token_hex(3).upper()
-        if session.execute(select(Dispute.id).where(Dispute.reference == ref)).first() is None:
-            return ref
-
-
 def open_dispute(session: Session, account: Account, reason: str, *, actor: str, service_line_id: Optional[int] = None,
                  description: str = "", channel: Optional[str] = None, conversation_id: Optional[str] = None) -> Dispute:
     if reason not in REASONS:
@@ -55,7 +40,7 @@ def open_dispute(session: Session, account: Account, reason: str, *, actor: str,
     if service_line_id is not None and service_line_id not in {line.id for line in service_lines(session, account)}:
         raise DisputeError("unknown_service_line")
     dispute = Dispute(
-        reference=_reference(session), account=account, service_line_id=service_line_id, reason=reason,
+        reference=new_reference(session, Dispute.reference, "D"), account=account, service_line_id=service_line_id, reason=reason,
         description=(description or "")[:1000], status="open", opened_by=actor, channel=channel, conversation_id=conversation_id,
     )
     session.add(dispute)
@@ -70,19 +55,18 @@ def open_disputes(session: Session, account: Account) -> List[Dispute]:
     ).scalars())
 
 
-def outreach_held(session: Session, account: Account) -> bool:
-    """No collection outreach on an account while a dispute is open."""
-    return bool(open_disputes(session, account))
-
-
 def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: str, note: str) -> Dispute:
     if dispute.status != "open":
         raise DisputeError("not_open")
     amount = money(amount)
     if amount <= 0:
         raise DisputeError("amount_not_positive")
-    if amount > ledger.balance(session, dispute.account):
-        raise DisputeError("above_balance")
+    # a disputed charge is corrected up to what it billed (a paid one becomes
+    # a credit, offered back as a refund); a dispute of the whole account up
+    # to what is owed
+    limit = dispute.service_line.charge if dispute.service_line is not None else ledger.balance(session, dispute.account)
+    if amount > limit:
+        raise DisputeError("above_charge" if dispute.service_line is not None else "above_balance")
     entry = ledger.post(
         session, dispute.account, kind="write_off", amount=-amount, reason_code=f"DISPUTE-{dispute.reason.upper()}",
         description=f"Dispute {dispute.reference} resolved: {note}"[:300], actor=actor, source=f"dispute:{dispute.id}",

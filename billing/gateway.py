@@ -77,6 +77,9 @@ class PaymentGateway(Protocol):
         back the first result and never charges again."""
         ...
 
+    def refund(self, session: Session, token: str, amount: Decimal, idempotency_key: str) -> ChargeResult:
+        """Pay money back to a card: the same key never refunds twice."""
+
     def lookup(self, session: Session, idempotency_key: str) -> Optional[ChargeResult]:
         """The result of an earlier charge with this key, or None if the
         processor never received it."""
@@ -191,6 +194,20 @@ class SandboxGateway:
             return earlier
         if self.mode == "timeout":
             raise GatewayTimeout("the sandbox gateway did not answer in time")
+        return _result(record)
+
+    def refund(self, session: Session, token: str, amount: Decimal, idempotency_key: str) -> ChargeResult:
+        if self.mode == "unavailable":
+            raise GatewayUnavailable("the sandbox gateway is unavailable")
+        earlier = self.lookup(session, idempotency_key)
+        if earlier is not None:
+            return earlier
+        card = session.execute(select(SandboxCard).where(SandboxCard.token == token)).scalar_one_or_none()
+        # a refund goes back to any card the processor knows, whatever its charge behaviour
+        record = SandboxCharge(idempotency_key=idempotency_key, reference="re_sbx_" + secrets.token_hex(8), token=token,
+                               amount=-amount, outcome="approved" if card is not None else "invalid_token")
+        session.add(record)
+        session.flush()
         return _result(record)
 
     def lookup(self, session: Session, idempotency_key: str) -> Optional[ChargeResult]:

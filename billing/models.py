@@ -398,6 +398,62 @@ class CallbackRequest(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class RefundRequest(Base):
+    """A patient's request to have a credit paid back, for a partner to
+    approve; an approved refund posts to the ledger once."""
+
+    __tablename__ = "refund_requests"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    amount = Column(Money, nullable=False)
+    # card (to the card the credit was paid with) or check (mailed to the address on file)
+    method = Column(String(8), nullable=False)
+    payment_method_id = Column(Integer, ForeignKey("payment_methods.id"))
+    # requested, refunded, denied, failed
+    status = Column(String(16), nullable=False, default="requested")
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    requested_by = Column(String(64), nullable=False)
+    conversation_id = Column(String(128))
+    decided_at = Column(DateTime)
+    decided_by = Column(String(64))
+    decision_note = Column(String(500))
+    ledger_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+    gateway_reference = Column(String(40))
+
+    account = relationship("Account")
+    payment_method = relationship("PaymentMethod")
+
+
+class AssistanceApplication(Base):
+    """A financial assistance application: screened, open for the client's
+    application window (collection outreach held), then approved (the
+    assistance adjustment posts) or denied."""
+
+    __tablename__ = "assistance_applications"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    household_size = Column(Integer, nullable=False)
+    annual_income = Column(Money, nullable=False)
+    fpl_percent = Column(Integer, nullable=False)
+    # free_care, discount, not_likely: the screening when it was opened
+    screening = Column(String(16), nullable=False)
+    discount_percent = Column(Money, nullable=False)
+    # open, approved, denied, expired
+    status = Column(String(16), nullable=False, default="open")
+    opened_at = Column(DateTime, nullable=False, default=utcnow)
+    opened_by = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+    window_ends = Column(Date, nullable=False)
+    decided_at = Column(DateTime)
+    decided_by = Column(String(64))
+    decision_note = Column(String(500))
+    adjustment_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+
+    account = relationship("Account")
+
+
 class Handoff(Base):
     """A conversation handed to a partner: queued, claimed, closed.
 

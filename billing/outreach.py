@@ -42,3 +42,14 @@ def is_opted_out(session: Session, *, client_id: str, channel: str, address: str
         )
     ).scalars()
     return any(p.opted_out for p in prefs)
+
+
+def collection_holds(session: Session, account) -> list[str]:
+    """Why collection outreach on an account is held (empty: it is not):
+    an open dispute, an open financial assistance application."""
+    from billing import assistance, disputes
+
+    holds = [f"dispute {d.reference} open" for d in disputes.open_disputes(session, account)]
+    holds += [f"assistance application {a.reference} open until {a.window_ends.isoformat()}"
+              for a in assistance.open_applications(session, account)]
+    return holds

@@ -100,10 +100,14 @@ class PaymentRefused(ValueError):
         self.reason = reason
 
 
+BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
+
+
 def card_label(brand: Optional[str], last4: Optional[str]) -> str:
+    """How a card is said: "Visa ending 4242"."""
     if not last4:
         return "card"
-    return f"{brand or 'card'} ending {last4}"
+    return f"{BRAND_NAMES.get((brand or '').lower(), brand or 'card')} ending {last4}"
 
 
 def _outcome(session: Session, payment: Payment) -> PaymentOutcome:

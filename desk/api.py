@@ -148,6 +148,24 @@ async def resolve_dispute(request, reference):
                        str(body.get("explanation") or ""), body.get("amount"))
 
 
+@bp.get("/work")
+@auth.api()
+async def work_list(request):
+    return await _call(work.pending_work)
+
+
+@bp.post("/refunds/<refund_id:int>/<decision:str>")
+@auth.api()
+async def refund_decision(request, refund_id, decision):
+    return await _call(work.decide_refund, refund_id, request.ctx.user, decision, str(_body(request).get("note") or ""))
+
+
+@bp.post("/assistance/<reference:str>/<decision:str>")
+@auth.api()
+async def assistance_decision(request, reference, decision):
+    return await _call(work.decide_application, reference, request.ctx.user, decision, str(_body(request).get("note") or ""))
+
+
 @bp.get("/metrics")
 @auth.api("supervisor")
 async def metrics(request):

@@ -72,7 +72,8 @@ async def logout(request):
 async def queue(request):
     waiting = await run_sync(work.handoff_list, "waiting")
     active = await run_sync(work.handoff_list, "active")
-    return page("desk_queue.html", user=request.ctx.user, waiting=waiting, active=active,
+    pending = await run_sync(work.pending_work)
+    return page("desk_queue.html", user=request.ctx.user, waiting=waiting, active=active, pending=pending,
                 notice=request.args.get("notice"), problem=request.args.get("problem"))
 
 
@@ -134,6 +135,38 @@ async def write_off(request, number):
     form = request.form
     return await _act(_safe_next(form.get("back") or "/desk/"), work.write_off, number, request.ctx.user, form.get("amount") or "",
                       form.get("reason_code") or "", form.get("reason") or "", done="Written off.")
+
+
+@bp.get("/work")
+@auth.page()
+async def work_page(request):
+    pending = await run_sync(work.pending_work)
+    return page("desk_work.html", user=request.ctx.user, work=pending, notice=request.args.get("notice"),
+                problem=request.args.get("problem"))
+
+
+@bp.post("/disputes/<reference:str>/resolve")
+@auth.page()
+async def resolve_dispute(request, reference):
+    form = request.form
+    return await _act("/desk/work", work.resolve_dispute, reference, request.ctx.user, form.get("outcome") or "",
+                      form.get("explanation") or "", form.get("amount"), done=f"Dispute {reference} resolved.")
+
+
+@bp.post("/refunds/<refund_id:int>")
+@auth.page()
+async def refund_decision(request, refund_id):
+    form = request.form
+    return await _act("/desk/work", work.decide_refund, refund_id, request.ctx.user, form.get("decision") or "",
+                      form.get("note") or "", done="Refund decided.")
+
+
+@bp.post("/assistance/<reference:str>")
+@auth.page()
+async def assistance_decision(request, reference):
+    form = request.form
+    return await _act("/desk/work", work.decide_application, reference, request.ctx.user, form.get("decision") or "",
+                      form.get("note") or "", done=f"Application {reference} decided.")
 
 
 @bp.get("/review")

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from billing import db
+from billing import db, seed
 from billing.models import Account, Dispute, Handoff, Payment, PaymentPlan
 from billing.money import format_money
 from desk import transcripts
@@ -144,11 +144,14 @@ def metrics(filters: Filters, rows: Optional[List[Dict[str, Any]]] = None) -> Di
                 query = query.join(Account, Account.id == account_column).where(Account.client_id == filters.client)
             return query
 
+        # by the day the money was paid; history loaded with the data set has its own dates
         collected = session.execute(for_client(
-            select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.status == "posted", Payment.created_at >= start,
-                                                                      Payment.created_at < end), Payment.account_id)).scalar_one()
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.status == "posted", Payment.payment_date >= filters.since, Payment.payment_date <= filters.until),
+            Payment.account_id)).scalar_one()
         plans_set_up = session.execute(for_client(
-            select(func.count(PaymentPlan.id)).where(PaymentPlan.created_at >= start, PaymentPlan.created_at < end),
+            select(func.count(PaymentPlan.id)).where(PaymentPlan.created_at >= start, PaymentPlan.created_at < end,
+                                                     PaymentPlan.created_by != seed.ACTOR),
             PaymentPlan.account_id)).scalar_one()
         disputes_opened = session.execute(for_client(
             select(func.count(Dispute.id)).where(Dispute.opened_at >= start, Dispute.opened_at < end), Dispute.account_id)).scalar_one()
@@ -187,7 +190,7 @@ def per_day(filters: Filters, rows: List[Dict[str, Any]]) -> List[tuple[str, int
 
 def bar_chart(days: List[tuple[str, int, int]], title: str) -> Markup:
     """Conversations per day (handed-off part darker), as inline SVG with a text alternative."""
-    width, height, gap = 560, 160, 6
+    width, height, gap = 560, 120, 6
     top = max([total for _, total, _ in days] + [1])
     bar = (width - gap * (len(days) + 1)) / max(len(days), 1)
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height + 30}" width="100%" aria-labelledby="chart-title chart-desc">',

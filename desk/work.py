@@ -9,11 +9,11 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
 
-from billing import db, disputes, eob, handoffs, ledger, plans, staff, writeoffs
+from billing import assistance, db, disputes, eob, handoffs, ledger, outreach, payments, plans, refunds, staff, writeoffs
 from billing.accounts import plan_status
 from billing.clients import get_client
 from billing.contact import display_phone
-from billing.models import Account, Dispute, Handoff, InsurancePolicy
+from billing.models import Account, AssistanceApplication, Dispute, Handoff, InsurancePolicy, LedgerEntry, RefundRequest
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
 from connectors.scripts import script
@@ -83,7 +83,7 @@ def account_view(account_number: str) -> Dict[str, Any]:
                         "reason_code": e.reason_code, "description": e.description, "actor": e.actor,
                         "posted_at": e.posted_at.isoformat() + "Z"} for e in ledger.entries(session, account)],
             "payments": [{"id": p.id, "date": p.payment_date.isoformat(), "amount": str(p.amount), "status": p.status,
-                          "card": f"{p.card_brand or 'card'} ending {p.card_last4}" if p.card_last4 else None,
+                          "card": payments.card_label(p.card_brand, p.card_last4) if p.card_last4 else None,
                           "decline_code": p.decline_code, "confirmation_number": p.confirmation_number, "channel": p.channel}
                          for p in account.payments],
             "payment_plan": _plan_view(plan),
@@ -91,14 +91,33 @@ def account_view(account_number: str) -> Dict[str, Any]:
                           "opened_at": d.opened_at.isoformat() + "Z", "resolution": d.resolution,
                           "service_line": d.service_line.description if d.service_line else None}
                          for d in session.execute(select(Dispute).where(Dispute.account_id == account.id).order_by(Dispute.id)).scalars()],
-            # applications are taken by the assistance flow (issue 6); none exist before it
-            "assistance_applications": [],
+            "assistance_applications": [_application_view(a) for a in session.execute(
+                select(AssistanceApplication).where(AssistanceApplication.account_id == account.id)
+                .order_by(AssistanceApplication.id)).scalars()],
+            "refund_requests": [_refund_view(r) for r in session.execute(
+                select(RefundRequest).where(RefundRequest.account_id == account.id).order_by(RefundRequest.id)).scalars()],
+            "collection_holds": outreach.collection_holds(session, account),
             "insurance": [{"payer": i.payer, "member_id": i.member_id, "group_number": i.group_number, "priority": i.priority,
                            "active": i.active, "status": i.status,
                            "termination_date": i.termination_date.isoformat() if i.termination_date else None}
                           for i in session.execute(select(InsurancePolicy).where(InsurancePolicy.patient_id == patient.id)).scalars()],
             "claims": [_claim_view(c) for c in eob.claims_of(session, account)],
         }
+
+
+def _application_view(a: AssistanceApplication) -> Dict[str, Any]:
+    return {"reference": a.reference, "status": a.status, "screening": a.screening, "household_size": a.household_size,
+            "annual_income": str(a.annual_income), "fpl_percent": a.fpl_percent, "discount_percent": str(a.discount_percent),
+            "opened_at": a.opened_at.isoformat() + "Z", "window_ends": a.window_ends.isoformat(),
+            "documents_needed": list(assistance.DOCUMENTS), "decided_by": a.decided_by, "decision_note": a.decision_note,
+            "account_number": a.account.account_number}
+
+
+def _refund_view(r: RefundRequest) -> Dict[str, Any]:
+    return {"id": r.id, "amount": str(r.amount), "method": r.method, "status": r.status,
+            "card": payments.card_label(r.payment_method.brand, r.payment_method.last4) if r.payment_method else None,
+            "requested_at": r.requested_at.isoformat() + "Z", "requested_by": r.requested_by, "decided_by": r.decided_by,
+            "decision_note": r.decision_note, "account_number": r.account.account_number}
 
 
 def _claim_view(c: eob.ClaimExplanation) -> Dict[str, Any]:
@@ -154,18 +173,55 @@ def _deliver(handoff: Handoff, client, words: str) -> None:
     Web chat picks it up from the transcript; REST integrations read the
     tracker; a call is spoken by the partner on the line."""
     if handoff.channel == "twilio_sms":
-        from connectors.sms_sender import OptedOut, SmsSender
-
-        to = handoff.conversation_id.rsplit(":", 1)[-1]
-        try:
-            SmsSender().send(client.id, client.phone_number, to, words)
-        except OptedOut:
-            raise DeskError(409, "The patient has opted out of texts from this number; the message was not sent.")
-        except Exception as exc:  # the SMS provider failed after its retries
-            logger.error("SMS to the patient of handoff %s failed: %s", handoff.id, exc)
-            raise DeskError(502, "The text could not be sent; try again in a moment.")
+        _send_sms(client, handoff.conversation_id.rsplit(":", 1)[-1], words)
     elif handoff.channel == "twilio_voice":
         raise DeskError(409, "This is a phone call: speak with the patient on the line.")
+
+
+def notify_patient(account_number: str, conversation_id: Optional[str], channel: Optional[str], words: str, actor: str) -> str:
+    """Tell the patient a partner's decision on the channel they used: a
+    text on SMS, a line in the web chat or REST conversation; after a call
+    (or with no conversation) a text to the phone on file when they agreed
+    to texts.  Returns how they were told; a patient we cannot reach is
+    recorded for a letter."""
+    with db.session_scope() as session:
+        account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one()
+        client = get_client(session, account.client_id)
+        patient = account.patient
+        phone, consent = patient.phone, patient.consent_sms
+    how = "not reached: send a letter"
+    try:
+        if channel == "twilio_sms" and conversation_id:
+            _send_sms(client, conversation_id.rsplit(":", 1)[-1], words)
+            how = "text"
+        elif channel in ("webchat", "rest") and conversation_id:
+            how = "chat"
+        elif phone and consent:
+            _send_sms(client, phone, words)
+            conversation_id, how = f"sms:{client.id}:{phone}", "text to the phone on file"
+    except DeskError as problem:
+        logger.warning("notice on account %s not delivered: %s", account_number, problem.message)
+        how = "not reached: send a letter"
+    if how != "not reached: send a letter" and conversation_id:
+        try:
+            transcripts.partner_said(conversation_id, actor, words, 0)
+        except transcripts.RasaUnavailable:
+            logger.warning("notice on account %s sent but not added to the transcript", account_number)
+    with db.session_scope() as session:
+        staff.record(session, actor, "patient.notice", f"account:{account_number}", None, {"how": how, "channel": channel})
+    return how
+
+
+def _send_sms(client, to: str, words: str) -> None:
+    from connectors.sms_sender import OptedOut, SmsSender
+
+    try:
+        SmsSender().send(client.id, client.phone_number, to, words)
+    except OptedOut:
+        raise DeskError(409, "The patient has opted out of texts from this number; the message was not sent.")
+    except Exception as exc:  # the SMS provider failed after its retries
+        logger.error("SMS to a patient failed: %s", exc)
+        raise DeskError(502, "The text could not be sent; try again in a moment.")
 
 
 def reply(handoff_id, user: staff.SignedIn, words: str) -> Dict[str, Any]:
@@ -304,18 +360,32 @@ def resolve_dispute(reference: str, user: staff.SignedIn, outcome: str, explanat
         dispute = session.execute(select(Dispute).where(Dispute.reference == reference)).scalar_one_or_none()
         if dispute is None:
             raise DeskError(404, f"There is no dispute {reference}.")
+        client = get_client(session, dispute.account.client_id)
         before = {"status": dispute.status}
         try:
             if outcome == "adjust":
-                disputes.resolve_by_adjustment(session, dispute, money(amount or "0"), actor=user.username, note=explanation.strip())
+                try:
+                    value = money(amount or "")
+                except Exception:
+                    raise DeskError(400, f"{amount!r} is not an amount of money: write it like 115.00.")
+                disputes.resolve_by_adjustment(session, dispute, value, actor=user.username, note=explanation.strip())
             elif outcome == "uphold":
                 disputes.uphold(session, dispute, actor=user.username, explanation=explanation.strip())
             else:
                 raise DeskError(400, "The outcome is adjust or uphold.")
         except disputes.DisputeError as error:
-            raise DeskError(400, f"The dispute cannot be resolved that way ({error.reason}).")
+            words = {"not_open": "This dispute is already resolved.", "amount_not_positive": "The adjustment must be more than zero.",
+                     "above_balance": "The adjustment is more than the balance.",
+                     "above_charge": "The adjustment is more than the disputed charge."}
+            raise DeskError(409 if error.reason == "not_open" else 400, words.get(error.reason, error.reason), error.reason)
         staff.record(session, user.username, "dispute.resolve", f"dispute:{reference}", before, {"status": dispute.status})
-        return {"reference": reference, "status": dispute.status}
+        balance = ledger.balance(session, dispute.account)
+        notice = script("utter_notice_dispute_adjusted" if outcome == "adjust" else "utter_notice_dispute_upheld", client,
+                        reference=reference, amount=format_money(money(amount or "0")) if outcome == "adjust" else "",
+                        explanation=explanation.strip().rstrip(".") + ".", balance=format_money(balance))
+        account_number, conversation_id, channel, status = dispute.account.account_number, dispute.conversation_id, dispute.channel, dispute.status
+    told = notify_patient(account_number, conversation_id, channel, notice, user.username)
+    return {"reference": reference, "status": status, "patient_told": told}
 
 
 def plan_offer_words(balance: Decimal, policy) -> List[str]:
@@ -330,3 +400,108 @@ def audit_entries(limit: int = 500) -> Dict[str, Any]:
     with db.session_scope() as session:
         return {"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action, "target": e.target,
                              "before": e.before, "after": e.after} for e in staff.audit_log(session, limit)]}
+
+
+# --- account work waiting for a partner ------------------------------------
+
+def pending_work() -> Dict[str, Any]:
+    """Open disputes, refund requests and assistance applications."""
+    with db.session_scope() as session:
+        open_disputes = session.execute(select(Dispute).where(Dispute.status == "open").order_by(Dispute.id)).scalars().all()
+        return {
+            "disputes": [{"reference": d.reference, "status": d.status, "reason": d.reason, "account_number": d.account.account_number,
+                          "client": d.account.client_id, "opened_at": d.opened_at.isoformat() + "Z", "description": d.description,
+                          "service_line": d.service_line.description if d.service_line else None,
+                          "service_date": d.service_line.encounter.date_of_service.isoformat() if d.service_line else None,
+                          "amount": str(d.service_line.charge) if d.service_line else None}
+                         for d in open_disputes],
+            "refund_requests": [_refund_view(r) for r in session.execute(
+                select(RefundRequest).where(RefundRequest.status == "requested").order_by(RefundRequest.id)).scalars()],
+            "assistance_applications": [_application_view(a) for a in session.execute(
+                select(AssistanceApplication).where(AssistanceApplication.status == "open").order_by(AssistanceApplication.id)).scalars()],
+        }
+
+
+REFUND_PROBLEMS = {
+    "not_requested": (409, "This refund has already been decided."),
+    "above_credit": (409, "The credit is now smaller than this refund; deny it and ask the patient again."),
+    "gateway_unavailable": (503, "The card processor is not answering; nothing was refunded. Try again in a moment."),
+}
+
+
+def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
+    with db.session_scope() as session:
+        request = session.get(RefundRequest, int(refund_id)) if str(refund_id).isdigit() else None
+        if request is None:
+            raise DeskError(404, "There is no such refund request.")
+        before = {"status": request.status}
+        try:
+            if decision == "approve":
+                refunds.approve(session, request, actor=user.username, note=note)
+            elif decision == "deny":
+                if not (note or "").strip():
+                    raise DeskError(400, "Say why the refund is denied: the patient is told.")
+                refunds.deny(session, request, actor=user.username, note=note)
+            else:
+                raise DeskError(400, "The decision is approve or deny.")
+        except refunds.RefundError as error:
+            status, message = REFUND_PROBLEMS.get(error.reason, (400, error.reason))
+            raise DeskError(status, message, error.reason)
+        staff.record(session, user.username, f"refund.{decision}", f"refund:{request.id}", before,
+                     {"status": request.status, "amount": str(request.amount)})
+        view = _refund_view(request)
+        client = get_client(session, request.account.client_id)
+        if request.status == "refunded":
+            notice = script("utter_notice_refund_paid", client, amount=format_money(request.amount),
+                            method=view["card"] or "a check to the address on file")
+        elif request.status == "denied":
+            notice = script("utter_notice_refund_denied", client, amount=format_money(request.amount),
+                            explanation=(note or "").strip().rstrip(".") + ".")
+        else:
+            notice = None
+        conversation_id = request.conversation_id
+    if notice:
+        view["patient_told"] = notify_patient(view["account_number"], conversation_id, _channel_of(conversation_id), notice, user.username)
+    return view
+
+
+def decide_application(reference: str, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
+    with db.session_scope() as session:
+        application = session.execute(select(AssistanceApplication).where(AssistanceApplication.reference == reference)).scalar_one_or_none()
+        if application is None:
+            raise DeskError(404, f"There is no application {reference}.")
+        before = {"status": application.status}
+        try:
+            if decision == "approve":
+                assistance.approve(session, application, actor=user.username, note=note)
+            elif decision == "deny":
+                if not (note or "").strip():
+                    raise DeskError(400, "Say why the application is denied: the patient is told.")
+                assistance.deny(session, application, actor=user.username, note=note)
+            else:
+                raise DeskError(400, "The decision is approve or deny.")
+        except assistance.ApplicationError:
+            raise DeskError(409, "This application has already been decided.")
+        balance = ledger.balance(session, application.account)
+        staff.record(session, user.username, f"assistance.{decision}", f"application:{reference}", before,
+                     {"status": application.status, "balance": str(balance)})
+        view = _application_view(application)
+        client = get_client(session, application.account.client_id)
+        if application.status == "approved":
+            adjusted = -session.get(LedgerEntry, application.adjustment_entry_id).amount if application.adjustment_entry_id else money(0)
+            notice = script("utter_notice_assistance_approved", client, reference=reference, amount=format_money(adjusted),
+                            balance=format_money(balance))
+        else:
+            notice = script("utter_notice_assistance_denied", client, reference=reference,
+                            explanation=(note or "").strip().rstrip(".") + ".")
+        conversation_id, channel = application.conversation_id, application.channel
+    view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel, notice, user.username)
+    return view
+
+
+def _channel_of(conversation_id: Optional[str]) -> Optional[str]:
+    """The channel a conversation id belongs to (connectors name them so)."""
+    if not conversation_id:
+        return None
+    prefix = conversation_id.split(":", 1)[0]
+    return {"sms": "twilio_sms", "voice": "twilio_voice", "web": "webchat"}.get(prefix, "rest")

@@ -23,6 +23,14 @@ from bot.actions.common import client_values, conversation_client, is_verified, 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending_confirmation"
+# what a no to each kind of question is answered with
+NOT_DONE = {
+    "plan": "utter_plan_not_changed",
+    "plan_change": "utter_plan_not_changed",
+    "dispute": "utter_dispute_not_opened",
+    "assistance": "utter_assistance_not_started",
+    "refund": "utter_refund_not_made",
+}
 # kind -> fn(dispatcher, session, client, tracker, pending) -> events
 HANDLERS: Dict[str, Callable[..., List[EventType]]] = {}
 
@@ -102,8 +110,6 @@ class ActionCancelPending(Action):
             values = client_values(conversation_client(tracker, session))
         if pending is None:
             dispatcher.utter_message(response="utter_ok_anything_else")
-        elif pending["kind"] in ("plan", "plan_change"):
-            dispatcher.utter_message(response="utter_plan_not_changed", **values)
         else:
-            dispatcher.utter_message(response="utter_payment_not_made", **values)
+            dispatcher.utter_message(response=NOT_DONE.get(pending["kind"], "utter_payment_not_made"), **values)
         return [SlotSet(PENDING, None)]

@@ -40,7 +40,6 @@ ACTION_WORDS = {
 # patient turns that are answers, not requests: never copied into a summary
 # (they hold dates of birth, account numbers and yes/no)
 _ANSWER_INTENTS = {"inform", "affirm", "deny", "greet", "thank_you", "goodbye"}
-_FORMS = {"verification_form", "payment_form", "plan_form", "plan_change_form", "callback_form"}
 
 
 def _channel_name(tracker: Tracker) -> str:
@@ -62,7 +61,8 @@ def _requests_and_actions(tracker: Tracker) -> tuple[List[str], List[str], List[
             in_form = event.get("name")
         elif kind == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent and intent not in _ANSWER_INTENTS and in_form not in _FORMS:
+            # answers to the verification form hold the date of birth: never copied
+            if intent and intent not in _ANSWER_INTENTS and in_form != "verification_form":
                 intents.append(intent)
                 text = " ".join(str(event.get("text") or "").split())
                 if text and not text.startswith("/"):

@@ -20,6 +20,7 @@ from bot.actions.common import channel_of, client_values, conversation_client, p
 from bot.actions.coverage import tell_coverage
 from bot.actions.payments import start_payment, tell_declined
 from bot.actions.plans import start_plan, start_plan_change
+from bot.actions.support import start_assistance, start_dispute, tell_credit
 from bot.nlp.dates import find_dates, parse_date_of_birth
 from bot.nlp.scan import scan
 
@@ -36,6 +37,9 @@ RESUMABLE = {
     "payment_declined": lambda d, s, c, t: tell_declined(d, s, c, t, "action_after_verification"),
     "insurance_question": tell_coverage,
     "explain_eob": tell_coverage,
+    "dispute_charge": start_dispute,
+    "financial_assistance": start_assistance,
+    "credit_balance": lambda d, s, c, t: tell_credit(d, s, c, t, "action_after_verification"),
 }
 
 

@@ -96,9 +96,14 @@
           item.appendChild(text("span", line.text, "text"));
           list.appendChild(item);
         });
+        list.scrollTop = list.scrollHeight;
       }).catch(function () {});
   }
-  if (box) { window.setInterval(refreshTranscript, 3000); }
+  if (box) {
+    var log = document.getElementById("transcript");
+    log.scrollTop = log.scrollHeight;  // the latest lines first in view
+    window.setInterval(refreshTranscript, 3000);
+  }
 
   // --- snippets
   var reply = document.getElementById("reply-text");

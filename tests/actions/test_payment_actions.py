@@ -100,7 +100,7 @@ def test_linda_hears_why_her_payment_was_declined_and_is_offered_her_mastercard(
     messages, events = run(ActionPaymentDeclined(), tracker(slots=LINDA, text="why was my payment declined", intent="payment_declined"))
     assert said(messages) == ["utter_declined_payment", "utter_decline_reason_insufficient_funds",
                               "utter_declined_was_plan_payment", "utter_offer_other_card"]
-    assert messages[-1]["card"] == "mastercard ending 4444"
+    assert messages[-1]["card"] == "Mastercard ending 4444"
     assert slot_events(events)["pending_confirmation"]["kind"] == "retry"
 
 

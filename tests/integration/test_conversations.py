@@ -47,7 +47,7 @@ def test_three_wrong_dates_of_birth_never_disclose_lock_and_hand_off(assistant):
         replies += assistant.say(me, dob)
         replies += assistant.say(me, "40012345")
     # the lock is explained and a partner takes over (who can verify another way)
-    assert "couldn't verify your identity" in replies[-2] and "billing partner" in replies[-1]
+    assert "couldn't verify your identity" in replies[-2] and "connecting you with a partner" in replies[-1]
     # the bot is paused for the partner: nothing more comes from it, and nothing is disclosed
     again = assistant.say(me, "whats my balance")
     late = assistant.say(me, "march 3 1985")
@@ -131,6 +131,6 @@ def test_small_talk_and_routing(assistant):
     assert "(555) 010-0111" in joined(assistant.say(me, "i need my medical records"))
     credit = joined(assistant.say(me, "will this go on my credit report"))
     assert "(555) 010-0100" in credit and "will be reported" not in credit
-    later = joined(assistant.say(me, "i want to dispute a charge on my bill"))
-    assert "(555) 010-0100" in later and "dispute" in later
+    later = joined(assistant.say(me, "i need an itemized bill"))
+    assert "(555) 010-0100" in later
     assert "unsubscribed" in joined(assistant.say(me, "stop texting me"))

@@ -78,7 +78,7 @@ def test_alex_works_a_web_chat_handoff_and_sam_reviews_it(assistant, browser):
     table = browser.find_element(By.ID, "conversations").text
     assert conversation_id in table
     assert int(browser.find_element(By.ID, "kpi-conversations").text) >= 1
-    assert browser.find_element(By.CSS_SELECTOR, "svg.chart title").text.startswith("Conversations per day")
+    assert browser.find_element(By.CSS_SELECTOR, "svg.chart title").get_attribute("textContent").startswith("Conversations per day")
     href = browser.find_element(By.ID, "export").get_attribute("href")
     csv_text = browser.execute_async_script(
         "var done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", href)

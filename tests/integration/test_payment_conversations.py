@@ -45,9 +45,9 @@ def _verify(assistant, me, first_message, dob, identifier, client="riverside"):
 def test_maria_pays_100_with_her_card_on_file_once_even_when_yes_is_sent_twice(assistant):
     me = assistant.new_sender()
     reply = _verify(assistant, me, "i want to pay $100", "march 3 1985", "40012345")
-    assert "You're verified" in reply and "visa ending 4242" in reply
+    assert "You're verified" in reply and "Visa ending 4242" in reply
     confirm = joined(assistant.say(me, "card"))
-    assert "$100.00" in confirm and "visa ending 4242" in confirm and "Shall I go ahead" in confirm
+    assert "$100.00" in confirm and "Visa ending 4242" in confirm and "Shall I go ahead" in confirm
     assert _payments(assistant, "40012345") == 0  # nothing moves before the yes
     done = joined(assistant.say(me, "yes"))
     number = re.search(r"confirmation number is (P[0-9A-F]{8})", done).group(1)
@@ -97,8 +97,8 @@ def test_a_plan_outside_policy_is_explained_with_the_nearest_terms(assistant):
 def test_linda_declined_installment_is_explained_and_paid_with_her_mastercard(assistant):
     me = assistant.new_sender()
     reply = _verify(assistant, me, "why was my payment declined", "july 22 1966", "Linda Nguyen")
-    assert "$100.00" in reply and "visa ending 9995" in reply and "insufficient funds" in reply
-    assert "mastercard ending 4444" in reply
+    assert "$100.00" in reply and "Visa ending 9995" in reply and "insufficient funds" in reply
+    assert "Mastercard ending 4444" in reply
     done = joined(assistant.say(me, "yes please"))
     assert "went through" in done and "$600.00" in done and "plan is up to date" in done
     assert _balance(assistant, "40034567") == Decimal("600.00")
@@ -172,9 +172,9 @@ def test_paying_more_than_owed_is_refused_but_the_credit_message_exists_for_card
 def test_linda_moves_her_plan_to_her_mastercard_and_a_change_outside_policy_goes_to_a_partner(assistant):
     me = assistant.new_sender()
     reply = _verify(assistant, me, "switch my autopay to my mastercard", "july 22 1966", "40034567")
-    assert "mastercard ending 4444" in reply and "Shall I make the change" in reply
+    assert "Mastercard ending 4444" in reply and "Shall I make the change" in reply
     done = joined(assistant.say(me, "yes"))
-    assert "plan is updated" in done and "mastercard ending 4444" in done
+    assert "plan is updated" in done and "Mastercard ending 4444" in done
     with db.session_scope(assistant.database) as session:
         account = session.execute(select(Account).where(Account.account_number == "40034567")).scalar_one()
         plan = session.execute(select(PaymentPlan).where(PaymentPlan.account_id == account.id, PaymentPlan.status == "active")).scalar_one()

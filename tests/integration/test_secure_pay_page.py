@@ -65,7 +65,7 @@ def test_a_link_from_the_bot_is_paid_once_with_4242(assistant, browser):
     _enter_card(browser, "4242 4242 4242 4242")
     WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "pay-now")))
     assert "/review" in browser.current_url and "4242424242424242" not in browser.current_url
-    assert browser.find_element(By.ID, "card").text == "visa ending 4242"
+    assert browser.find_element(By.ID, "card").text == "Visa ending 4242"
     browser.find_element(By.ID, "pay-now").click()
     assert _result(browser) == "Payment received"
     confirmation = browser.find_element(By.ID, "confirmation").text

@@ -80,7 +80,7 @@ def test_nothing_can_be_paid_on_a_credit():
 def test_maria_pays_100_with_her_visa_once_even_when_the_request_is_repeated(seeded_url):
     first = _pay(seeded_url, MARIA, "100", "conv-1:confirm-1")
     again = _pay(seeded_url, MARIA, "100", "conv-1:confirm-1")
-    assert first.status == "posted" and first.card == "visa ending 4242"
+    assert first.status == "posted" and first.card == "Visa ending 4242"
     assert first.confirmation_number and again.confirmation_number == first.confirmation_number
     assert first.balance == Decimal("312.50")
     assert _balance(seeded_url, MARIA) == Decimal("312.50")
@@ -170,7 +170,7 @@ def test_linda_declined_november_installment_is_paid_with_her_mastercard_and_the
         with pytest.raises(PaymentRefused):
             payments.retry_declined(session, declined, declined.payment_method_id, idempotency_key="r0", actor="test")
         outcome = payments.retry_declined(session, declined, others[0].id, idempotency_key="conv-l:r1", actor="test")
-        assert outcome.status == "posted" and outcome.card == "mastercard ending 4444"
+        assert outcome.status == "posted" and outcome.card == "Mastercard ending 4444"
     assert _balance(seeded_url, LINDA) == Decimal("600.00")
     with db.session_scope(seeded_url) as session:
         account = _account(session, LINDA)
