@@ -424,6 +424,28 @@ class RefundRequest(Base):
     payment_method = relationship("PaymentMethod")
 
 
+class WriteOffRequest(Base):
+    """A partner's write-off above the client's agent limit, waiting for a
+    supervisor; approving it posts the write-off once."""
+
+    __tablename__ = "write_off_requests"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    amount = Column(Money, nullable=False)
+    reason_code = Column(String(32), nullable=False)
+    reason = Column(String(300), nullable=False)
+    # requested, approved, denied
+    status = Column(String(16), nullable=False, default="requested")
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    requested_by = Column(String(64), nullable=False)
+    decided_at = Column(DateTime)
+    decided_by = Column(String(64))
+    decision_note = Column(String(500))
+    ledger_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+
+    account = relationship("Account")
+
+
 class AssistanceApplication(Base):
     """A financial assistance application: screened, open for the client's
     application window (collection outreach held), then approved (the

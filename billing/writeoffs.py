@@ -11,25 +11,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing import ledger
-from billing.models import Account, AccountEvent, Client, LedgerEntry
+from billing.models import Account, Client, LedgerEntry, WriteOffRequest
 from billing.money import money
 from billing.policy import policy_of
+from billing.records import Refused, account_event, decide
 
 
-class WriteOffRefused(ValueError):
-    """reason: not_positive, above_balance, needs_supervisor"""
+class WriteOffRefused(Refused):
+    """reason: not_positive, above_balance, needs_supervisor, not_requested"""
 
     def __init__(self, reason: str, limit: Optional[Decimal] = None):
         super().__init__(reason)
-        self.reason = reason
         self.limit = limit
 
 
 def _audit(session: Session, account: Account, actor: str, amount: Decimal, reason_code: str, reason: str, balance: Decimal) -> None:
-    session.add(AccountEvent(
-        actor=actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id, action="write_off",
-        reason=reason, before={"balance": str(balance)}, after={"balance": str(balance - amount), "reason_code": reason_code},
-    ))
+    account_event(session, account, actor, "write_off", reason, {"balance": str(balance)},
+                  {"balance": str(balance - amount), "reason_code": reason_code})
 
 
 def small_balance_write_off(session: Session, actor: str = "job:small-balance") -> List[Tuple[str, Decimal]]:
@@ -71,3 +69,40 @@ def write_off(session: Session, account: Account, amount, *, reason_code: str, r
     entry = ledger.post(session, account, kind="write_off", amount=-amount, reason_code=reason_code, description=reason, actor=who)
     _audit(session, account, who, amount, reason_code, reason, balance)
     return entry
+
+
+def request_write_off(session: Session, account: Account, amount, *, reason_code: str, reason: str, actor: str) -> WriteOffRequest:
+    """A write-off above the agent limit goes to a supervisor: checked now
+    (positive, within the balance), posted only on approval."""
+    amount = money(amount)
+    if amount <= 0:
+        raise WriteOffRefused("not_positive")
+    if amount > ledger.balance(session, account):
+        raise WriteOffRefused("above_balance")
+    request = WriteOffRequest(account=account, amount=amount, reason_code=reason_code, reason=reason, requested_by=actor)
+    session.add(request)
+    session.flush()
+    account_event(session, account, actor, "write_off_requested", reason, None,
+                  {"write_off_request": request.id, "amount": str(amount), "reason_code": reason_code})
+    return request
+
+
+def approve_request(session: Session, request: WriteOffRequest, *, actor: str, note: str = "") -> WriteOffRequest:
+    """A supervisor approves: the write-off posts once, in the requester's name."""
+    if request.status != "requested":
+        raise WriteOffRefused("not_requested")
+    entry = write_off(session, request.account, request.amount, reason_code=request.reason_code, reason=request.reason,
+                      actor=request.requested_by, approved_by=actor)
+    request.ledger_entry_id = entry.id
+    decide(request, "approved", actor, note)
+    session.flush()
+    return request
+
+
+def deny_request(session: Session, request: WriteOffRequest, *, actor: str, note: str) -> WriteOffRequest:
+    if request.status != "requested":
+        raise WriteOffRefused("not_requested")
+    decide(request, "denied", actor, note)
+    account_event(session, request.account, actor, "write_off_denied", (note or "denied")[:300], None,
+                  {"write_off_request": request.id})
+    return request

@@ -122,8 +122,17 @@ async def close(request, handoff_id):
 @auth.api()
 async def write_off(request, number):
     body = _body(request)
-    return await _call(work.write_off, number, request.ctx.user, str(body.get("amount") or ""), str(body.get("reason_code") or ""),
-                       str(body.get("reason") or ""))
+    response = await _call(work.write_off, number, request.ctx.user, str(body.get("amount") or ""), str(body.get("reason_code") or ""),
+                           str(body.get("reason") or ""))
+    if response.status == 200 and b'"awaiting_supervisor"' in response.body:
+        response.status = 202  # accepted for a supervisor's approval, not posted
+    return response
+
+
+@bp.post("/write-offs/<request_id:int>/<decision:str>")
+@auth.api("supervisor")
+async def write_off_decision(request, request_id, decision):
+    return await _call(work.decide_write_off, request_id, request.ctx.user, decision, str(_body(request).get("note") or ""))
 
 
 @bp.post("/accounts/<number:str>/plan-change")

@@ -133,8 +133,13 @@ async def close(request, handoff_id):
 @auth.page()
 async def write_off(request, number):
     form = request.form
-    return await _act(_safe_next(form.get("back") or "/desk/"), work.write_off, number, request.ctx.user, form.get("amount") or "",
-                      form.get("reason_code") or "", form.get("reason") or "", done="Written off.")
+    back = _safe_next(form.get("back") or "/desk/")
+    try:
+        result = await run_sync(work.write_off, number, request.ctx.user, form.get("amount") or "", form.get("reason_code") or "",
+                                form.get("reason") or "")
+    except work.DeskError as problem:
+        return _back(back, problem=problem.message)
+    return _back(back, notice=result.get("message") or "Written off.")
 
 
 @bp.get("/work")
@@ -167,6 +172,14 @@ async def assistance_decision(request, reference):
     form = request.form
     return await _act("/desk/work", work.decide_application, reference, request.ctx.user, form.get("decision") or "",
                       form.get("note") or "", done=f"Application {reference} decided.")
+
+
+@bp.post("/write-offs/<request_id:int>")
+@auth.page("supervisor")
+async def write_off_decision(request, request_id):
+    form = request.form
+    return await _act("/desk/work", work.decide_write_off, request_id, request.ctx.user, form.get("decision") or "",
+                      form.get("note") or "", done="Write-off decided.")
 
 
 @bp.get("/review")

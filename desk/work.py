@@ -13,7 +13,9 @@ from billing import assistance, db, disputes, eob, handoffs, ledger, outreach, p
 from billing.accounts import plan_status
 from billing.clients import get_client
 from billing.contact import display_phone
-from billing.models import Account, AssistanceApplication, Dispute, Handoff, InsurancePolicy, LedgerEntry, RefundRequest
+from billing.models import (
+    Account, AssistanceApplication, Dispute, Handoff, InsurancePolicy, LedgerEntry, RefundRequest, WriteOffRequest,
+)
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
 from connectors.scripts import script
@@ -301,30 +303,79 @@ WRITE_OFF_PROBLEMS = {
 }
 
 
-def write_off(account_number: str, user: staff.SignedIn, amount: str, reason_code: str, reason: str,
-              approved_by: Optional[str] = None) -> Dict[str, Any]:
+def write_off(account_number: str, user: staff.SignedIn, amount: str, reason_code: str, reason: str) -> Dict[str, Any]:
+    """A partner's write-off: posted at once up to the client's agent limit;
+    above it, an agent's goes to a supervisor (``status`` awaiting_supervisor)
+    and a supervisor's posts."""
     try:
         value = money(amount)
     except Exception:
         raise DeskError(400, f"{amount!r} is not an amount of money: write it like 125.00.")
     if not (reason_code or "").strip() or not (reason or "").strip():
         raise DeskError(400, "Give a reason code and a reason.")
-    # an agent's own approval does not count: above the limit a supervisor writes it off
+    code, why = reason_code.strip()[:32], reason.strip()[:300]
+    # an agent's own approval does not count: above the limit a supervisor decides
     approver = user.username if user.role in ("supervisor", "admin") else None
     with db.session_scope() as session:
         account = _account(session, account_number)
         before = str(ledger.balance(session, account))
         try:
-            entry = writeoffs.write_off(session, account, value, reason_code=reason_code.strip()[:32], reason=reason.strip()[:300],
-                                        actor=user.username, approved_by=approver)
+            try:
+                entry = writeoffs.write_off(session, account, value, reason_code=code, reason=why, actor=user.username, approved_by=approver)
+            except writeoffs.WriteOffRefused as refused:
+                if refused.reason != "needs_supervisor":
+                    raise
+                request = writeoffs.request_write_off(session, account, value, reason_code=code, reason=why, actor=user.username)
+                staff.record(session, user.username, "account.write_off_request", f"account:{account_number}", None,
+                             {"amount": str(value), "reason_code": code, "request": request.id})
+                return {"account_number": account_number, "status": "awaiting_supervisor", "request_id": request.id,
+                        "balance": before, "limit": str(refused.limit),
+                        "message": f"Write-offs above {format_money(refused.limit)} need a supervisor: sent for approval."}
         except writeoffs.WriteOffRefused as refused:
-            if refused.reason == "needs_supervisor":
-                raise DeskError(403, f"Write-offs above {format_money(refused.limit)} need a supervisor.", "needs_supervisor")
             raise DeskError(400, WRITE_OFF_PROBLEMS.get(refused.reason, refused.reason), refused.reason)
         after = str(ledger.balance(session, account))
         staff.record(session, user.username, "account.write_off", f"account:{account_number}", {"balance": before},
                      {"balance": after, "amount": str(value), "reason_code": entry.reason_code})
-        return {"account_number": account_number, "entry_id": entry.id, "balance": after}
+        return {"account_number": account_number, "status": "posted", "entry_id": entry.id, "balance": after}
+
+
+def _apply_decision(decision: str, note: str, approve, deny, what: str, who_is_told: str = "the patient is told") -> None:
+    """approve() or deny(); a denial needs a reason someone is told."""
+    if decision == "approve":
+        approve()
+    elif decision == "deny":
+        if not (note or "").strip():
+            raise DeskError(400, f"Say why the {what} is denied: {who_is_told}.")
+        deny()
+    else:
+        raise DeskError(400, "The decision is approve or deny.")
+
+
+def decide_write_off(request_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
+    if user.role not in ("supervisor", "admin"):
+        raise DeskError(403, "Only a supervisor approves write-offs above the agent limit.")
+    with db.session_scope() as session:
+        request = session.get(WriteOffRequest, int(request_id)) if str(request_id).isdigit() else None
+        if request is None:
+            raise DeskError(404, "There is no such write-off request.")
+        before = {"status": request.status}
+        try:
+            _apply_decision(decision, note, lambda: writeoffs.approve_request(session, request, actor=user.username, note=note),
+                            lambda: writeoffs.deny_request(session, request, actor=user.username, note=note), "write-off",
+                            "the partner who asked is told")
+        except writeoffs.WriteOffRefused as refused:
+            if refused.reason == "not_requested":
+                raise DeskError(409, "This write-off has already been decided.")
+            raise DeskError(409, WRITE_OFF_PROBLEMS.get(refused.reason, refused.reason) + " Deny it and ask again.", refused.reason)
+        staff.record(session, user.username, f"write_off.{decision}", f"write_off_request:{request.id}", before,
+                     {"status": request.status, "amount": str(request.amount)})
+        return _write_off_view(session, request)
+
+
+def _write_off_view(session, r: WriteOffRequest) -> Dict[str, Any]:
+    return {"id": r.id, "account_number": r.account.account_number, "amount": str(r.amount), "reason_code": r.reason_code,
+            "reason": r.reason, "status": r.status, "requested_by": r.requested_by, "requested_at": r.requested_at.isoformat() + "Z",
+            "decided_by": r.decided_by, "decision_note": r.decision_note, "balance": str(ledger.balance(session, r.account))}
 
 
 def plan_change(account_number: str, user: staff.SignedIn, months: Optional[int] = None, day_of_month: Optional[int] = None,
@@ -419,6 +470,8 @@ def pending_work() -> Dict[str, Any]:
                 select(RefundRequest).where(RefundRequest.status == "requested").order_by(RefundRequest.id)).scalars()],
             "assistance_applications": [_application_view(a) for a in session.execute(
                 select(AssistanceApplication).where(AssistanceApplication.status == "open").order_by(AssistanceApplication.id)).scalars()],
+            "write_off_requests": [_write_off_view(session, r) for r in session.execute(
+                select(WriteOffRequest).where(WriteOffRequest.status == "requested").order_by(WriteOffRequest.id)).scalars()],
         }
 
 
@@ -436,14 +489,8 @@ def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = ""
             raise DeskError(404, "There is no such refund request.")
         before = {"status": request.status}
         try:
-            if decision == "approve":
-                refunds.approve(session, request, actor=user.username, note=note)
-            elif decision == "deny":
-                if not (note or "").strip():
-                    raise DeskError(400, "Say why the refund is denied: the patient is told.")
-                refunds.deny(session, request, actor=user.username, note=note)
-            else:
-                raise DeskError(400, "The decision is approve or deny.")
+            _apply_decision(decision, note, lambda: refunds.approve(session, request, actor=user.username, note=note),
+                            lambda: refunds.deny(session, request, actor=user.username, note=note), "refund")
         except refunds.RefundError as error:
             status, message = REFUND_PROBLEMS.get(error.reason, (400, error.reason))
             raise DeskError(status, message, error.reason)
@@ -472,14 +519,8 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
             raise DeskError(404, f"There is no application {reference}.")
         before = {"status": application.status}
         try:
-            if decision == "approve":
-                assistance.approve(session, application, actor=user.username, note=note)
-            elif decision == "deny":
-                if not (note or "").strip():
-                    raise DeskError(400, "Say why the application is denied: the patient is told.")
-                assistance.deny(session, application, actor=user.username, note=note)
-            else:
-                raise DeskError(400, "The decision is approve or deny.")
+            _apply_decision(decision, note, lambda: assistance.approve(session, application, actor=user.username, note=note),
+                            lambda: assistance.deny(session, application, actor=user.username, note=note), "application")
         except assistance.ApplicationError:
             raise DeskError(409, "This application has already been decided.")
         balance = ledger.balance(session, application.account)

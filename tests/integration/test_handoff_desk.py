@@ -214,9 +214,17 @@ def test_desk_refuses_bad_input_clearly(assistant, tokens):
     status, body, _ = call(assistant, "POST", "/api/accounts/40012345/write-off",
                            {"amount": "fifty", "reason_code": "hardship", "reason": "test"}, token=tokens["alex"])
     assert status == 400 and "not an amount" in body["error"]
+    # above Riverside's $250.00 agent limit: sent to a supervisor, nothing posted
     status, body, _ = call(assistant, "POST", "/api/accounts/40023456/write-off",
                            {"amount": "600.00", "reason_code": "hardship", "reason": "job loss"}, token=tokens["alex"])
-    assert status == 403 and "supervisor" in body["error"]
+    assert status == 202 and body["status"] == "awaiting_supervisor" and "$250.00" in body["message"]
+    assert call(assistant, "GET", "/api/accounts/40023456", token=tokens["alex"])[1]["balance"] == "1850.00"
+    assert any(w["id"] == body["request_id"] for w in call(assistant, "GET", "/api/work", token=tokens["alex"])[1]["write_off_requests"])
+    assert call(assistant, "POST", f"/api/write-offs/{body['request_id']}/approve", {}, token=tokens["alex"])[0] == 403
+    status, denied, _ = call(assistant, "POST", f"/api/write-offs/{body['request_id']}/deny", {"note": "offer a plan first"},
+                             token=tokens["sam"])
+    assert status == 200 and denied["status"] == "denied" and denied["balance"] == "1850.00"
+    assert call(assistant, "POST", f"/api/write-offs/{body['request_id']}/approve", {}, token=tokens["sam"])[0] == 409
     assert call(assistant, "POST", "/api/handoffs/999999/claim", token=tokens["alex"])[0] == 404
     status, body, _ = call(assistant, "POST", "/api/handoffs/999999/close", {"disposition": "nonsense"}, token=tokens["alex"])
     assert status in (400, 404)

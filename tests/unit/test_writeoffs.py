@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from billing import cli, db, ledger, writeoffs
-from billing.models import Account, AccountEvent
+from billing.models import Account, AccountEvent, LedgerEntry
 
 
 def _account(session, number):
@@ -44,3 +44,22 @@ def test_a_partner_writes_off_up_to_the_limit_and_a_supervisor_approves_more(see
 def test_the_command(seeded_sqlite, capsys):
     assert cli.main(["balances", "small-write-off"]) == 0
     assert "40090123: wrote off 3.50" in capsys.readouterr().out
+
+
+def test_above_the_limit_a_request_waits_for_a_supervisor_and_posts_once(seeded_url):
+    with db.session_scope(seeded_url) as session:
+        james = _account(session, "40023456")
+        with pytest.raises(writeoffs.WriteOffRefused) as too_much:
+            writeoffs.request_write_off(session, james, "1850.01", reason_code="hardship", reason="job loss", actor="alex")
+        assert too_much.value.reason == "above_balance"
+        request = writeoffs.request_write_off(session, james, "600.00", reason_code="hardship", reason="job loss", actor="alex")
+        assert ledger.balance(session, james) == Decimal("1850.00")  # nothing posts before the approval
+        writeoffs.approve_request(session, request, actor="sam", note="hardship letter on file")
+        assert request.status == "approved" and ledger.balance(session, james) == Decimal("1250.00")
+        with pytest.raises(writeoffs.WriteOffRefused):
+            writeoffs.approve_request(session, request, actor="sam")
+        entry = session.get(LedgerEntry, request.ledger_entry_id)
+        assert entry.actor == "alex (approved by sam)" and entry.reason_code == "hardship"
+        second = writeoffs.request_write_off(session, james, "300.00", reason_code="hardship", reason="again", actor="alex")
+        writeoffs.deny_request(session, second, actor="sam", note="offer a plan first")
+        assert second.status == "denied" and ledger.balance(session, james) == Decimal("1250.00")
