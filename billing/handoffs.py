@@ -171,6 +171,18 @@ def summary_text(facts: Facts) -> str:
     return " ".join(lines)[:4000]
 
 
+def patient_recap(facts: Facts) -> str:
+    """The summary as the patient hears it on a warm transfer: what the
+    partner is told, in the patient's own words, account details only
+    once they are verified."""
+    topics = [text for text in facts.asked[:-1]] or facts.asked
+    asked = f'you asked about "{topics[-1]}"' if topics else "you asked for a person"
+    if facts.patient_name and facts.verified_by and facts.account_number:
+        balance = f" with a balance of {format_money(facts.balance)}" if facts.balance is not None else ""
+        return f"you are {facts.patient_name}, account {facts.account_number}{balance}, and {asked}"
+    return f"{asked}; they will confirm who you are first"
+
+
 # --- the queue --------------------------------------------------------------
 
 def open_handoff(

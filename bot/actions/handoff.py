@@ -124,6 +124,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
         "wait_minutes": handoffs.expected_wait_minutes(session, handoff),
     }
     values["minutes_word"] = "minute" if values["wait_minutes"] == 1 else "minutes"
+    values["recap"] = handoffs.patient_recap(facts)
     events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("next_form", "none"),
                                SlotSet("pending_confirmation", None)]
     if handoff.after_hours:

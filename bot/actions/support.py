@@ -40,6 +40,13 @@ REASON_WORDS_SAID = {
     "insurance_should_pay": "something your insurance should have paid",
     "quality_of_care": "a concern about the quality of care",
 }
+# how patients name a kind of visit
+VISIT_WORDS = {
+    "lab": re.compile(r"\b(lab|labs|lab work|blood ?work|blood test)\b", re.I),
+    "emergency": re.compile(r"\b(er|e\.r\.|emergency)\b", re.I),
+    "inpatient": re.compile(r"\b(hospital stay|stayed|admitted|inpatient)\b", re.I),
+    "outpatient_surgery": re.compile(r"\b(surgery|operation|procedure)\b", re.I),
+}
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
 
 
@@ -75,15 +82,21 @@ def pick_line(text: str, lines: List[ServiceLine]) -> Optional[ServiceLine]:
         on = [line for line in candidates if line.encounter.date_of_service.isoformat() in dates]
         if on:
             candidates = on
-    words = [w for w in re.findall(r"[a-z]{4,}", text) if w not in MONTHS and w not in ("charge", "that", "this", "test", "the")]
+    visits = [kind for kind, words in VISIT_WORDS.items() if words.search(text)]
+    if visits:
+        of_kind = [line for line in candidates if line.encounter.kind in visits]
+        if of_kind:
+            candidates = of_kind
+    words = [w for w in re.findall(r"[a-z]{4,}", text)
+             if w not in MONTHS and w not in ("charge", "charged", "that", "this", "test", "billed", "twice", "work", "bill", "from")]
     if words:
         scored = [(sum(w in line.description.lower() for w in words), line) for line in candidates]
         best = max(score for score, _ in scored)
         if best > 0:
             candidates = [line for score, line in scored if score == best]
-        elif not dates:
+        elif not dates and not visits:
             return None
-    elif not dates:
+    elif not dates and not visits:
         return None
     same = {(line.description, line.charge, line.encounter.date_of_service) for line in candidates}
     if len(same) == 1:
@@ -202,10 +215,33 @@ WEEKLY = re.compile(r"\b(a|per|each|every|/)\s*week|\bweekly\b", re.I)
 THOUSANDS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(k|thousand)\b", re.I)
 
 
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_TOTAL = re.compile(_COUNT + r"\s*(people|persons|of us|in (my|our|the) (house|household|home|family)|total)\b")
+_PARTNER = re.compile(r"\b(wife|husband|spouse|partner|girlfriend|boyfriend|fianc[eé]e?)\b")
+_CHILDREN = re.compile(_COUNT + r"\s+(kids|children|sons|daughters|grandkids|grandchildren|dependents)\b")
+_ONE_CHILD = re.compile(r"\b(a|one|my|our)\s+(kid|child|son|daughter|baby|grandchild|grandson|granddaughter)\b")
+_RELATIVE = re.compile(r"\b(mom|mother|dad|father|brother|sister|grandma|grandmother|grandpa|grandfather|aunt|uncle|cousin|nephew|niece)\b")
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
 def read_household(text: str) -> Optional[int]:
+    """People in the household, the patient included: "4", "four of us",
+    "just me", "me, my wife and our two kids"."""
     text = str(text or "").lower()
-    if re.search(r"\b(just me|only me|myself|me alone|live alone)\b", text):
+    if re.search(r"\b(just me|only me|myself only|me alone|live alone|just myself)\b", text):
         return 1
+    total = _TOTAL.search(text)
+    if total:
+        size = _count(total.group(1))
+        return size if 1 <= size <= 20 else None
+    described = _PARTNER.search(text) or _CHILDREN.search(text) or _ONE_CHILD.search(text) or _RELATIVE.search(text)
+    if described:
+        size = 1 + len(_PARTNER.findall(text)) + sum(_count(m.group(1)) for m in _CHILDREN.finditer(text))
+        size += len(_ONE_CHILD.findall(text)) + len(_RELATIVE.findall(text))
+        return size if size <= 20 else None
     numbers = [int(n) for n in re.findall(r"\b\d{1,2}\b", text)] + [NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in NUMBER_WORDS]
     numbers = [n for n in numbers if 1 <= n <= 20]
     return numbers[0] if len(numbers) == 1 else None

@@ -36,6 +36,7 @@ def test_the_charge_a_patient_means(seeded_sqlite):
         assert pick_line("the metabolic panel on october 28", lines) is second
         assert pick_line("i was charged twice for the metabolic panel", lines) is second
         assert pick_line("1", lines) is first and pick_line("2", lines) is second
+        assert pick_line("i think i was billed twice for my lab work", lines) is second
         assert pick_line("3", lines) is None and pick_line("the x-ray", lines) is None and pick_line("", lines) is None
 
 
@@ -49,8 +50,11 @@ def test_dispute_reasons(text, reason):
     assert dispute_reason(text) == reason
 
 
-@pytest.mark.parametrize("text, size", [("4", 4), ("four people", 4), ("just me", 1), ("there are 3 of us", 3),
-                                        ("a lot", None), ("0", None), ("4 or 5", None)])
+@pytest.mark.parametrize("text, size", [
+    ("4", 4), ("four people", 4), ("just me", 1), ("there are 3 of us", 3), ("5 in my household", 5),
+    ("me, my wife and our two kids", 4), ("my husband and me", 2), ("me and my son", 2), ("my mom, my daughter and me", 3),
+    ("a lot", None), ("0", None), ("4 or 5", None),
+])
 def test_household_sizes(text, size):
     assert read_household(text) == size
 

@@ -48,6 +48,8 @@ def test_a_call_gets_the_notice_a_gather_and_maria_hears_her_balance_after_keypa
     assert "4 0 0 1 2 3 4 5" in said(reply)  # account numbers are read digit by digit
     transfer = call(assistant, sid, "?turn=gather&silence=0", SpeechResult="can i talk to a real person")[1]
     assert re.search(r"<Enqueue [^>]*>riverside-billing</Enqueue>", transfer)
+    # the transfer carries the summary: the caller hears what the partner is told
+    assert "Maria Garcia, account 4 0 0 1 2 3 4 5 with a balance of $412.50" in said(transfer)
 
 
 def test_silence_is_asked_about_twice_then_a_partner_takes_the_call(assistant):

@@ -162,6 +162,7 @@ def test_asking_for_a_person_on_a_call_transfers_with_the_summary(assistant, tok
     status, twiml = assistant.twilio("/webhooks/twilio_voice/webhook?turn=gather&silence=0", params)
     assert status == 200
     assert re.search(r"<Enqueue [^>]*>riverside-billing</Enqueue>", twiml) and "partner" in twiml
+    assert "they will confirm who you are first" in twiml  # the summary, as the caller hears it
     handoff = waiting_handoff(assistant, tokens["alex"], f"voice:{call_sid}")
     assert handoff["channel"] == "twilio_voice" and "phone call from (555) 010-1001" in handoff["summary"]
     # the partner's dequeue call hears the summary of the caller Twilio connects (the longest waiting) first

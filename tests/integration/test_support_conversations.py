@@ -68,7 +68,8 @@ def test_a_dispute_chosen_from_the_list_and_a_no_opens_nothing(assistant, alex):
     assistant.say(me, "12/2/1988")
     listing = joined(assistant.say(me, "david lee"))
     assert "Which charge would you like to dispute?" in listing and "1) October 28, 2026" in listing
-    assert "reference" not in joined(assistant.say(me, "the blood test i never had"))  # not a line: explained and asked again
+    again = joined(assistant.say(me, "the x-ray from march"))  # no such charge: explained and asked again
+    assert "couldn't tell which charge" in again and "Which charge" in again
     assert "What is wrong" in joined(assistant.say(me, "2"))
     assert "a service you did not receive" in joined(assistant.say(me, "2"))
     before = len(call(assistant, "GET", "/api/accounts/40067890", token=alex)[1]["disputes"])

@@ -110,3 +110,13 @@ def test_summary_names_only_what_verification_allows():
     verified = handoffs.summary_text(facts)
     assert "Maria Garcia, verified by date of birth and account number" in verified
     assert "Account 40012345, balance $412.50" in verified and '"pay my bill"' in verified
+
+
+def test_the_patient_hears_what_is_passed_on_without_account_detail_before_verification():
+    from decimal import Decimal
+
+    facts = handoffs.Facts(reason="asked_for_person", channel="phone call", asked=["what's my balance", "can i talk to a real person"])
+    assert handoffs.patient_recap(facts) == 'you asked about "what\'s my balance"; they will confirm who you are first'
+    facts.patient_name, facts.verified_by, facts.account_number, facts.balance = "Maria Garcia", "date of birth", "40012345", Decimal("412.50")
+    assert handoffs.patient_recap(facts) == ('you are Maria Garcia, account 40012345 with a balance of $412.50, '
+                                             'and you asked about "what\'s my balance"')
