@@ -107,14 +107,17 @@ async def claim(request, handoff_id):
 @bp.post("/handoffs/<handoff_id:int>/messages")
 @auth.api()
 async def message(request, handoff_id):
-    return await _call(work.reply, handoff_id, request.ctx.user, str(_body(request).get("text") or ""))
+    body = _body(request)
+    return await _call(work.reply, handoff_id, request.ctx.user, str(body.get("text") or body.get("message") or ""))
 
 
 @bp.post("/handoffs/<handoff_id:int>/close")
 @auth.api()
 async def close(request, handoff_id):
     body = _body(request)
-    return await _call(work.close, handoff_id, request.ctx.user, str(body.get("disposition") or ""), str(body.get("note") or ""),
+    # a close that names no disposition is recorded as unresolved, never guessed better
+    disposition = "unresolved" if body.get("disposition") in (None, "") else str(body["disposition"])
+    return await _call(work.close, handoff_id, request.ctx.user, disposition, str(body.get("note") or ""),
                        body.get("resume_bot") is True)
 
 

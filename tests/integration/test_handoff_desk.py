@@ -90,7 +90,7 @@ def test_a_lakeside_patient_is_handed_to_alex_and_back(assistant, tokens):
     assert status == 409
 
     status, sent, _ = call(assistant, "POST", f"/api/handoffs/{handoff['id']}/messages",
-                           {"text": "Hi, this is Alex from Lakeside billing. How can I help?"}, token=tokens["alex"])
+                           {"message": "Hi, this is Alex from Lakeside billing. How can I help?"}, token=tokens["alex"])
     assert status == 200 and sent["from"] == "agent"
     # the bot does not answer while alex has the conversation
     assert assistant.say(sender, "i got a bill i dont understand", client="lakeside") == []
@@ -101,9 +101,9 @@ def test_a_lakeside_patient_is_handed_to_alex_and_back(assistant, tokens):
     assert lines[-1] == {**lines[-1], "from": "patient", "text": "i got a bill i dont understand"}
     assert conversation["paused"] is True
 
-    status, closed, _ = call(assistant, "POST", f"/api/handoffs/{handoff['id']}/close",
-                             {"disposition": "information_given", "note": "explained the bill", "resume_bot": True}, token=tokens["alex"])
-    assert status == 200 and closed["status"] == "closed" and closed["resume_bot"] is True
+    status, closed, _ = call(assistant, "POST", f"/api/handoffs/{handoff['id']}/close", {"resume_bot": True}, token=tokens["alex"])
+    # no disposition named: recorded as unresolved
+    assert status == 200 and closed["status"] == "closed" and closed["resume_bot"] is True and closed["disposition"] == "unresolved"
     # the bot answers again
     assert assistant.say(sender, "are you a bot", client="lakeside")
 
