@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from sanic import Blueprint
-from sanic.response import json, text
+from sanic.response import json
 
 from desk import assist, auth, review, work
 from desk.app import run_sync
@@ -195,9 +195,7 @@ async def export(request):
         filters = review.Filters.from_args(request.args)
     except ValueError as problem:
         return json({"error": str(problem)}, status=400)
-    rows = await run_sync(review.conversations, filters)
-    return text(review.csv_export(rows), content_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="conversations-{filters.since}-{filters.until}.csv"'})
+    return review.csv_download(filters, await run_sync(review.conversations, filters))
 
 
 @bp.get("/audit")

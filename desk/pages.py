@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote, urlencode
 
 from sanic import Blueprint
-from sanic.response import redirect, text
+from sanic.response import redirect
 
 from billing import handoffs as handoff_rules
 from desk import assist, auth, review, work
@@ -200,10 +200,11 @@ async def review_page(request):
 @bp.get("/review.csv")
 @auth.page("supervisor")
 async def review_csv(request):
-    filters = review.Filters.from_args(request.args)
-    rows = await run_sync(review.conversations, filters)
-    return text(review.csv_export(rows), content_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="conversations-{filters.since}-{filters.until}.csv"'})
+    try:
+        filters = review.Filters.from_args(request.args)
+    except ValueError as problem:
+        return page("desk_forbidden.html", status=400, user=request.ctx.user, needed=None, problem=str(problem))
+    return review.csv_download(filters, await run_sync(review.conversations, filters))
 
 
 @bp.get("/conversations/<conversation_id:path>")

@@ -113,8 +113,8 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
                 "id": conversation_id,
                 "client": facts.client,
                 "channel": facts.channel,
-                "started": transcripts._iso(facts.started),
-                "last": transcripts._iso(facts.last),
+                "started": transcripts.iso(facts.started),
+                "last": transcripts.iso(facts.last),
                 "patient_turns": facts.patient_turns,
                 "intents": sorted(set(facts.intents) - {"nlu_fallback"}),
                 "handoff": bool(handed),
@@ -218,6 +218,14 @@ def csv_export(rows: List[Dict[str, Any]]) -> str:
                          " ".join(r["intents"]), "yes" if r["handoff"] else "no", " ".join(str(w) for w in r["wait_seconds"]),
                          r["outcome"], " ".join(r["flags"])])
     return out.getvalue()
+
+
+def csv_download(filters: Filters, rows: List[Dict[str, Any]]):
+    """The conversations as a CSV attachment (API and page alike)."""
+    from sanic.response import text
+
+    return text(csv_export(rows), content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="conversations-{filters.since}-{filters.until}.csv"'})
 
 
 def money_text(value: str) -> str:

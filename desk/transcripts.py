@@ -76,7 +76,7 @@ def events_between(since: float, until: float) -> Dict[str, List[Dict[str, Any]]
     return grouped
 
 
-def _iso(ts: float) -> str:
+def iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -93,13 +93,13 @@ def transcript(conversation_events: Iterable[Dict[str, Any]]) -> List[Dict[str, 
             if words.startswith("/"):
                 # an intent the channel sent for the patient (a key press, silence, the end of a call)
                 continue
-            lines.append({"ts": _iso(event["timestamp"]), "from": "patient", "text": words, "channel": channel})
+            lines.append({"ts": iso(event["timestamp"]), "from": "patient", "text": words, "channel": channel})
         elif kind == "bot":
             metadata = event.get("metadata") or {}
             words = event.get("text") or ""
             if not words:
                 continue
-            line = {"ts": _iso(event["timestamp"]), "from": "agent" if metadata.get("from") == "agent" else "bot",
+            line = {"ts": iso(event["timestamp"]), "from": "agent" if metadata.get("from") == "agent" else "bot",
                     "text": words, "channel": channel}
             if metadata.get("agent"):
                 line["agent"] = metadata["agent"]

@@ -4,7 +4,6 @@ pages both call these (blocking database and HTTP work: call them through
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
@@ -437,14 +436,6 @@ def resolve_dispute(reference: str, user: staff.SignedIn, outcome: str, explanat
         account_number, conversation_id, channel, status = dispute.account.account_number, dispute.conversation_id, dispute.channel, dispute.status
     told = notify_patient(account_number, conversation_id, channel, notice, user.username)
     return {"reference": reference, "status": status, "patient_told": told}
-
-
-def plan_offer_words(balance: Decimal, policy) -> List[str]:
-    try:
-        return [f"Offer a {t.months}-month plan at {format_money(t.monthly)}" + (f" (last {format_money(t.last)})" if t.last != t.monthly else "")
-                for t in plans.offers(policy.payment_plan, balance)]
-    except plans.PlanRefused:
-        return []
 
 
 def audit_entries(limit: int = 500) -> Dict[str, Any]:
