@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import insurance, ledger
 from billing.models import Account, Payment, PaymentPlan
 
 
@@ -39,10 +39,17 @@ class AccountOverview:
     due_date: dt.date | None
     last_payment: LastPayment | None
     plan: PlanStatus | None
+    # (payer, amount) while the balance is with insurance for re-billing
+    with_insurance: tuple | None = None
 
     @property
     def is_credit(self) -> bool:
         return self.balance < 0
+
+
+def _with_insurance(session: Session, account: Account) -> tuple | None:
+    moved = insurance.open_transfers(session, account)
+    return (moved[-1].policy.payer, moved[-1].amount) if moved else None
 
 
 def _last_payment(session: Session, account: Account) -> LastPayment | None:
@@ -112,6 +119,7 @@ def overview(session: Session, patient_id: str, client_id: str) -> list[AccountO
                 due_date=account.due_date,
                 last_payment=_last_payment(session, account),
                 plan=plan_status(plan) if plan else None,
+                with_insurance=_with_insurance(session, account),
             )
         )
     return result

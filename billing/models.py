@@ -98,8 +98,17 @@ class InsurancePolicy(Base):
     priority = Column(String(16), nullable=False, default="primary")
     active = Column(Boolean, nullable=False, default=True)
     termination_date = Column(Date)
-    # verified: on file and checked; pending_verification: given by the patient, awaiting a partner
+    # verified: on file and checked; pending_verification: given by the patient, awaiting a partner;
+    # rejected: a partner could not confirm it
     status = Column(String(32), nullable=False, default="verified")
+    subscriber = Column(String(200))
+    effective_date = Column(Date)
+    reported_at = Column(DateTime)
+    reported_by = Column(String(64))
+    conversation_id = Column(String(128))
+    verified_at = Column(DateTime)
+    verified_by = Column(String(64))
+    status_note = Column(String(500))
 
     patient = relationship("Patient", back_populates="insurance_policies")
 
@@ -563,6 +572,81 @@ class DeskAuditEntry(Base):
     target = Column(String(200), nullable=False)
     before = Column(JSON)
     after = Column(JSON)
+
+
+class InsuranceTransfer(Base):
+    """Patient responsibility moved back to insurance while a claim is
+    re-billed: a ledger transfer out when opened, the same amount back when
+    the re-billed claim is settled.  Statements are held while it is open."""
+
+    __tablename__ = "insurance_transfers"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    policy_id = Column(Integer, ForeignKey("insurance_policies.id"), nullable=False)
+    amount = Column(Money, nullable=False)
+    status = Column(String(16), nullable=False, default="open")
+    reason = Column(String(300), nullable=False)
+    opened_at = Column(DateTime, nullable=False, default=utcnow)
+    opened_by = Column(String(64), nullable=False)
+    ledger_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+    closed_at = Column(DateTime)
+    closed_by = Column(String(64))
+    close_note = Column(String(500))
+    return_entry_id = Column(Integer, ForeignKey("ledger_entries.id"))
+
+    account = relationship("Account")
+    policy = relationship("InsurancePolicy")
+
+
+class ContactChange(Base):
+    """A change to a patient's address, phone, email or legal name: what it
+    was, what it became, who asked, and the notice sent to the old phone or
+    email.  A legal name change waits for a partner to see proof."""
+
+    __tablename__ = "contact_changes"
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    field = Column(String(16), nullable=False)  # address, phone, email, name
+    old_value = Column(String(500))
+    new_value = Column(String(500), nullable=False)
+    status = Column(String(16), nullable=False)  # applied, pending_review, approved, denied
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    requested_by = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+    decided_at = Column(DateTime)
+    decided_by = Column(String(64))
+    decision_note = Column(String(500))
+    notice_to = Column(String(200))
+    notice_status = Column(String(64))
+
+    patient = relationship("Patient")
+
+
+class StatementDelivery(Base):
+    """An itemized statement sent to a patient: a one-time link (only the
+    token's hash is kept) by chat or text, or a copy queued for mail."""
+
+    __tablename__ = "statement_deliveries"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    delivery = Column(String(16), nullable=False)  # link, sms, mail
+    token_hash = Column(String(64), unique=True)
+    sent_to = Column(String(300))
+    status = Column(String(16), nullable=False)  # sent, queued, mailed, downloaded, failed
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(64), nullable=False)
+    channel = Column(String(32))
+    conversation_id = Column(String(128))
+    expires_at = Column(DateTime)
+    downloaded_at = Column(DateTime)
+    failed_checks = Column(Integer, nullable=False, default=0)
+    mailed_at = Column(DateTime)
+    mailed_by = Column(String(64))
+
+    account = relationship("Account")
 
 
 class ImmutableLedgerError(RuntimeError):

@@ -46,10 +46,12 @@ def is_opted_out(session: Session, *, client_id: str, channel: str, address: str
 
 def collection_holds(session: Session, account) -> list[str]:
     """Why collection outreach on an account is held (empty: it is not):
-    an open dispute, an open financial assistance application."""
-    from billing import assistance, disputes
+    an open dispute, an open financial assistance application, a balance
+    moved back to insurance for re-billing."""
+    from billing import assistance, disputes, insurance
 
     holds = [f"dispute {d.reference} open" for d in disputes.open_disputes(session, account)]
     holds += [f"assistance application {a.reference} open until {a.window_ends.isoformat()}"
               for a in assistance.open_applications(session, account)]
+    holds += [f"balance with {t.policy.payer} for re-billing" for t in insurance.open_transfers(session, account)]
     return holds

@@ -2,6 +2,7 @@
 trail of account changes, and the references patients are given."""
 from __future__ import annotations
 
+import os
 import secrets
 
 from sqlalchemy import select
@@ -26,6 +27,15 @@ def account_event(session: Session, account: Account, actor: str, action: str, r
     ))
 
 
+def patient_event(session: Session, patient, actor: str, action: str, reason: str, before=None, after=None) -> None:
+    """An audit line about the patient rather than one account (contact
+    details, insurance on file)."""
+    session.add(AccountEvent(
+        actor=actor, client_id=patient.client_id, patient_id=patient.id, account_id=None, action=action, reason=reason,
+        before=before, after=after,
+    ))
+
+
 def new_reference(session: Session, column, prefix: str) -> str:
     """A short reference a patient can read out ("D-3F9A1C"), unique in ``column``."""
     while True:
@@ -38,3 +48,8 @@ def decide(row, status: str, actor: str, note: str = "") -> None:
     """Record a partner's decision on a request (status, who, when, why)."""
     row.status, row.decided_by, row.decided_at = status, actor, utcnow()
     row.decision_note = (note or "").strip()[:500] or None
+
+
+def desk_url(path: str) -> str:
+    """A page the desk serves to patients (payment and statement links)."""
+    return os.environ.get("DESK_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/") + path

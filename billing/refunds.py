@@ -10,7 +10,7 @@ from typing import List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import insurance, ledger
 from billing.gateway import GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, Payment, PaymentMethod, RefundRequest
 from billing.money import money
@@ -29,7 +29,11 @@ class RefundError(Refused):
 
 
 def credit(session: Session, account: Account) -> Decimal:
-    """What the account holds in the patient's favour (0 when they owe)."""
+    """What the account holds in the patient's favour (0 when they owe, and
+    while the balance is with insurance for re-billing: what a payer pays
+    then is not the patient's money until the re-bill is settled)."""
+    if insurance.open_transfers(session, account):
+        return money(0)
     balance = ledger.balance(session, account)
     return -balance if balance < 0 else money(0)
 

@@ -87,7 +87,8 @@ def main() -> int:
         problems.append(f"The response '{name}' is not used in any story, rule, form or action.")
     for name in sorted(from_code - defined):
         problems.append(f"The actions send the response '{name}', which the domain does not define.")
-    for name in sorted(form_questions - defined):
+    asked_by_actions = {f"utter_ask_{a[len('action_ask_'):]}" for a in domain.user_actions if a.startswith("action_ask_")}
+    for name in sorted(form_questions - defined - asked_by_actions):
         problems.append(f"The form question '{name}' is missing from the domain.")
 
     for problem in problems:

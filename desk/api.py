@@ -8,8 +8,8 @@ from urllib.parse import unquote
 from sanic import Blueprint
 from sanic.response import json
 
-from desk import assist, auth, review, work
-from desk.app import run_sync
+from desk import assist, auth, record_work, review, work
+from desk.app import pdf_response, run_sync
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("api", url_prefix="/api")
@@ -202,3 +202,59 @@ async def export(request):
 @auth.api("supervisor")
 async def audit(request):
     return await _call(work.audit_entries)
+
+
+# --- the patient's record: insurance, contact changes, statements ------------
+
+@bp.post("/insurance/<policy_id:int>/<decision:str>")
+@auth.api()
+async def insurance_decision(request, policy_id, decision):
+    return await _call(record_work.decide_insurance, policy_id, request.ctx.user, decision, str(_body(request).get("note") or ""))
+
+
+@bp.post("/accounts/<number:str>/insurance-transfer")
+@auth.api()
+async def insurance_transfer(request, number):
+    body = _body(request)
+    return await _call(record_work.transfer, number, request.ctx.user, str(body.get("reason") or ""), body.get("policy_id"))
+
+
+@bp.post("/insurance-transfers/<transfer_id:int>/close")
+@auth.api()
+async def close_insurance_transfer(request, transfer_id):
+    return await _call(record_work.close_transfer, transfer_id, request.ctx.user, str(_body(request).get("note") or ""))
+
+
+@bp.post("/contact-changes/<change_id:int>/notice")
+@auth.api()
+async def contact_notice(request, change_id):
+    return await _call(record_work.settle_notice, change_id, request.ctx.user, str(_body(request).get("how") or ""))
+
+
+@bp.post("/contact-changes/<change_id:int>/<decision:str>")
+@auth.api()
+async def name_change_decision(request, change_id, decision):
+    return await _call(record_work.decide_name_change, change_id, request.ctx.user, decision, str(_body(request).get("note") or ""))
+
+
+@bp.post("/accounts/<number:str>/statements")
+@auth.api()
+async def send_statement(request, number):
+    body = _body(request)
+    return await _call(record_work.send_statement, number, request.ctx.user, str(body.get("delivery") or ""), body.get("phone"))
+
+
+@bp.get("/accounts/<number:str>/statement.pdf")
+@auth.api()
+async def statement_pdf(request, number):
+    try:
+        pdf = await run_sync(record_work.statement_pdf, number, request.ctx.user)
+    except work.DeskError as problem:
+        return json({"error": problem.message}, status=problem.status)
+    return pdf_response(pdf, number)
+
+
+@bp.post("/statements/<reference:str>/mailed")
+@auth.api()
+async def statement_mailed(request, reference):
+    return await _call(record_work.mark_mailed, reference, request.ctx.user)

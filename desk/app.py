@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
-from sanic.response import HTTPResponse, html, json
+from sanic.response import HTTPResponse, html, json, raw
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -34,16 +34,24 @@ async def run_sync(fn, *args, **kwargs):
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
+def pdf_response(pdf: bytes, account_number: str, disposition: str = "inline") -> HTTPResponse:
+    """A statement PDF, never cached (it holds patient detail)."""
+    return raw(pdf, content_type="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="statement-{account_number}.pdf"', "Cache-Control": "no-store"})
+
+
 def create_app(name: str = "selfpay-desk") -> Sanic:
     from desk.api import bp as api_bp
     from desk.chat import bp as chat_bp
     from desk.pages import bp as pages_bp
     from desk.pay import bp as pay_bp
+    from desk.statement_page import bp as statement_bp
     from desk.sandbox_gateway import bp as gateway_bp
 
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.blueprint(pay_bp)
+    app.blueprint(statement_bp)
     app.blueprint(chat_bp)
     app.blueprint(gateway_bp)
     app.blueprint(api_bp)

@@ -11,8 +11,8 @@ from sanic import Blueprint
 from sanic.response import redirect
 
 from billing import handoffs as handoff_rules
-from desk import assist, auth, review, work
-from desk.app import page, run_sync
+from desk import assist, auth, record_work, review, work
+from desk.app import page, pdf_response, run_sync
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("desk_pages", url_prefix="/desk")
@@ -180,6 +180,68 @@ async def write_off_decision(request, request_id):
     form = request.form
     return await _act("/desk/work", work.decide_write_off, request_id, request.ctx.user, form.get("decision") or "",
                       form.get("note") or "", done="Write-off decided.")
+
+
+@bp.post("/insurance/<policy_id:int>")
+@auth.page()
+async def insurance_decision(request, policy_id):
+    form = request.form
+    return await _act("/desk/work", record_work.decide_insurance, policy_id, request.ctx.user, form.get("decision") or "",
+                      form.get("note") or "", done="Insurance checked.")
+
+
+@bp.post("/insurance-transfers/<transfer_id:int>/close")
+@auth.page()
+async def close_insurance_transfer(request, transfer_id):
+    return await _act("/desk/work", record_work.close_transfer, transfer_id, request.ctx.user, request.form.get("note") or "",
+                      done="The re-billed balance is back with the patient.")
+
+
+@bp.post("/accounts/<number:str>/insurance-transfer")
+@auth.page()
+async def insurance_transfer(request, number):
+    form = request.form
+    return await _act(_safe_next(form.get("back") or "/desk/work"), record_work.transfer, number, request.ctx.user,
+                      form.get("reason") or "", form.get("policy_id"), done="Balance moved to insurance; statements are held.")
+
+
+@bp.post("/contact-changes/<change_id:int>/notice")
+@auth.page()
+async def contact_notice(request, change_id):
+    return await _act("/desk/work", record_work.settle_notice, change_id, request.ctx.user, request.form.get("how") or "",
+                      done="Notice recorded.")
+
+
+@bp.post("/contact-changes/<change_id:int>")
+@auth.page()
+async def name_change_decision(request, change_id):
+    form = request.form
+    return await _act("/desk/work", record_work.decide_name_change, change_id, request.ctx.user, form.get("decision") or "",
+                      form.get("note") or "", done="Name change decided.")
+
+
+@bp.post("/accounts/<number:str>/statements")
+@auth.page()
+async def send_statement(request, number):
+    form = request.form
+    return await _act(_safe_next(form.get("back") or "/desk/work"), record_work.send_statement, number, request.ctx.user,
+                      form.get("delivery") or "", form.get("phone"), done="Statement sent.")
+
+
+@bp.get("/accounts/<number:str>/statement.pdf")
+@auth.page()
+async def statement_pdf(request, number):
+    try:
+        pdf = await run_sync(record_work.statement_pdf, number, request.ctx.user)
+    except work.DeskError as problem:
+        return _back("/desk/work", problem=problem.message)
+    return pdf_response(pdf, number)
+
+
+@bp.post("/statements/<reference:str>/mailed")
+@auth.page()
+async def statement_mailed(request, reference):
+    return await _act("/desk/work", record_work.mark_mailed, reference, request.ctx.user, done=f"Statement {reference} mailed.")
 
 
 @bp.get("/review")

@@ -13,7 +13,7 @@ from billing.accounts import plan_status
 from billing.clients import get_client
 from billing.contact import display_phone
 from billing.models import (
-    Account, AssistanceApplication, Dispute, Handoff, InsurancePolicy, LedgerEntry, RefundRequest, WriteOffRequest,
+    Account, AssistanceApplication, Dispute, Handoff, LedgerEntry, RefundRequest, WriteOffRequest,
 )
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
@@ -62,6 +62,8 @@ def _plan_view(plan) -> Optional[Dict[str, Any]]:
 
 
 def account_view(account_number: str) -> Dict[str, Any]:
+    from desk import record_work
+
     with db.session_scope() as session:
         account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one_or_none()
         if account is None:
@@ -98,11 +100,8 @@ def account_view(account_number: str) -> Dict[str, Any]:
             "refund_requests": [_refund_view(r) for r in session.execute(
                 select(RefundRequest).where(RefundRequest.account_id == account.id).order_by(RefundRequest.id)).scalars()],
             "collection_holds": outreach.collection_holds(session, account),
-            "insurance": [{"payer": i.payer, "member_id": i.member_id, "group_number": i.group_number, "priority": i.priority,
-                           "active": i.active, "status": i.status,
-                           "termination_date": i.termination_date.isoformat() if i.termination_date else None}
-                          for i in session.execute(select(InsurancePolicy).where(InsurancePolicy.patient_id == patient.id)).scalars()],
             "claims": [_claim_view(c) for c in eob.claims_of(session, account)],
+            **record_work.account_record(session, account),
         }
 
 
@@ -447,10 +446,13 @@ def audit_entries(limit: int = 500) -> Dict[str, Any]:
 # --- account work waiting for a partner ------------------------------------
 
 def pending_work() -> Dict[str, Any]:
-    """Open disputes, refund requests and assistance applications."""
+    """Open disputes, refund requests, assistance applications, write-offs
+    waiting for a supervisor, and the record work (desk/record_work.py)."""
+    from desk import record_work
+
     with db.session_scope() as session:
         open_disputes = session.execute(select(Dispute).where(Dispute.status == "open").order_by(Dispute.id)).scalars().all()
-        return {
+        waiting = {
             "disputes": [{"reference": d.reference, "status": d.status, "reason": d.reason, "account_number": d.account.account_number,
                           "client": d.account.client_id, "opened_at": d.opened_at.isoformat() + "Z", "description": d.description,
                           "service_line": d.service_line.description if d.service_line else None,
@@ -464,6 +466,7 @@ def pending_work() -> Dict[str, Any]:
             "write_off_requests": [_write_off_view(session, r) for r in session.execute(
                 select(WriteOffRequest).where(WriteOffRequest.status == "requested").order_by(WriteOffRequest.id)).scalars()],
         }
+    return {**waiting, **record_work.pending()}
 
 
 REFUND_PROBLEMS = {

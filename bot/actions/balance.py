@@ -25,6 +25,11 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
         dispatcher.utter_message(response="utter_balance_several", count=len(overviews), **values)
     for item in overviews:
         number = item.account_number
+        if item.with_insurance:
+            payer, amount = item.with_insurance
+            dispatcher.utter_message(response="utter_balance_with_insurance", account_number=number, payer=payer,
+                                     amount=say_money(amount), **values)
+            continue
         if item.balance < 0:
             dispatcher.utter_message(response="utter_balance_credit", account_number=number, credit=say_money(-item.balance), **values)
         elif item.balance == 0:

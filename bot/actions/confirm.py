@@ -30,6 +30,9 @@ NOT_DONE = {
     "dispute": "utter_dispute_not_opened",
     "assistance": "utter_assistance_not_started",
     "refund": "utter_refund_not_made",
+    "insurance": "utter_insurance_not_sent",
+    "contact": "utter_contact_not_changed",
+    "statement_text": "utter_statement_not_texted",
 }
 # kind -> fn(dispatcher, session, client, tracker, pending) -> events
 HANDLERS: Dict[str, Callable[..., List[EventType]]] = {}

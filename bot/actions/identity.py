@@ -20,6 +20,7 @@ from bot.actions.common import channel_of, client_values, conversation_client, p
 from bot.actions.coverage import tell_coverage
 from bot.actions.payments import start_payment, tell_declined
 from bot.actions.plans import start_plan, start_plan_change
+from bot.actions.account_updates import send_statement, start_update_contact, start_update_insurance
 from bot.actions.support import start_assistance, start_dispute, tell_credit
 from bot.nlp.dates import find_dates, parse_date_of_birth
 from bot.nlp.scan import scan
@@ -40,6 +41,9 @@ RESUMABLE = {
     "dispute_charge": start_dispute,
     "financial_assistance": start_assistance,
     "credit_balance": lambda d, s, c, t: tell_credit(d, s, c, t, "action_after_verification"),
+    "update_insurance": start_update_insurance,
+    "update_contact_info": start_update_contact,
+    "itemized_statement": lambda d, s, c, t: send_statement(d, s, c, t, "action_after_verification"),
 }
 
 

@@ -5,7 +5,6 @@ allows.  The rules themselves live in billing.payments."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
@@ -18,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from billing import accounts, ledger, payments
 from billing.clients import ClientInfo
 from billing.models import Account, Payment, PaymentMethod
+from billing.records import desk_url
 from billing.redaction import holds_redacted_card
 from bot.actions.common import (
     StarterAction, answer_required, channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope,
@@ -92,8 +92,7 @@ def say_card(method: Optional[PaymentMethod]) -> str:
 
 
 def link_url(raw_token: str) -> str:
-    base = os.environ.get("DESK_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
-    return f"{base}/pay/{raw_token}"
+    return desk_url(f"/pay/{raw_token}")
 
 
 def send_link(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker, account: Account, amount: Decimal) -> None:

@@ -3,6 +3,7 @@ starts them, with their own billing database and SQL tracker store."""
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 import urllib.error
 import urllib.request
@@ -113,8 +114,63 @@ def twilio_api():
     server.shutdown()
 
 
+class _Smtp(socketserver.StreamRequestHandler):
+    """Enough of SMTP (RFC 5321) for smtplib to deliver a message."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write((line + "\r\n").encode())
+
+    def handle(self):
+        self.reply("220 smtp.test ESMTP")
+        sender, recipients = None, []
+        while True:
+            raw = self.rfile.readline()
+            if not raw:
+                return  # the client hung up
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            verb = line[:4].upper()
+            if verb == "QUIT":
+                self.reply("221 bye")
+                return
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 smtp.test")
+            elif verb == "MAIL":
+                sender, recipients = line.split(":", 1)[1].strip(" <>"), []
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                recipients.append(line.split(":", 1)[1].strip(" <>"))
+                self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 end with .")
+                lines = []
+                while True:
+                    data = self.rfile.readline().decode(errors="replace").rstrip("\r\n")
+                    if data == ".":
+                        break
+                    lines.append(data[1:] if data.startswith("..") else data)
+                self.server.messages.append({"from": sender, "to": recipients, "data": "\n".join(lines)})
+                self.reply("250 queued")
+            elif verb in ("RSET", "NOOP"):
+                self.reply("250 ok")
+            else:
+                self.reply("502 not implemented")
+
+
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, twilio_api):
+def smtp_server():
+    """A local server speaking SMTP: the emails the product sends land in ``messages``."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
+    server.daemon_threads = True
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, twilio_api, smtp_server):
     model = model_path()
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
@@ -135,6 +191,9 @@ def assistant(tmp_path_factory, twilio_api):
         "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         "TWILIO_API_BASE_URL": twilio_api.url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_server.server_address[1]),
+        "SMTP_FROM": "billing@riverside.example",
     })
     processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
     try:
@@ -176,3 +235,11 @@ def browser(tmp_path_factory):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def alex(assistant):
+    """A desk API token for agent alex."""
+    from tests.integration.helpers import login
+
+    return login(assistant, "alex", "alex-demo-pass")

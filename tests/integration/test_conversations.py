@@ -7,11 +7,9 @@ import time
 
 import pytest
 
+from tests.integration.helpers import joined
+
 pytestmark = pytest.mark.integration
-
-
-def joined(replies):
-    return " ".join(replies)
 
 
 def _age_conversation(assistant, sender, seconds):

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.helpers import joined
+
 pytestmark = pytest.mark.integration
-
-
-def joined(replies):
-    return " ".join(replies)
 
 
 def test_maria_hears_her_deductible_and_coinsurance(assistant):

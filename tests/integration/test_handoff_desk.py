@@ -5,50 +5,12 @@ quiet while alex has the conversation, and closing gives it back.  Roles,
 CSRF and the voice transfer with its whisper."""
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from decimal import Decimal
 
 import pytest
 
-
-def call(assistant, method, path, payload=None, token=None, headers=None, form=None):
-    """(status, parsed JSON or text) from the desk."""
-    all_headers = dict(headers or {})
-    data = None
-    if payload is not None:
-        data = json.dumps(payload).encode()
-        all_headers["Content-Type"] = "application/json"
-    if form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if token:
-        all_headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(assistant.desk + path, data=data, method=method, headers=all_headers)
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=60) as response:
-            status, body, got = response.status, response.read().decode(), response.headers
-    except urllib.error.HTTPError as error:
-        status, body, got = error.code, error.read().decode(), error.headers
-    try:
-        return status, json.loads(body), got
-    except ValueError:
-        return status, body, got
-
-
-def login(assistant, username, password):
-    status, body, _ = call(assistant, "POST", "/api/login", {"username": username, "password": password})
-    assert status == 200, body
-    return body["token"]
+from tests.integration.helpers import call, login
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,9 @@ from sqlalchemy import func, select
 
 from billing import db, ledger
 from billing.models import Account, Payment, PaymentPlan
+from tests.integration.helpers import joined
 
 pytestmark = pytest.mark.integration
-
-
-def joined(replies):
-    return " ".join(replies)
 
 
 def _balance(assistant, number):

@@ -8,18 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration.test_handoff_desk import call, login
+from tests.integration.helpers import call, joined
 
 pytestmark = pytest.mark.integration
-
-
-def joined(replies):
-    return " ".join(replies)
-
-
-@pytest.fixture(scope="module")
-def alex(assistant):
-    return login(assistant, "alex", "alex-demo-pass")
 
 
 def test_david_disputes_the_duplicate_metabolic_panel(assistant, alex):

@@ -1,0 +1,246 @@
+"""Itemized statements: what the account holds (service lines with their
+codes, claims and adjustments, payments, every ledger entry and the
+balance) as a PDF, and how it reaches the patient: a one-time link by chat
+or text (valid 72 hours; only the token's hash is kept) or a copy queued
+for mail to the address on file.  Detail about services is shown only
+here, because the patient asked for it (minimum necessary otherwise)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import List, Optional
+
+from fpdf import FPDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import eob, ledger
+from billing.contact import Address, display_phone
+from billing.clients import get_client
+from billing.models import Account, StatementDelivery, utcnow
+from billing.money import format_money
+from billing.records import Refused, account_event, desk_url, new_reference
+
+LINK_LIFETIME = dt.timedelta(hours=72)
+DELIVERIES = ("link", "sms", "mail")
+KIND_WORDS = {
+    "charge": "Charge", "insurance_payment": "Insurance payment", "contractual_adjustment": "Insurance adjustment",
+    "discount": "Discount", "patient_payment": "Your payment", "refund": "Refund", "write_off": "Adjustment",
+    "transfer": "Transfer",
+}
+
+
+class StatementError(Refused):
+    """reason: bad_delivery, no_address, no_phone, unknown, used, expired, not_queued, wrong_date_of_birth, locked"""
+
+
+@dataclass
+class Statement:
+    client_name: str
+    client_phone: str
+    patient_name: str
+    mailing_address: Optional[str]
+    account_number: str
+    statement_date: dt.date
+    services: List[tuple] = field(default_factory=list)     # (date, code, description, charge)
+    claims: List[dict] = field(default_factory=list)
+    activity: List[tuple] = field(default_factory=list)     # (date, what, description, amount, running balance)
+    payments_total: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")
+
+
+def build(session: Session, account: Account, today: Optional[dt.date] = None) -> Statement:
+    client = get_client(session, account.client_id)
+    patient = account.patient
+    address = (Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
+               if patient.address_line1 else None)
+    statement = Statement(client_name=client.name, client_phone=display_phone(client.phone_number), patient_name=patient.full_name,
+                          mailing_address=address, account_number=account.account_number, statement_date=today or dt.date.today())
+    for encounter in account.encounters:
+        for line in encounter.service_lines:
+            statement.services.append((encounter.date_of_service, line.code, line.description, line.charge))
+    for claim in account.claims:
+        explained = eob.explain_claim(claim)
+        statement.claims.append({
+            "payer": claim.payer, "claim_number": claim.claim_number, "billed": claim.billed, "allowed": claim.allowed,
+            "paid": claim.paid, "patient_owes": explained.patient_owes, "denied": explained.denied,
+            "adjustments": [(f"{a.group_code}-{a.reason_code}", a.amount, _code_words(a.group_code, a.reason_code))
+                            for a in claim.adjustments],
+        })
+    running = Decimal("0.00")
+    for entry in ledger.entries(session, account):
+        running += entry.amount
+        statement.activity.append((entry.effective_date, KIND_WORDS.get(entry.kind, entry.kind), entry.description, entry.amount, running))
+        if entry.kind == "patient_payment":
+            statement.payments_total += -entry.amount
+    statement.balance = ledger.balance(session, account)
+    return statement
+
+
+def _code_words(group: str, reason: str) -> str:
+    words = eob.explain_code(group, reason)
+    if words is None:
+        return "a code we have no plain explanation for; call us and we will explain it"
+    return words.split(" means ", 1)[-1]
+
+
+def _latin(text: str) -> str:
+    """The PDF core fonts speak Latin-1: typographic quotes and dashes become plain ones."""
+    text = str(text).replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return text.replace("\u2013", "-").replace("\u2014", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(statement: Statement) -> bytes:
+    pdf = FPDF(format="Letter")
+    pdf.set_title(_latin(f"Itemized statement {statement.account_number}"))
+    pdf.set_author(_latin(statement.client_name))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def text(words: str, size: int = 10, style: str = "", height: float = 5) -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(width, height, _latin(words), new_x="LMARGIN", new_y="NEXT")
+
+    def table(headings: List[str], rows: List[List[str]], widths: List[float], right: tuple = ()) -> None:
+        pdf.set_font("Helvetica", "", 9)
+        align = tuple("RIGHT" if heading in right else "LEFT" for heading in headings)
+        with pdf.table(col_widths=tuple(widths), text_align=align, line_height=5, first_row_as_headings=True,
+                       borders_layout="HORIZONTAL_LINES") as grid:
+            for values in [headings] + rows:
+                row = grid.row()
+                for value in values:
+                    row.cell(_latin(value))
+        pdf.ln(3)
+
+    text(statement.client_name, 14, "B", 7)
+    text(f"Itemized statement  |  Questions: {statement.client_phone}")
+    pdf.ln(2)
+    text(f"Patient: {statement.patient_name}")
+    text(f"Account: {statement.account_number}")
+    text(f"Statement date: {statement.statement_date.strftime('%B %d, %Y').replace(' 0', ' ')}")
+    if statement.mailing_address:
+        text(f"Mailing address: {statement.mailing_address}")
+    pdf.ln(3)
+    text("Services", 12, "B", 7)
+    table(["Date", "Code", "Description", "Charge"],
+          [[d.isoformat(), code, words, format_money(charge)] for d, code, words, charge in statement.services] or [["", "", "No services", ""]],
+          [0.14, 0.12, 0.56, 0.18], right=("Charge",))
+    text("Insurance claims", 12, "B", 7)
+    if not statement.claims:
+        text("No insurance claims on this account.")
+        pdf.ln(2)
+    for claim in statement.claims:
+        text(f"{claim['payer']}, claim {claim['claim_number']}{' (denied)' if claim['denied'] else ''}: billed {format_money(claim['billed'])}, "
+             f"allowed {format_money(claim['allowed'])}, paid {format_money(claim['paid'])}, "
+             f"your responsibility {format_money(claim['patient_owes'])}", 9, "B")
+        table(["Code", "Amount", "What it means"],
+              [[code, format_money(amount), words] for code, amount, words in claim["adjustments"]] or [["", "", "No adjustments"]],
+              [0.12, 0.16, 0.72], right=("Amount",))
+    text("Account activity", 12, "B", 7)
+    table(["Date", "Entry", "Description", "Amount", "Balance"],
+          [[d.isoformat(), what, words, format_money(amount), format_money(running)] for d, what, words, amount, running in statement.activity],
+          [0.13, 0.16, 0.43, 0.14, 0.14], right=("Amount", "Balance"))
+    text(f"Payments received: {format_money(statement.payments_total)}", 10, "B")
+    text(f"Balance due: {format_money(statement.balance)}" if statement.balance >= 0 else
+         f"Credit in your favour: {format_money(-statement.balance)}", 12, "B", 7)
+    text("Adjustment codes are the standard claim adjustment reason codes (CARC): CO is a contractual amount you do not owe, "
+         "PR is your responsibility under your plan, OA and PI are other and payer-initiated adjustments.", 8)
+    return bytes(pdf.output())
+
+
+# --- delivery -------------------------------------------------------------
+
+def statement_url(raw_token: str) -> str:
+    """Where the patient opens a statement link (the desk serves it)."""
+    return desk_url(f"/statements/{raw_token}")
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def send(session: Session, account: Account, delivery: str, *, actor: str, to: Optional[str] = None, channel: Optional[str] = None,
+         conversation_id: Optional[str] = None, now: Optional[dt.datetime] = None) -> tuple[StatementDelivery, Optional[str]]:
+    """Record a statement for the patient: ``link`` (shown in the chat),
+    ``sms`` (a link texted to ``to``) or ``mail`` (queued for the address
+    on file).  Returns the delivery and, for links, the one-time token."""
+    if delivery not in DELIVERIES:
+        raise StatementError("bad_delivery")
+    now = now or utcnow()
+    raw = None
+    row = StatementDelivery(reference=new_reference(session, StatementDelivery.reference, "S"), account=account, delivery=delivery,
+                            created_at=now, created_by=actor, channel=channel, conversation_id=conversation_id, failed_checks=0)
+    if delivery == "mail":
+        patient = account.patient
+        if not patient.address_line1:
+            raise StatementError("no_address")
+        row.sent_to = Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
+        row.status = "queued"
+    else:
+        if delivery == "sms" and not to:
+            raise StatementError("no_phone")
+        raw = secrets.token_urlsafe(24)
+        row.token_hash, row.expires_at, row.sent_to, row.status = _hash(raw), now + LINK_LIFETIME, to, "sent"
+    session.add(row)
+    session.flush()
+    account_event(session, account, actor, "statement_sent", f"itemized statement {row.reference} by {delivery}", None,
+                  {"reference": row.reference, "delivery": delivery, "to": row.sent_to})
+    return row, raw
+
+
+def open_link(session: Session, raw: str, now: Optional[dt.datetime] = None) -> StatementDelivery:
+    row = session.execute(select(StatementDelivery).where(StatementDelivery.token_hash == _hash(raw or ""))).scalar_one_or_none()
+    if row is None:
+        raise StatementError("unknown")
+    if row.downloaded_at is not None:
+        raise StatementError("used")
+    if row.status in ("locked", "failed"):
+        raise StatementError("expired")
+    if (now or utcnow()) >= row.expires_at:
+        raise StatementError("expired")
+    return row
+
+
+MAX_CHECKS = 5
+
+
+def download(session: Session, raw: str, date_of_birth: dt.date, now: Optional[dt.datetime] = None) -> tuple[StatementDelivery, bytes]:
+    """The PDF behind a link, once, to the person who knows the patient's
+    date of birth: the link is spent by the download (not by opening the
+    page, which link previews do), and by five wrong dates of birth."""
+    row = open_link(session, raw, now)
+    if date_of_birth != row.account.patient.date_of_birth:
+        row.failed_checks = (row.failed_checks or 0) + 1
+        if row.failed_checks >= MAX_CHECKS:
+            row.status, row.expires_at = "locked", now or utcnow()
+            account_event(session, row.account, "patient:link", "statement_locked",
+                          f"itemized statement {row.reference}: link locked after {MAX_CHECKS} wrong dates of birth")
+            raise StatementError("locked")
+        raise StatementError("wrong_date_of_birth")
+    pdf = render_pdf(build(session, row.account))
+    row.downloaded_at, row.status = now or utcnow(), "downloaded"
+    account_event(session, row.account, "patient:link", "statement_downloaded", f"itemized statement {row.reference} downloaded")
+    return row, pdf
+
+
+def mark_failed(session: Session, row: StatementDelivery) -> None:
+    """The text with the link could not be sent: the link is never usable."""
+    row.status, row.expires_at = "failed", row.created_at
+    account_event(session, row.account, "bot", "statement_not_sent", f"itemized statement {row.reference} could not be texted")
+
+
+def mail_queue(session: Session) -> List[StatementDelivery]:
+    return list(session.execute(select(StatementDelivery).where(
+        StatementDelivery.delivery == "mail", StatementDelivery.status == "queued").order_by(StatementDelivery.id)).scalars())
+
+
+def mark_mailed(session: Session, row: StatementDelivery, *, actor: str) -> StatementDelivery:
+    if row.delivery != "mail" or row.status != "queued":
+        raise StatementError("not_queued")
+    row.status, row.mailed_at, row.mailed_by = "mailed", utcnow(), actor
+    account_event(session, row.account, actor, "statement_mailed", f"itemized statement {row.reference} mailed to {row.sent_to}")
+    return row

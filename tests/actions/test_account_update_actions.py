@@ -1,0 +1,117 @@
+"""New insurance, contact details and itemized statements: how the
+patient's words are read, and the actions against the real billing core."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from billing import db
+from billing.models import ContactChange, InsurancePolicy, StatementDelivery
+from bot.actions.account_updates import (
+    ActionConfirmContact, ActionConfirmInsurance, ActionItemizedStatement, contact_field, read_member_ids, read_payer,
+    read_start_date, read_subscriber, start_update_contact,
+)
+from bot.actions.confirm import ActionCancelPending, ActionConfirm
+from tests.actions.test_actions import run, said, slot_events, tracker
+
+MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "client_id": "riverside"}
+EMILY = {"identity": "verified", "patient_id": "p-emily-chen", "patient_first_name": "Emily", "client_id": "lakeside"}
+
+
+@pytest.mark.parametrize("text, ids", [
+    ("W123456789 group 7001", ("W123456789", "7001")),
+    ("member id xgh 44512 and group number 7001", ("XGH44512", "7001")),
+    ("ZX88812345 no group", ("ZX88812345", None)),
+    ("w one two three four five six seven eight nine", ("W123456789", None)),
+    ("BCX400299 G1001", ("BCX400299", "G1001")),
+    ("H5521-0098 and the group is 55012", ("H5521-0098", "55012")),
+    ("its on the back somewhere", None),
+    ("abc", None),
+])
+def test_member_and_group_ids(text, ids):
+    assert read_member_ids(text) == ids
+
+
+@pytest.mark.parametrize("text, payer", [
+    ("Aetna", "Aetna"), ("it's blue cross blue shield", "Blue Cross Blue Shield"), ("my new insurance is UnitedHealthcare", "UnitedHealthcare"),
+    ("4242424242424242", None), ("", None),
+])
+def test_payers(text, payer):
+    assert read_payer(text) == payer
+
+
+def test_policyholders_and_start_dates():
+    assert read_subscriber("me", "Emily Chen") == "Emily Chen"
+    assert read_subscriber("it's me", "Emily Chen") == "Emily Chen"
+    assert read_subscriber("my husband tom chen", "Emily Chen") == "Tom Chen"
+    assert read_subscriber("42", "Emily Chen") is None
+    today = dt.date(2026, 11, 28)
+    assert read_start_date("july 1 2026", today) == dt.date(2026, 7, 1)
+    assert read_start_date("01/01/2027", today) == dt.date(2027, 1, 1)
+    assert read_start_date("the start of 2026", today) == dt.date(2026, 1, 1)
+    assert read_start_date("2030-01-01", today) is None and read_start_date("soon", today) is None
+
+
+@pytest.mark.parametrize("text, field", [
+    ("i moved", "address"), ("update my email", "email"), ("i have a new cell", "phone"), ("i got married", "name"),
+    ("update my info", None),
+])
+def test_which_detail_a_patient_means(text, field):
+    assert contact_field(text) == field
+
+
+def test_a_request_that_holds_the_new_email_skips_the_questions(seeded_sqlite):
+    trk = tracker(slots=MARIA, text="please update my email to maria.new@example.com", intent="update_contact_info")
+    events = slot_events(start_update_contact(None, None, None, trk))
+    assert events == {"next_form": "contact_form", "contact_field": "email", "contact_value": "maria.new@example.com"}
+
+
+def test_insurance_is_stored_only_after_yes(seeded_sqlite):
+    slots = {**EMILY, "ins_payer": "Aetna", "ins_ids": "W123456789|7001", "ins_subscriber": "Emily Chen", "ins_start": "2026-07-01"}
+    messages, events = run(ActionConfirmInsurance(), tracker(slots=slots))
+    assert said(messages) == ["utter_confirm_insurance"] and messages[0]["member_id"] == "W123456789"
+    pending = slot_events(events)["pending_confirmation"]
+    asked = [{"event": "action", "name": "action_confirm_insurance"}]
+    with db.session_scope() as session:
+        assert session.execute(select(InsurancePolicy).where(InsurancePolicy.payer == "Aetna",
+                                                             InsurancePolicy.patient_id == "p-emily-chen")).first() is None
+    no, _ = run(ActionCancelPending(), tracker(slots={**EMILY, "pending_confirmation": pending}, intent="deny", text="no", events=asked))
+    assert said(no) == ["utter_insurance_not_sent"]
+    yes, _ = run(ActionConfirm(), tracker(slots={**EMILY, "pending_confirmation": pending}, intent="affirm", text="yes", events=asked))
+    assert said(yes) == ["utter_insurance_reported"]
+    with db.session_scope() as session:
+        policy = session.execute(select(InsurancePolicy).where(InsurancePolicy.payer == "Aetna",
+                                                               InsurancePolicy.patient_id == "p-emily-chen")).scalar_one()
+        assert (policy.status, policy.group_number, policy.effective_date) == ("pending_verification", "7001", dt.date(2026, 7, 1))
+
+
+def test_the_same_address_is_not_changed_again(seeded_sqlite):
+    slots = {**MARIA, "contact_field": "address", "contact_value": "41 Elm Street, Atlanta, GA 30303"}
+    messages, events = run(ActionConfirmContact(), tracker(slots=slots))
+    assert said(messages) == ["utter_contact_unchanged"] and "pending_confirmation" not in slot_events(events)
+
+
+def test_a_phone_change_without_a_text_provider_is_kept_and_its_notice_waits_for_a_partner(seeded_sqlite, monkeypatch):
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    slots = {**MARIA, "contact_field": "phone", "contact_value": "+15550102233"}
+    messages, events = run(ActionConfirmContact(), tracker(slots=slots))
+    assert said(messages) == ["utter_confirm_contact_change"] and messages[0]["old"] == "(555) 010-1001"
+    pending = slot_events(events)["pending_confirmation"]
+    asked = [{"event": "action", "name": "action_confirm_contact"}]
+    yes, _ = run(ActionConfirm(), tracker(slots={**MARIA, "pending_confirmation": pending}, intent="affirm", text="yes", events=asked))
+    assert said(yes) == ["utter_contact_changed_notice"]
+    with db.session_scope() as session:
+        change = session.execute(select(ContactChange)).scalar_one()
+        assert change.patient.phone == "+15550102233" and change.notice_status == "not_sent: delivery failed"
+
+
+def test_a_statement_by_chat_is_a_link_and_only_for_a_verified_patient(seeded_sqlite):
+    messages, _ = run(ActionItemizedStatement(), tracker(slots={"identity": "unverified"}, intent="itemized_statement"))
+    assert messages == []
+    messages, _ = run(ActionItemizedStatement(), tracker(slots=MARIA, intent="itemized_statement", text="email me an itemized bill"))
+    assert said(messages) == ["utter_statement_no_email", "utter_statement_link"] and "/statements/" in messages[1]["url"]
+    with db.session_scope() as session:
+        row = session.execute(select(StatementDelivery)).scalar_one()
+        assert row.delivery == "link" and row.token_hash not in messages[1]["url"]
