@@ -129,6 +129,7 @@ def test_small_talk_and_routing(assistant):
     assert "(555) 010-0111" in joined(assistant.say(me, "i need my medical records"))
     credit = joined(assistant.say(me, "will this go on my credit report"))
     assert "(555) 010-0100" in credit and "will be reported" not in credit
+    # a statement holds account detail: it waits for verification
     later = joined(assistant.say(me, "i need an itemized bill"))
-    assert "(555) 010-0100" in later
+    assert "date of birth" in later and "statements/" not in later
     assert "unsubscribed" in joined(assistant.say(me, "stop texting me"))
