@@ -320,7 +320,7 @@ def close(
     return handoff
 
 
-def as_dict(session: Session, handoff: Handoff, now: Optional[dt.datetime] = None) -> dict:
+def as_dict(handoff: Handoff, now: Optional[dt.datetime] = None) -> dict:
     now = now or utcnow()
     waited_until = handoff.claimed_at or (handoff.closed_at if handoff.status == "closed" else now)
     return {

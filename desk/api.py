@@ -3,6 +3,7 @@
 read metrics and exports."""
 from __future__ import annotations
 
+import functools
 from urllib.parse import unquote
 
 from sanic import Blueprint
@@ -30,6 +31,18 @@ async def _call(fn, *args, **kwargs):
         return json({"error": problem.message, "reason": problem.reason or None}, status=problem.status)
     except RasaUnavailable:
         return json({"error": "the assistant is not answering; nothing was sent, try again in a moment"}, status=503)
+
+
+def _with_filters(handler):
+    """Hand the review filters in the query to ``handler``; a bad one is a 400."""
+    @functools.wraps(handler)
+    async def wrapper(request, *args, **kwargs):
+        try:
+            filters = review.Filters.from_args(request.args)
+        except ValueError as problem:
+            return json({"error": str(problem)}, status=400)
+        return await handler(request, filters, *args, **kwargs)
+    return wrapper
 
 
 @bp.post("/login")
@@ -62,11 +75,8 @@ async def account(request, number):
 
 @bp.get("/conversations")
 @auth.api()
-async def conversations(request):
-    try:
-        filters = review.Filters.from_args(request.args)
-    except ValueError as problem:
-        return json({"error": str(problem)}, status=400)
+@_with_filters
+async def conversations(request, filters):
     rows = await run_sync(review.conversations, filters)
     if request.ctx.user.role == "agent":
         # QA flags are for supervisors
@@ -180,21 +190,15 @@ async def assistance_decision(request, reference, decision):
 
 @bp.get("/metrics")
 @auth.api("supervisor")
-async def metrics(request):
-    try:
-        filters = review.Filters.from_args(request.args)
-    except ValueError as problem:
-        return json({"error": str(problem)}, status=400)
+@_with_filters
+async def metrics(request, filters):
     return json(await run_sync(review.metrics, filters))
 
 
 @bp.get("/conversations.csv")
 @auth.api("supervisor")
-async def export(request):
-    try:
-        filters = review.Filters.from_args(request.args)
-    except ValueError as problem:
-        return json({"error": str(problem)}, status=400)
+@_with_filters
+async def export(request, filters):
     return review.csv_download(filters, await run_sync(review.conversations, filters))
 
 

@@ -143,13 +143,13 @@ def handoff_list(status: Optional[str]) -> List[Dict[str, Any]]:
     if status and status not in ("waiting", "active", "closed"):
         raise DeskError(400, "status is waiting, active or closed")
     with db.session_scope() as session:
-        return [handoffs.as_dict(session, h) for h in handoffs.listing(session, status=status)]
+        return [handoffs.as_dict(h) for h in handoffs.listing(session, status=status)]
 
 
 def handoff_detail(handoff_id) -> Dict[str, Any]:
     with db.session_scope() as session:
         try:
-            return handoffs.as_dict(session, handoffs.get(session, handoff_id))
+            return handoffs.as_dict(handoffs.get(session, handoff_id))
         except handoffs.HandoffError as error:
             raise _handoff_error(error)
 
@@ -160,7 +160,7 @@ def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
             handoff = handoffs.claim(session, handoff_id, user.username)
         except handoffs.HandoffError as error:
             raise _handoff_error(error)
-        view = handoffs.as_dict(session, handoff)
+        view = handoffs.as_dict(handoff)
         was_after_hours = handoff.after_hours
     if was_after_hours:
         # the bot kept serving after hours: the partner takes the conversation over now
@@ -253,7 +253,7 @@ def close(handoff_id, user: staff.SignedIn, disposition: str, note: str, resume_
         except handoffs.HandoffError as error:
             raise _handoff_error(error)
         client = get_client(session, handoff.client_id)
-        view = handoffs.as_dict(session, handoff)
+        view = handoffs.as_dict(handoff)
     back = script("utter_handoff_resumed", client) if resume_bot else None
     if back and handoff.channel == "twilio_sms":
         try:
@@ -275,7 +275,7 @@ def conversation(conversation_id: str) -> Dict[str, Any]:
     facts = transcripts.facts(conversation_id, events)
     with db.session_scope() as session:
         found = session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)).scalars().all()
-        handoff_views = [handoffs.as_dict(session, h) for h in found]
+        handoff_views = [handoffs.as_dict(h) for h in found]
     return {
         "id": conversation_id,
         "client": facts.client,

@@ -85,6 +85,23 @@ def read_account_identifier(value: Any) -> Optional[dict]:
     return None
 
 
+def _asked_instead(tracker: Tracker) -> Optional[str]:
+    """The account request a patient made instead of answering a
+    verification question ("what's my balance"), or None.  An answer with
+    digits in it is taken as an answer."""
+    text = tracker.latest_message.get("text") or ""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent in RESUMABLE and not any(ch.isdigit() for ch in text) and ACCOUNT_WORDS.search(text):
+        return intent
+    return None
+
+
+# words that make a message a question about the account, never a name
+ACCOUNT_WORDS = re.compile(
+    r"\b(balance|bill|billed|owe|pay|paid|payment|plan|insurance|statement|itemized|charge|charged|dispute|credit|refund|"
+    r"assistance|help|eob|explanation|address|email|phone|number|how much|what|why|can i|i want|i need)\b", re.I)
+
+
 _NAME_FILLERS = {"my", "name", "is", "it's", "its", "im", "i'm", "this", "the", "patient", "full", "patients", "name's", "and", "hi", "hello", "yes", "it", "here", "speaking"}
 
 
@@ -101,6 +118,10 @@ class ValidateVerificationForm(FormValidationAction):
         if holds_redacted_card(tracker.latest_message.get("text")):
             dispatcher.utter_message(response="utter_card_number_not_taken")
             return {"date_of_birth": None}
+        request = _asked_instead(tracker)
+        if request:
+            dispatcher.utter_message(response="utter_verification_intro")
+            return {"date_of_birth": None, "pending_request": request}
         day, problem = read_date_of_birth(slot_value)
         if problem:
             dispatcher.utter_message(response=problem)
@@ -111,6 +132,11 @@ class ValidateVerificationForm(FormValidationAction):
         if holds_redacted_card(tracker.latest_message.get("text")):
             dispatcher.utter_message(response="utter_card_number_not_taken")
             return {"account_identifier": None}
+        request = _asked_instead(tracker)
+        if request:
+            # "what's my balance" is a question, not a name: it costs no attempt
+            dispatcher.utter_message(response="utter_verification_intro")
+            return {"account_identifier": None, "pending_request": request}
         if read_account_identifier(slot_value) is None:
             dispatcher.utter_message(response="utter_explain_account_identifier")
             return {"account_identifier": None}

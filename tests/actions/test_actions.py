@@ -100,6 +100,19 @@ def test_the_third_failure_locks_verification_and_ends_the_form(seeded_sqlite):
     assert "utter_verified" not in said(messages)
 
 
+def test_a_question_instead_of_an_answer_costs_no_attempt_and_is_answered_after_verification(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "1985-03-03", "account_identifier": "whats my balance", "requested_slot": "account_identifier",
+                         "pending_request": "update_insurance"}, text="whats my balance", intent="check_balance")
+    messages, events = run(ValidateVerificationForm(), trk)
+    slots = slot_events(events)
+    assert said(messages) == ["utter_verification_intro"]
+    assert slots["account_identifier"] is None and slots["pending_request"] == "check_balance" and "verify_attempts" not in slots
+    # a name is an answer, whatever the classifier made of it
+    named = tracker(slots={"date_of_birth": "1985-03-03", "account_identifier": "Maria Garcia", "requested_slot": "account_identifier"},
+                    text="Maria Garcia", intent="check_balance")
+    assert slot_events(run(ValidateVerificationForm(), named)[1])["identity"] == "verified"
+
+
 def test_an_account_of_another_client_does_not_verify(seeded_sqlite):
     trk = tracker(slots={"client_id": "lakeside", "date_of_birth": "1985-03-03", "account_identifier": "40012345", "requested_slot": "account_identifier"})
     _, events = run(ValidateVerificationForm(), trk)

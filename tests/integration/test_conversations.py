@@ -133,3 +133,13 @@ def test_small_talk_and_routing(assistant):
     later = joined(assistant.say(me, "i need an itemized bill"))
     assert "date of birth" in later and "statements/" not in later
     assert "unsubscribed" in joined(assistant.say(me, "stop texting me"))
+
+
+def test_a_question_while_verifying_costs_no_attempt_and_is_answered_once_verified(assistant):
+    me = assistant.new_sender()
+    assistant.say(me, "i need an itemized bill")
+    assistant.say(me, "march 3 1985")
+    asked = joined(assistant.say(me, "can i set up a payment plan"))
+    assert "First I need to confirm who you are" in asked and "doesn't match" not in asked
+    answered = joined(assistant.say(me, "40012345"))
+    assert "You're verified" in answered and "interest-free plans" in answered
