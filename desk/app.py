@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sanic import Sanic
 from sanic.response import HTTPResponse, html, json, raw
 
@@ -14,6 +17,23 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
 )
 STATIC = Path(__file__).parent / "static"
+# our own patient pages, the only links a chat line turns into anchors
+OWN_LINK = re.compile(r"(https?://[^\s<>\"']+/(?:pay|statements)/[A-Za-z0-9_-]+)")
+
+
+def linkify(text: str) -> Markup:
+    """A chat line, escaped, with our own payment and statement links clickable."""
+    base = os.environ.get("DESK_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    parts = []
+    for n, piece in enumerate(OWN_LINK.split(str(text or ""))):
+        if n % 2 and piece.startswith(base + "/"):
+            parts.append(Markup('<a href="{0}">{0}</a>').format(piece))
+        else:
+            parts.append(escape(piece))
+    return Markup("").join(parts)
+
+
+TEMPLATES.filters["linkify"] = linkify
 
 # pages that take card details are never cached, framed or referred from
 SECURITY_HEADERS = {

@@ -26,7 +26,7 @@ from bot.actions.common import (
 )
 from bot.actions.confirm import ask, register
 from bot.actions.payments import latest_text, patient_account, request_message
-from bot.nlp.dates import parse_date
+from bot.nlp.dates import find_dates
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,32 @@ def read_member_ids(text: str) -> Optional[tuple[str, Optional[str]]]:
     return member, group
 
 
+# payers patients name in passing ("my insurance changed, it's now aetna")
+KNOWN_PAYERS = (
+    ("Blue Cross Blue Shield", r"blue cross( and)?( blue shield)?|bcbs"), ("UnitedHealthcare", r"united ?health ?care|uhc"),
+    ("Aetna", r"aetna"), ("Cigna", r"cigna"), ("Humana", r"humana"), ("Kaiser Permanente", r"kaiser( permanente)?"),
+    ("Medicare", r"medicare"), ("Medicaid", r"medicaid"), ("Anthem", r"anthem"), ("Tricare", r"tricare"), ("Molina", r"molina"),
+    ("Ambetter", r"ambetter"), ("Oscar", r"oscar"), ("WellCare", r"well ?care"), ("Highmark", r"highmark"),
+)
+ID_WORDS = re.compile(r"\b(member id|member|id|group|policy)\b", re.I)
+
+
+def named_payer(text: str) -> Optional[str]:
+    for name, words in KNOWN_PAYERS:
+        if re.search(rf"\b({words})\b", text or "", re.I):
+            return name
+    return None
+
+
 def read_payer(text: str) -> Optional[str]:
-    words = PAYER_LEAD.sub("", " ".join((text or "").strip(" .!").split()))
-    if not re.search(r"[a-z]{2}", words, re.I) or len(words) > 80 or re.search(r"\d{5,}", words):
+    words, before = " ".join((text or "").strip(" .!").split()), None
+    while words != before:  # "it's now aetna": every lead-in goes
+        words, before = PAYER_LEAD.sub("", words), words
+    if not re.search(r"[a-z]{2}", words, re.I) or len(words) > 80 or len(re.findall(r"\d", words)) >= 3 or ID_WORDS.search(words):
         return None
-    return " ".join(w[:1].upper() + w[1:] if w.islower() and len(w) > 3 else (w.upper() if w.islower() else w) for w in words.split())
+    small = {"of", "and", "the", "for", "de", "la", "del"}
+    return " ".join(w if not w.islower() else w if w in small and n else w.upper() if len(w) <= 3 and w not in small else w.capitalize()
+                    for n, w in enumerate(words.split()))
 
 
 def read_subscriber(text: str, patient_name: str) -> Optional[str]:
@@ -98,8 +119,17 @@ def read_subscriber(text: str, patient_name: str) -> Optional[str]:
 
 
 def read_start_date(text: str, today: Optional[dt.date] = None) -> Optional[dt.date]:
+    """When coverage started: a date without a year is the latest one that
+    is not more than two months ahead ("november 1st" on November 28 is
+    this November 1, not next year's)."""
     today = today or dt.date.today()
-    day = parse_date(text or "", today)
+    found = find_dates(text or "", today, birth=False)
+    day = found[0].value if found else None
+    if day is not None and not found[0].has_year and day > today + dt.timedelta(days=62):
+        try:
+            day = day.replace(year=day.year - 1)
+        except ValueError:  # February 29
+            day = day.replace(year=day.year - 1, day=28)
     if day is None:
         year = re.search(r"\b(20\d\d)\b", text or "")
         if year and re.search(r"\b(start|beginning|first of)\b", text or "", re.I):
@@ -111,7 +141,9 @@ def read_start_date(text: str, today: Optional[dt.date] = None) -> Optional[dt.d
 
 def start_update_insurance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
     dispatcher.utter_message(response="utter_insurance_update_intro", **client_values(client))
-    return [SlotSet("next_form", "insurance_form")] + [SlotSet(s, None) for s in ("ins_payer", "ins_ids", "ins_subscriber", "ins_start")]
+    payer = named_payer(_request_text(tracker, "update_insurance"))
+    return [SlotSet("next_form", "insurance_form"), SlotSet("ins_payer", payer)] + [
+        SlotSet(s, None) for s in ("ins_ids", "ins_subscriber", "ins_start")]
 
 
 class ActionStartUpdateInsurance(StarterAction):
@@ -127,10 +159,17 @@ class ValidateInsuranceForm(FormValidationAction):
 
     @answer_required
     def validate_ins_payer(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        payer = read_payer(str(slot_value))
+        text = str(slot_value)
+        if tracker.get_slot("requested_slot") != "ins_payer":
+            return {"ins_payer": text}  # named in the request (start_update_insurance)
+        # "aetna, member id W123456789 group 7001" answers two questions
+        found = ID_WORDS.search(text)
+        payer = read_payer(text[:found.start()] if found else text) or named_payer(text)
         if payer is None:
             dispatcher.utter_message(response="utter_explain_ins_payer")
-        return {"ins_payer": payer}
+            return {"ins_payer": None}
+        ids = read_member_ids(text[found.start():]) if found else None
+        return {"ins_payer": payer, **({"ins_ids": f"{ids[0]}|{ids[1] or ''}"} if ids else {})}
 
     @answer_required
     def validate_ins_ids(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -310,9 +349,12 @@ def _change_contact(dispatcher, session, client, tracker, pending) -> List[Event
         return []
     change_id, notice = change.id, change.notice_to is not None
     session.commit()  # the notice is sent, and its outcome recorded, after the change is stored
-    if notice:
-        send_contact_notice(change_id)
-    dispatcher.utter_message(response="utter_contact_changed_notice" if notice else "utter_contact_changed", **values)
+    if not notice:
+        dispatcher.utter_message(response="utter_contact_changed", **values)
+    elif send_contact_notice(change_id) == "sent":
+        dispatcher.utter_message(response="utter_contact_changed_notice", **values)
+    else:  # waits in the desk for a retry or a letter
+        dispatcher.utter_message(response="utter_contact_changed_notice_later", **values)
     return []
 
 

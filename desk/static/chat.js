@@ -17,7 +17,18 @@
     label.className = "who";
     label.textContent = who === "you" ? "You: " : (who === "agent" ? "Billing partner: " : "Assistant: ");
     line.appendChild(label);
-    line.appendChild(document.createTextNode(text));
+    // our own payment and statement links are clickable; everything else stays text
+    var own = new RegExp("(" + window.location.origin.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "/(?:pay|statements)/[A-Za-z0-9_-]+)");
+    text.split(own).forEach(function (piece, n) {
+      if (n % 2 === 1 && who !== "you") {
+        var link = document.createElement("a");
+        link.href = piece;
+        link.textContent = piece;
+        line.appendChild(link);
+      } else {
+        line.appendChild(document.createTextNode(piece));
+      }
+    });
     log.appendChild(line);
     log.scrollTop = log.scrollHeight;
   }

@@ -10,12 +10,17 @@ from sqlalchemy import select
 from billing import db
 from billing.models import ContactChange, InsurancePolicy, StatementDelivery
 from bot.actions.account_updates import (
-    ActionConfirmContact, ActionConfirmInsurance, ActionItemizedStatement, contact_field, read_member_ids, read_payer,
-    read_start_date, read_subscriber, start_update_contact,
+    ActionConfirmContact, ActionConfirmInsurance, ActionItemizedStatement, ValidateInsuranceForm, contact_field, read_member_ids,
+    read_payer, read_start_date, read_subscriber, start_update_contact, start_update_insurance,
 )
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
 from tests.actions.test_actions import run, said, slot_events, tracker
 
+INSURANCE_DOMAIN = {
+    "forms": {"insurance_form": {"required_slots": ["ins_payer", "ins_ids", "ins_subscriber", "ins_start"]}},
+    "slots": {name: {"type": "text", "mappings": [{"type": "from_text"}]} for name in ("ins_payer", "ins_ids", "ins_subscriber", "ins_start")},
+    "responses": {},
+}
 MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "client_id": "riverside"}
 EMILY = {"identity": "verified", "patient_id": "p-emily-chen", "patient_first_name": "Emily", "client_id": "lakeside"}
 
@@ -36,7 +41,8 @@ def test_member_and_group_ids(text, ids):
 
 @pytest.mark.parametrize("text, payer", [
     ("Aetna", "Aetna"), ("it's blue cross blue shield", "Blue Cross Blue Shield"), ("my new insurance is UnitedHealthcare", "UnitedHealthcare"),
-    ("4242424242424242", None), ("", None),
+    ("its now aetna", "Aetna"), ("blue cross blue shield of illinois", "Blue Cross Blue Shield of Illinois"), ("uhc", "UHC"),
+    ("4242424242424242", None), ("", None), ("ID AET 7 7 1 2 0 9 group G500", None),
 ])
 def test_payers(text, payer):
     assert read_payer(text) == payer
@@ -51,6 +57,8 @@ def test_policyholders_and_start_dates():
     assert read_start_date("july 1 2026", today) == dt.date(2026, 7, 1)
     assert read_start_date("01/01/2027", today) == dt.date(2027, 1, 1)
     assert read_start_date("the start of 2026", today) == dt.date(2026, 1, 1)
+    assert read_start_date("november 1st", today) == dt.date(2026, 11, 1)  # this November, not next
+    assert read_start_date("january 1", today) == dt.date(2027, 1, 1)  # a plan starting soon
     assert read_start_date("2030-01-01", today) is None and read_start_date("soon", today) is None
 
 
@@ -101,7 +109,7 @@ def test_a_phone_change_without_a_text_provider_is_kept_and_its_notice_waits_for
     pending = slot_events(events)["pending_confirmation"]
     asked = [{"event": "action", "name": "action_confirm_contact"}]
     yes, _ = run(ActionConfirm(), tracker(slots={**MARIA, "pending_confirmation": pending}, intent="affirm", text="yes", events=asked))
-    assert said(yes) == ["utter_contact_changed_notice"]
+    assert said(yes) == ["utter_contact_changed_notice_later"]  # not "sent": it was not
     with db.session_scope() as session:
         change = session.execute(select(ContactChange)).scalar_one()
         assert change.patient.phone == "+15550102233" and change.notice_status == "not_sent: delivery failed"
@@ -115,3 +123,24 @@ def test_a_statement_by_chat_is_a_link_and_only_for_a_verified_patient(seeded_sq
     with db.session_scope() as session:
         row = session.execute(select(StatementDelivery)).scalar_one()
         assert row.delivery == "link" and row.token_hash not in messages[1]["url"]
+
+
+def test_a_payer_named_in_the_request_is_not_asked_again_and_one_answer_can_hold_payer_and_ids(seeded_sqlite):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    trk = tracker(slots=EMILY, text="my insurance changed, its now aetna", intent="update_insurance")
+    slots = slot_events(start_update_insurance(CollectingDispatcher(), None, _client("lakeside"), trk))
+    assert slots["ins_payer"] == "Aetna" and slots["ins_ids"] is None
+    both = tracker(slots={**EMILY, "requested_slot": "ins_payer", "ins_payer": "cigna member id CIG900100 group G2"})
+    messages, events = run(ValidateInsuranceForm(), both, INSURANCE_DOMAIN)
+    assert slot_events(events)["ins_payer"] == "Cigna" and slot_events(events)["ins_ids"] == "CIG900100|G2" and messages == []
+    ids_as_payer = tracker(slots={**EMILY, "requested_slot": "ins_payer", "ins_payer": "ID AET 7 7 1 2 0 9 group G500"})
+    messages, events = run(ValidateInsuranceForm(), ids_as_payer, INSURANCE_DOMAIN)
+    assert said(messages) == ["utter_explain_ins_payer"] and slot_events(events)["ins_payer"] is None
+
+
+def _client(client_id):
+    from billing.clients import get_client
+
+    with db.session_scope() as session:
+        return get_client(session, client_id)

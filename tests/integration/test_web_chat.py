@@ -32,6 +32,13 @@ def test_emily_chats_verifies_and_hears_her_balance(assistant, browser):
     _send(browser, "february 14 1990", "account number")
     log = _send(browser, "40078901", "980.00")
     assert "$980.00" in log
+    # the statement link in the chat is a link she can open
+    _send(browser, "can i get an itemized bill", "/statements/")
+    link = browser.find_elements(By.CSS_SELECTOR, "#chat-log .line.bot a")[-1]
+    assert "/statements/" in link.get_attribute("href") and link.text == link.get_attribute("href")
+    link.click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "date_of_birth"))
+    assert "Your itemized statement" in browser.find_element(By.TAG_NAME, "h1").text
 
 
 def test_a_card_number_typed_in_the_chat_is_redacted_before_the_assistant(assistant, browser):
