@@ -125,6 +125,13 @@ class ContactError(Refused):
     """reason: bad_field, bad_phone, bad_email, bad_address, bad_name, unchanged, not_pending"""
 
 
+def mailing_address(patient: Patient) -> Optional[str]:
+    """The address on file on one line, or None when there is none."""
+    if not patient.address_line1:
+        return None
+    return Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
+
+
 def current_value(patient: Patient, field: str) -> Optional[str]:
     if field == "phone":
         return patient.phone
@@ -133,9 +140,7 @@ def current_value(patient: Patient, field: str) -> Optional[str]:
     if field == "name":
         return patient.full_name
     if field == "address":
-        if not patient.address_line1:
-            return None
-        return Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
+        return mailing_address(patient)
     raise ContactError("bad_field")
 
 
@@ -157,6 +162,12 @@ def read_value(field: str, text: str) -> str:
     return value
 
 
+def unchanged(patient: Patient, field: str, value: str) -> bool:
+    """The new value is what is on file already (case aside)."""
+    old = current_value(patient, field)
+    return old is not None and old.lower() == value.lower()
+
+
 def say_value(field: str, value: str) -> str:
     return display_phone(value) if field == "phone" else value
 
@@ -168,9 +179,9 @@ def change(session: Session, patient: Patient, field: str, text: str, *, actor: 
     (``notice_to``: the caller sends it and records how it went).  A legal
     name waits for a partner who has seen proof (``pending_review``)."""
     value = read_value(field, text)
-    old = current_value(patient, field)
-    if old is not None and old.lower() == value.lower():
+    if unchanged(patient, field, value):
         raise ContactError("unchanged")
+    old = current_value(patient, field)
     row = ContactChange(client_id=patient.client_id, patient=patient, field=field, old_value=old, new_value=value,
                         status="pending_review" if field == "name" else "applied", requested_by=actor, channel=channel,
                         conversation_id=conversation_id)

@@ -86,6 +86,13 @@ def reject_policy(session: Session, policy: InsurancePolicy, *, actor: str, note
     return policy
 
 
+def current_policy(session: Session, patient_id: str) -> Optional[InsurancePolicy]:
+    """The coverage a balance can go back to: the latest verified, active policy."""
+    return session.execute(select(InsurancePolicy).where(
+        InsurancePolicy.patient_id == patient_id, InsurancePolicy.active.is_(True),
+        InsurancePolicy.status == "verified").order_by(InsurancePolicy.id.desc())).scalars().first()
+
+
 def open_transfers(session: Session, account: Account) -> List[InsuranceTransfer]:
     return list(session.execute(select(InsuranceTransfer).where(
         InsuranceTransfer.account_id == account.id, InsuranceTransfer.status == "open").order_by(InsuranceTransfer.id)).scalars())

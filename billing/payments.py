@@ -11,7 +11,6 @@ re-run of reconciliation can post twice.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from billing import ledger
 from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
 from billing.money import InvalidAmount, money
+from billing.records import token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -384,10 +384,6 @@ def retry_declined(
 
 # --- payment links ----------------------------------------------------------
 
-def _hash(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode()).hexdigest()
-
-
 def create_link(
     session: Session,
     account: Account,
@@ -406,7 +402,7 @@ def create_link(
     now = now or utcnow()
     raw = secrets.token_urlsafe(24)
     link = PaymentLink(
-        token_hash=_hash(raw), account=account, amount=amount, created_at=now, expires_at=now + LINK_LIFETIME,
+        token_hash=token_hash(raw), account=account, amount=amount, created_at=now, expires_at=now + LINK_LIFETIME,
         created_by=actor, channel=channel, conversation_id=conversation_id,
     )
     session.add(link)
@@ -424,7 +420,7 @@ class LinkError(ValueError):
 
 
 def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = None) -> PaymentLink:
-    link = session.execute(select(PaymentLink).where(PaymentLink.token_hash == _hash(raw_token or ""))).scalar_one_or_none()
+    link = session.execute(select(PaymentLink).where(PaymentLink.token_hash == token_hash(raw_token or ""))).scalar_one_or_none()
     if link is None:
         raise LinkError("unknown")
     if link.used_at is not None:
@@ -481,7 +477,7 @@ def pay_link(
     """Pay a link with a one-time card token.  The link closes when a
     payment posts; after a decline the patient may try another card until
     it expires."""
-    key = f"link:{_hash(raw_token)[:16]}:{card_token}"
+    key = f"link:{token_hash(raw_token)[:16]}:{card_token}"
     existing = _by_key(session, key)
     if existing is not None:
         return _outcome(session, existing)

@@ -2,6 +2,7 @@
 trail of account changes, and the references patients are given."""
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 
@@ -48,6 +49,11 @@ def decide(row, status: str, actor: str, note: str = "") -> None:
     """Record a partner's decision on a request (status, who, when, why)."""
     row.status, row.decided_by, row.decided_at = status, actor, utcnow()
     row.decision_note = (note or "").strip()[:500] or None
+
+
+def token_hash(raw_token: str) -> str:
+    """What is stored of a one-time link's token (payment and statement links)."""
+    return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
 def desk_url(path: str) -> str:

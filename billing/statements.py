@@ -7,7 +7,6 @@ here, because the patient asked for it (minimum necessary otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import eob, ledger
-from billing.contact import Address, display_phone
+from billing.contact import display_phone, mailing_address
 from billing.clients import get_client
 from billing.models import Account, StatementDelivery, utcnow
 from billing.money import format_money
-from billing.records import Refused, account_event, desk_url, new_reference
+from billing.records import Refused, account_event, desk_url, new_reference, token_hash
 
 LINK_LIFETIME = dt.timedelta(hours=72)
 DELIVERIES = ("link", "sms", "mail")
@@ -55,10 +54,8 @@ class Statement:
 def build(session: Session, account: Account, today: Optional[dt.date] = None) -> Statement:
     client = get_client(session, account.client_id)
     patient = account.patient
-    address = (Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
-               if patient.address_line1 else None)
     statement = Statement(client_name=client.name, client_phone=display_phone(client.phone_number), patient_name=patient.full_name,
-                          mailing_address=address, account_number=account.account_number, statement_date=today or dt.date.today())
+                          mailing_address=mailing_address(patient), account_number=account.account_number, statement_date=today or dt.date.today())
     for encounter in account.encounters:
         for line in encounter.service_lines:
             statement.services.append((encounter.date_of_service, line.code, line.description, line.charge))
@@ -76,7 +73,7 @@ def build(session: Session, account: Account, today: Optional[dt.date] = None) -
         statement.activity.append((entry.effective_date, KIND_WORDS.get(entry.kind, entry.kind), entry.description, entry.amount, running))
         if entry.kind == "patient_payment":
             statement.payments_total += -entry.amount
-    statement.balance = ledger.balance(session, account)
+    statement.balance = running  # the sum of the ledger, as ledger.balance says
     return statement
 
 
@@ -159,10 +156,6 @@ def statement_url(raw_token: str) -> str:
     return desk_url(f"/statements/{raw_token}")
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def send(session: Session, account: Account, delivery: str, *, actor: str, to: Optional[str] = None, channel: Optional[str] = None,
          conversation_id: Optional[str] = None, now: Optional[dt.datetime] = None) -> tuple[StatementDelivery, Optional[str]]:
     """Record a statement for the patient: ``link`` (shown in the chat),
@@ -175,16 +168,14 @@ def send(session: Session, account: Account, delivery: str, *, actor: str, to: O
     row = StatementDelivery(reference=new_reference(session, StatementDelivery.reference, "S"), account=account, delivery=delivery,
                             created_at=now, created_by=actor, channel=channel, conversation_id=conversation_id, failed_checks=0)
     if delivery == "mail":
-        patient = account.patient
-        if not patient.address_line1:
+        row.sent_to, row.status = mailing_address(account.patient), "queued"
+        if row.sent_to is None:
             raise StatementError("no_address")
-        row.sent_to = Address(patient.address_line1, patient.city or "", patient.state or "", patient.zip_code or "").one_line()
-        row.status = "queued"
     else:
         if delivery == "sms" and not to:
             raise StatementError("no_phone")
         raw = secrets.token_urlsafe(24)
-        row.token_hash, row.expires_at, row.sent_to, row.status = _hash(raw), now + LINK_LIFETIME, to, "sent"
+        row.token_hash, row.expires_at, row.sent_to, row.status = token_hash(raw), now + LINK_LIFETIME, to, "sent"
     session.add(row)
     session.flush()
     account_event(session, account, actor, "statement_sent", f"itemized statement {row.reference} by {delivery}", None,
@@ -193,7 +184,7 @@ def send(session: Session, account: Account, delivery: str, *, actor: str, to: O
 
 
 def open_link(session: Session, raw: str, now: Optional[dt.datetime] = None) -> StatementDelivery:
-    row = session.execute(select(StatementDelivery).where(StatementDelivery.token_hash == _hash(raw or ""))).scalar_one_or_none()
+    row = session.execute(select(StatementDelivery).where(StatementDelivery.token_hash == token_hash(raw or ""))).scalar_one_or_none()
     if row is None:
         raise StatementError("unknown")
     if row.downloaded_at is not None:
@@ -216,7 +207,7 @@ def download(session: Session, raw: str, date_of_birth: dt.date, now: Optional[d
     if date_of_birth != row.account.patient.date_of_birth:
         row.failed_checks = (row.failed_checks or 0) + 1
         if row.failed_checks >= MAX_CHECKS:
-            row.status, row.expires_at = "locked", now or utcnow()
+            row.status = "locked"
             account_event(session, row.account, "patient:link", "statement_locked",
                           f"itemized statement {row.reference}: link locked after {MAX_CHECKS} wrong dates of birth")
             raise StatementError("locked")
@@ -229,8 +220,12 @@ def download(session: Session, raw: str, date_of_birth: dt.date, now: Optional[d
 
 def mark_failed(session: Session, row: StatementDelivery) -> None:
     """The text with the link could not be sent: the link is never usable."""
-    row.status, row.expires_at = "failed", row.created_at
+    row.status = "failed"
     account_event(session, row.account, "bot", "statement_not_sent", f"itemized statement {row.reference} could not be texted")
+
+
+def by_reference(session: Session, reference: str) -> Optional[StatementDelivery]:
+    return session.execute(select(StatementDelivery).where(StatementDelivery.reference == reference)).scalar_one_or_none()
 
 
 def mail_queue(session: Session) -> List[StatementDelivery]:

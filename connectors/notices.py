@@ -1,12 +1,12 @@
-"""Notices about an account sent outside a reply: a changed phone number
-or email is told to the old one (text or email), so a patient whose
-contact details were changed by someone else finds out.  The notice never
-holds the new value."""
+"""Texts and emails about an account sent outside a reply: a changed phone
+number or email is told to the old one (text or email), so a patient whose
+contact details were changed by someone else finds out (the notice never
+holds the new value); a statement's one-time link is texted."""
 from __future__ import annotations
 
 import logging
 
-from billing import db
+from billing import db, statements
 from billing.clients import get_client
 from billing.contact import FIELD_WORDS, record_notice
 from billing.models import ContactChange
@@ -45,3 +45,20 @@ def send_contact_notice(change_id: int) -> str:
     with db.session_scope() as session:
         record_notice(session.get(ContactChange, change_id), status)
     return status
+
+
+def _text(client, to: str, words: str) -> None:
+    SmsSender().send(client.id, client.phone_number, to, words)
+
+
+def text_statement_link(client, account_number: str, reference: str, to: str, raw_token: str, send=_text) -> None:
+    """Text a statement's one-time link in the approved wording with
+    ``send(client, to, words)``.  If it cannot go out, the link is marked
+    failed (never usable) and the sender's error is raised."""
+    words = script("utter_statement_sms", client, account_number=account_number, url=statements.statement_url(raw_token))
+    try:
+        send(client, to, words)
+    except Exception:
+        with db.session_scope() as session:
+            statements.mark_failed(session, statements.by_reference(session, reference))
+        raise

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+
+from billing.records import desk_url
 from sanic import Sanic
 from sanic.response import HTTPResponse, html, json, raw
 
@@ -23,10 +24,10 @@ OWN_LINK = re.compile(r"(https?://[^\s<>\"']+/(?:pay|statements)/[A-Za-z0-9_-]+)
 
 def linkify(text: str) -> Markup:
     """A chat line, escaped, with our own payment and statement links clickable."""
-    base = os.environ.get("DESK_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    ours = desk_url("/")
     parts = []
     for n, piece in enumerate(OWN_LINK.split(str(text or ""))):
-        if n % 2 and piece.startswith(base + "/"):
+        if n % 2 and piece.startswith(ours):
             parts.append(Markup('<a href="{0}">{0}</a>').format(piece))
         else:
             parts.append(escape(piece))

@@ -13,8 +13,9 @@ from billing import contact, db, insurance, ledger, staff, statements
 from billing.clients import get_client
 from billing.contact import display_phone, normalise_phone
 from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTransfer, StatementDelivery
+from connectors.notices import send_contact_notice, text_statement_link
 from connectors.scripts import script
-from desk.work import DeskError, _account, _apply_decision, _channel_of, _send_sms, notify_patient
+from desk.work import DeskError, _account, _apply_decision, _by_id, _channel_of, _send_sms, notify_patient
 
 
 def _first_account(patient) -> Optional[Account]:
@@ -92,9 +93,7 @@ def _insurance_error(error: insurance.InsuranceError) -> DeskError:
 
 def decide_insurance(policy_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        policy = session.get(InsurancePolicy, int(policy_id)) if str(policy_id).isdigit() else None
-        if policy is None:
-            raise DeskError(404, "There is no such insurance policy.")
+        policy = _by_id(session, InsurancePolicy, policy_id, "There is no such insurance policy.")
         before = {"status": policy.status}
         try:
             _apply_decision({"verify": "approve", "reject": "deny"}.get(decision, decision), note,
@@ -121,13 +120,11 @@ def transfer(account_number: str, user: staff.SignedIn, reason: str, policy_id=N
     with db.session_scope() as session:
         account = _account(session, account_number)
         if policy_id not in (None, ""):
-            policy = session.get(InsurancePolicy, int(policy_id)) if str(policy_id).isdigit() else None
-            if policy is None or policy.patient_id != account.patient_id:
+            policy = _by_id(session, InsurancePolicy, policy_id, "There is no such insurance policy on this patient.")
+            if policy.patient_id != account.patient_id:
                 raise DeskError(404, "There is no such insurance policy on this patient.")
         else:
-            policy = session.execute(select(InsurancePolicy).where(
-                InsurancePolicy.patient_id == account.patient_id, InsurancePolicy.active.is_(True),
-                InsurancePolicy.status == "verified").order_by(InsurancePolicy.id.desc())).scalars().first()
+            policy = insurance.current_policy(session, account.patient_id)
             if policy is None:
                 raise DeskError(409, "This patient has no verified, active insurance to move the balance to.", "not_verified")
         try:
@@ -144,9 +141,7 @@ def close_transfer(transfer_id, user: staff.SignedIn, note: str) -> Dict[str, An
     if not (note or "").strip():
         raise DeskError(400, "Say how the re-billed claim was settled (for example: Aetna paid, claim 12345).")
     with db.session_scope() as session:
-        row = session.get(InsuranceTransfer, int(transfer_id)) if str(transfer_id).isdigit() else None
-        if row is None:
-            raise DeskError(404, "There is no such insurance transfer.")
+        row = _by_id(session, InsuranceTransfer, transfer_id, "There is no such insurance transfer.")
         try:
             insurance.close_transfer(session, row, actor=user.username, note=note)
         except insurance.InsuranceError as error:
@@ -162,9 +157,7 @@ def close_transfer(transfer_id, user: staff.SignedIn, note: str) -> Dict[str, An
 
 def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        row = session.get(ContactChange, int(change_id)) if str(change_id).isdigit() else None
-        if row is None:
-            raise DeskError(404, "There is no such contact change.")
+        row = _by_id(session, ContactChange, change_id, "There is no such contact change.")
         try:
             _apply_decision(decision, note, lambda: contact.decide_name_change(session, row, approve=True, actor=user.username, note=note),
                             lambda: contact.decide_name_change(session, row, approve=False, actor=user.username, note=note),
@@ -188,11 +181,9 @@ def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str
 
 def settle_notice(change_id, user: staff.SignedIn, how: str) -> Dict[str, Any]:
     """A change notice that did not go out: send it again, or record the letter a partner sent."""
-    from connectors.notices import send_contact_notice
-
     with db.session_scope() as session:
-        row = session.get(ContactChange, int(change_id)) if str(change_id).isdigit() else None
-        if row is None or not row.notice_to:
+        row = _by_id(session, ContactChange, change_id, "There is no such change notice.")
+        if not row.notice_to:
             raise DeskError(404, "There is no such change notice.")
         if (row.notice_status or "").startswith("sent"):
             raise DeskError(409, "This notice has already been sent.")
@@ -227,16 +218,9 @@ def send_statement(account_number: str, user: staff.SignedIn, delivery: str, pho
             raise DeskError(409, "There is no mailing address on file: update it first." if error.reason == "no_address" else error.reason,
                             error.reason)
         view = _statement_view(row)
-        words = script("utter_statement_sms", client, account_number=account_number, url=statements.statement_url(raw)) if raw else None
         staff.record(session, user.username, f"statement.{delivery}", f"account:{account_number}", None, {"reference": row.reference})
-    if words:
-        try:
-            _send_sms(client, to, words)
-        except DeskError:
-            with db.session_scope() as session:
-                statements.mark_failed(session, session.execute(
-                    select(StatementDelivery).where(StatementDelivery.reference == view["reference"])).scalar_one())
-            raise
+    if raw:
+        text_statement_link(client, account_number, view["reference"], to, raw, send=_send_sms)
     return view
 
 
@@ -250,7 +234,7 @@ def statement_pdf(account_number: str, user: staff.SignedIn) -> bytes:
 
 def mark_mailed(reference: str, user: staff.SignedIn) -> Dict[str, Any]:
     with db.session_scope() as session:
-        row = session.execute(select(StatementDelivery).where(StatementDelivery.reference == reference)).scalar_one_or_none()
+        row = statements.by_reference(session, reference)
         if row is None:
             raise DeskError(404, f"There is no statement {reference}.")
         try:

@@ -295,6 +295,14 @@ def _account(session, account_number: str) -> Account:
     return account
 
 
+def _by_id(session, model, row_id, missing: str):
+    """The row a URL or form names by id, or a 404 saying what is missing."""
+    row = session.get(model, int(row_id)) if str(row_id).isdigit() else None
+    if row is None:
+        raise DeskError(404, missing)
+    return row
+
+
 WRITE_OFF_PROBLEMS = {
     "not_positive": "The amount must be more than zero.",
     "above_balance": "That is more than the balance.",
@@ -353,9 +361,7 @@ def decide_write_off(request_id, user: staff.SignedIn, decision: str, note: str 
     if user.role not in ("supervisor", "admin"):
         raise DeskError(403, "Only a supervisor approves write-offs above the agent limit.")
     with db.session_scope() as session:
-        request = session.get(WriteOffRequest, int(request_id)) if str(request_id).isdigit() else None
-        if request is None:
-            raise DeskError(404, "There is no such write-off request.")
+        request = _by_id(session, WriteOffRequest, request_id, "There is no such write-off request.")
         before = {"status": request.status}
         try:
             _apply_decision(decision, note, lambda: writeoffs.approve_request(session, request, actor=user.username, note=note),
@@ -478,9 +484,7 @@ REFUND_PROBLEMS = {
 
 def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        request = session.get(RefundRequest, int(refund_id)) if str(refund_id).isdigit() else None
-        if request is None:
-            raise DeskError(404, "There is no such refund request.")
+        request = _by_id(session, RefundRequest, refund_id, "There is no such refund request.")
         before = {"status": request.status}
         try:
             _apply_decision(decision, note, lambda: refunds.approve(session, request, actor=user.username, note=note),

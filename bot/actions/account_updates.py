@@ -25,8 +25,9 @@ from bot.actions.common import (
     session_scope,
 )
 from bot.actions.confirm import ask, register
-from bot.actions.payments import latest_text, patient_account, request_message
+from bot.actions.payments import latest_text, patient_account, request_text
 from bot.nlp.dates import find_dates
+from bot.nlp.numbers import DIGIT_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +37,11 @@ def _patient(session, tracker: Tracker) -> Optional[Patient]:
     return session.get(Patient, patient_id) if patient_id else None
 
 
-def _request_text(tracker: Tracker, intent: str) -> str:
-    request = request_message(tracker, intent)
-    return request["text"] if request else ""
-
-
 # --- update_insurance -----------------------------------------------------------
 
 FILLER = re.compile(r"\b(my|the|it'?s|it is|is|member|id|ids|number|numbers|no\.?|and|on|card|subscriber|policy|its|#)\b", re.I)
-DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-               "eight": "8", "nine": "9"}
+# spoken digits; a lone "o" stays a letter, since member ids mix letters and digits
+ID_DIGITS = {word: digit for word, digit in DIGIT_WORDS.items() if word != "o"}
 NO_GROUP = re.compile(r"\b(no|none|not any|n/?a|doesn'?t have|there isn'?t|without)\b", re.I)
 ME = re.compile(r"^(it'?s |that'?s |i'?m |i am )?(me|myself|i am|i'?m the (policyholder|subscriber)|self|mine|my own|it'?s mine)\b", re.I)
 PAYER_LEAD = re.compile(r"^(it'?s|it is|i have|i'?ve got|i got|my (new )?(insurance|plan|coverage|insurer) is( now)?|now|with|through)\s+", re.I)
@@ -57,7 +53,7 @@ def _join_spoken(text: str) -> str:
     for word in re.split(r"[\s,.]+", text.strip()):
         if not word:
             continue
-        out.append(DIGIT_WORDS.get(word.lower(), word))
+        out.append(ID_DIGITS.get(word.lower(), word))
     return "".join(out).upper()
 
 
@@ -141,7 +137,7 @@ def read_start_date(text: str, today: Optional[dt.date] = None) -> Optional[dt.d
 
 def start_update_insurance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
     dispatcher.utter_message(response="utter_insurance_update_intro", **client_values(client))
-    payer = named_payer(_request_text(tracker, "update_insurance"))
+    payer = named_payer(request_text(tracker, "update_insurance"))
     return [SlotSet("next_form", "insurance_form"), SlotSet("ins_payer", payer)] + [
         SlotSet(s, None) for s in ("ins_ids", "ins_subscriber", "ins_start")]
 
@@ -258,7 +254,7 @@ def _value_in(field: str, text: str) -> Optional[str]:
 
 
 def start_update_contact(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
-    said = _request_text(tracker, "update_contact_info")
+    said = request_text(tracker, "update_contact_info")
     field = contact_field(said)
     value = _value_in(field, said) if field else None
     return [SlotSet("next_form", "contact_form"), SlotSet("contact_field", field), SlotSet("contact_value", value)]
@@ -320,11 +316,11 @@ class ActionConfirmContact(Action):
             if patient is None or field not in contact.FIELDS or not value:
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
-            old = contact.current_value(patient, field)
-            if old and old.lower() == value.lower():
+            if contact.unchanged(patient, field, value):
                 dispatcher.utter_message(response="utter_contact_unchanged", what=contact.FIELD_WORDS[field],
                                          value=contact.say_value(field, value), **client_values(client))
                 return reset
+            old = contact.current_value(patient, field)
             response = "utter_confirm_name_change" if field == "name" else "utter_confirm_contact_change"
             dispatcher.utter_message(response=response, what=contact.FIELD_WORDS[field], value=contact.say_value(field, value),
                                      old=contact.say_value(field, old) if old else "nothing on file", **client_values(client))
@@ -382,7 +378,7 @@ def send_statement(dispatcher: CollectingDispatcher, session, client: ClientInfo
     if account is None:
         dispatcher.utter_message(response="utter_no_accounts", **values)
         return []
-    said = _request_text(tracker, "itemized_statement") or latest_text(tracker)
+    said = request_text(tracker, "itemized_statement") or latest_text(tracker)
     if MAIL_WORDS.search(said):
         return _mail(dispatcher, session, client, tracker, account)
     if channel_of(tracker) == "twilio_voice":
@@ -412,19 +408,16 @@ class ActionItemizedStatement(Action):
 
 @register("statement_text")
 def _text_statement(dispatcher, session, client, tracker, pending) -> List[EventType]:
-    from connectors.scripts import script
-    from connectors.sms_sender import SmsSender
+    from connectors.notices import text_statement_link
 
     account = patient_account(session, client, tracker)
     row, raw = statements.send(session, account, "sms", actor="patient:bot", to=pending["phone"], channel=channel_of(tracker),
                                conversation_id=tracker.sender_id)
-    words = script("utter_statement_sms", client, account_number=account.account_number, url=statement_url(raw))
     session.commit()  # sending checks consent in its own transaction
     try:
-        SmsSender().send(client.id, client.phone_number, pending["phone"], words)
+        text_statement_link(client, account.account_number, row.reference, pending["phone"], raw)
     except Exception as exc:  # opted out of texts, or the provider failed after its retries
         logger.warning("statement link not texted: %s", exc)
-        statements.mark_failed(session, row)
         return _mail(dispatcher, session, client, tracker, account)
     dispatcher.utter_message(response="utter_statement_texted", phone=contact.display_phone(pending["phone"]), **client_values(client))
     return []

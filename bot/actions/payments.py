@@ -51,6 +51,12 @@ def entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def request_text(tracker: Tracker, intent: str) -> str:
+    """What the patient said when they asked for ``intent`` ("" if not found)."""
+    request = request_message(tracker, intent)
+    return request["text"] if request else ""
+
+
 def request_message(tracker: Tracker, intent: str) -> Optional[Dict[str, Any]]:
     """The patient's message that asked for ``intent``: the latest one, or
     the one held while they verified (just before action_hold_request)."""

@@ -21,7 +21,7 @@ from bot.actions.common import (
     StarterAction, answer_required, channel_of, client_values, conversation_client, say_date, say_money, session_scope,
 )
 from bot.actions.confirm import ask, register
-from bot.actions.payments import latest_text, patient_account, request_message, say_card
+from bot.actions.payments import latest_text, patient_account, request_message, request_text, say_card
 from bot.nlp.scan import scan
 
 # --- dispute_charge ----------------------------------------------------------
@@ -110,8 +110,7 @@ def start_dispute(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     if account is None:
         dispatcher.utter_message(response="utter_no_accounts", **values)
         return [SlotSet("next_form", "none")]
-    request = request_message(tracker, "dispute_charge")
-    said = request["text"] if request else ""
+    said = request_text(tracker, "dispute_charge")
     open_ones = disputes.open_disputes(session, account)
     if open_ones and re.search(r"\b(status|update|news|heard|what happened)\b", said, re.I):
         dispatcher.utter_message(response="utter_dispute_status", reference=open_ones[-1].reference,

@@ -144,3 +144,18 @@ def _client(client_id):
 
     with db.session_scope() as session:
         return get_client(session, client_id)
+
+
+def test_a_statement_link_that_cannot_be_texted_is_never_usable_and_a_copy_goes_by_mail(seeded_sqlite, monkeypatch):
+    from billing import statements
+
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    pending = {"kind": "statement_text", "asked_by": "action_itemized_statement", "id": "q1", "phone": "+15550101001"}
+    asked = [{"event": "action", "name": "action_itemized_statement"}]
+    yes, _ = run(ActionConfirm(), tracker(slots={**MARIA, "pending_confirmation": pending}, intent="affirm", text="yes",
+                                          events=asked, channel="twilio_voice"))
+    assert said(yes) == ["utter_statement_mailed"] and "41 Elm Street" in yes[0]["address"]
+    with db.session_scope() as session:
+        texted, mailed = session.execute(select(StatementDelivery).order_by(StatementDelivery.id)).scalars().all()
+        assert (texted.delivery, texted.status, mailed.delivery, mailed.status) == ("sms", "failed", "mail", "queued")
+        assert statements.by_reference(session, texted.reference) is texted
