@@ -36,7 +36,7 @@ from billing.policy import ClientPolicy
 from billing.schedule import monthly_due_dates
 
 ACTOR = "import:seed"
-DEFAULT_DATA_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "demo_accounts.yml"
+DEFAULT_DATA_FILE = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "demo_accounts.yml").resolve()
 
 
 class SeedError(RuntimeError):

@@ -61,7 +61,7 @@ def read_member_ids(text: str) -> Optional[tuple[str, Optional[str]]]:
     """(member id, group number or None) from 'W123456789 group 7001',
     'member id xgh 44512 and group number 7001' or a spoken run of characters."""
     text = (text or "").strip()
-    parts = re.split(r"\bgroup\b", text, maxsplit=1, flags=re.I)
+    parts = re.split(r"\b(?:group|grp)\b\.?", text, maxsplit=1, flags=re.I)
     member_text = FILLER.sub(" ", parts[0])
     group_text = FILLER.sub(" ", parts[1]) if len(parts) > 1 else ""
     if len(parts) == 1:
@@ -85,7 +85,7 @@ KNOWN_PAYERS = (
     ("Medicare", r"medicare"), ("Medicaid", r"medicaid"), ("Anthem", r"anthem"), ("Tricare", r"tricare"), ("Molina", r"molina"),
     ("Ambetter", r"ambetter"), ("Oscar", r"oscar"), ("WellCare", r"well ?care"), ("Highmark", r"highmark"),
 )
-ID_WORDS = re.compile(r"\b(member id|member|id|group|policy)\b", re.I)
+ID_WORDS = re.compile(r"\b(member id|member|id|group|grp|policy)\b", re.I)
 
 
 def named_payer(text: str) -> Optional[str]:

@@ -27,6 +27,7 @@ EMILY = {"identity": "verified", "patient_id": "p-emily-chen", "patient_first_na
 
 @pytest.mark.parametrize("text, ids", [
     ("W123456789 group 7001", ("W123456789", "7001")),
+    ("W 1 2 3 4 5 6 7 8 9 grp 7001", ("W123456789", "7001")),
     ("member id xgh 44512 and group number 7001", ("XGH44512", "7001")),
     ("ZX88812345 no group", ("ZX88812345", None)),
     ("w one two three four five six seven eight nine", ("W123456789", None)),
