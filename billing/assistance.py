@@ -10,7 +10,7 @@ from typing import List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import clock, ledger
 from billing.models import Account, AssistanceApplication, Client
 from billing.money import money
 from billing.records import Refused, account_event, decide, new_reference
@@ -82,7 +82,7 @@ def _audit(session: Session, application: AssistanceApplication, actor: str, act
 
 
 def open_applications(session: Session, account: Account) -> List[AssistanceApplication]:
-    today = dt.date.today()
+    today = clock.today()
     return [a for a in session.execute(
         select(AssistanceApplication).where(AssistanceApplication.account_id == account.id, AssistanceApplication.status == "open")
         .order_by(AssistanceApplication.id)).scalars() if a.window_ends >= today]
@@ -100,7 +100,7 @@ def apply(session: Session, account: Account, screening: Screening, *, actor: st
         annual_income=screening.annual_income, fpl_percent=screening.fpl_percent, screening=screening.outcome,
         discount_percent=screening.discount_percent, status="open", opened_by=actor, channel=channel,
         conversation_id=conversation_id,
-        window_ends=(today or dt.date.today()) + dt.timedelta(days=policy.application_period_days),
+        window_ends=(today or clock.today()) + dt.timedelta(days=policy.application_period_days),
     )
     session.add(application)
     session.flush()

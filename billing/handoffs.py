@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import staff
+from billing import clock, staff
 from billing.clients import ClientInfo
 from billing.models import Handoff, utcnow
 from billing.money import format_money
@@ -91,7 +91,7 @@ def partners_available(client: ClientInfo, now: Optional[dt.datetime] = None) ->
     hours = client.policy.partner_hours
     if hours is None:
         return True
-    local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(client.timezone))
+    local = (now or clock.now_aware()).astimezone(ZoneInfo(client.timezone))
     span = hours.get(DAYS[local.weekday()])
     if span is None:
         return False

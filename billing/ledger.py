@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billing import clock
 from billing.models import LEDGER_KINDS, Account, LedgerEntry
 from billing.money import money
 
@@ -62,7 +63,7 @@ def post(
         reason_code=reason_code,
         description=description,
         actor=actor,
-        effective_date=effective_date or dt.date.today(),
+        effective_date=effective_date or clock.today(),
         source=source,
     )
     session.add(entry)

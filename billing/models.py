@@ -24,13 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+from billing import clock
 from billing.money import from_cents, to_cents
 
 Base = declarative_base()
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+utcnow = clock.utcnow  # the column default for "when": the one clock
 
 
 class Money(TypeDecorator):

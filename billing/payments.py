@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import clock, ledger
 from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
 from billing.money import InvalidAmount, money
@@ -229,7 +229,7 @@ def pay_with_card_on_file(
     method = _method_of(session, account, method_id)
     payment = Payment(
         account=account, payment_method_id=method.id, amount=amount, status="pending", card_brand=method.brand,
-        card_last4=method.last4, method="card", payment_date=today or dt.date.today(), idempotency_key=idempotency_key,
+        card_last4=method.last4, method="card", payment_date=today or clock.today(), idempotency_key=idempotency_key,
         actor=actor, channel=channel, conversation_id=conversation_id, retry_of_id=retry_of.id if retry_of else None,
     )
     earlier = _record(session, payment)
@@ -253,7 +253,7 @@ def schedule_payment(
     today: Optional[dt.date] = None,
 ) -> PaymentOutcome:
     """A payment charged on a later day by ``run_due``; cancellable until then."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if on <= today:
         raise PaymentRefused("date_not_in_future")
     if on > today + dt.timedelta(days=90):
@@ -521,7 +521,7 @@ def run_due(session: Session, today: Optional[dt.date] = None, gateway: Optional
     Safe to run more than once a day: every charge has a fixed key."""
     from billing import plans
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     gateway = gateway or default_gateway()
     report = RunReport([], [], [], [], [])
     due = session.execute(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import clock, ledger
 from billing.models import Account, AccountEvent, Payment, PaymentMethod, PaymentPlan, PlanInstallment
 from billing.money import money
 from billing.policy import PlanPolicy
@@ -174,7 +174,7 @@ def create_plan(
         method = session.get(PaymentMethod, payment_method_id)
         if method is None or method.patient_id != account.patient_id:
             raise PlanRefused("unknown_card")
-    start = start or first_due_date(today or dt.date.today())
+    start = start or first_due_date(today or clock.today())
     plan = PaymentPlan(
         account_id=account.id, start_date=start, monthly_amount=terms.monthly, months=terms.months,
         day_of_month=start.day, status="active", missed_payments=0, payment_method_id=payment_method_id, created_by=actor,
@@ -206,7 +206,7 @@ def change_terms(session: Session, account: Account, policy: PlanPolicy, terms: 
     if not _fits(policy, terms):
         raise PlanRefused("monthly_too_low", [_split(balance, longest_months(policy, balance))])
     before = _terms_record(plan)
-    today = today or dt.date.today()
+    today = today or clock.today()
     for inst in _open_installments(plan):
         inst.status = "replaced"
     start = add_months(today, 0, plan.day_of_month)

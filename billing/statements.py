@@ -16,7 +16,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import eob, ledger
+from billing import clock, eob, ledger
 from billing.contact import display_phone, mailing_address
 from billing.clients import get_client
 from billing.models import Account, StatementDelivery, utcnow
@@ -55,7 +55,7 @@ def build(session: Session, account: Account, today: Optional[dt.date] = None) -
     client = get_client(session, account.client_id)
     patient = account.patient
     statement = Statement(client_name=client.name, client_phone=display_phone(client.phone_number), patient_name=patient.full_name,
-                          mailing_address=mailing_address(patient), account_number=account.account_number, statement_date=today or dt.date.today())
+                          mailing_address=mailing_address(patient), account_number=account.account_number, statement_date=today or clock.today())
     for encounter in account.encounters:
         for line in encounter.service_lines:
             statement.services.append((encounter.date_of_service, line.code, line.description, line.charge))

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from billing import db, seed
+from billing import clock, db, seed
 from billing.models import Account, Dispute, Handoff, Payment, PaymentPlan
 from billing.money import format_money
 from desk import transcripts
@@ -42,7 +42,7 @@ class Filters:
 
     @classmethod
     def from_args(cls, args, today: Optional[dt.date] = None) -> "Filters":
-        today = today or dt.datetime.now(dt.timezone.utc).date()
+        today = today or clock.now_aware().date()
 
         def day(name, default):
             try:
@@ -94,7 +94,7 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
         by_conversation: Dict[str, List[Handoff]] = {}
         for h in handoff_rows:
             by_conversation.setdefault(h.conversation_id, []).append(h)
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = clock.utcnow()
         rows = []
         for conversation_id, events in grouped.items():
             facts = transcripts.facts(conversation_id, events)

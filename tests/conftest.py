@@ -10,6 +10,8 @@ import pytest
 
 from billing import db, seed
 
+pytest_plugins = ["tests.servers"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 DEMO_FILE = SHARED_DATA / "demo_accounts.yml"

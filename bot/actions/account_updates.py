@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import contact, insurance, statements
+from billing import clock, contact, insurance, statements
 from billing.clients import ClientInfo
 from billing.models import Patient
 from billing.statements import statement_url
@@ -118,7 +118,7 @@ def read_start_date(text: str, today: Optional[dt.date] = None) -> Optional[dt.d
     """When coverage started: a date without a year is the latest one that
     is not more than two months ahead ("november 1st" on November 28 is
     this November 1, not next year's)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     found = find_dates(text or "", today, birth=False)
     day = found[0].value if found else None
     if day is not None and not found[0].has_year and day > today + dt.timedelta(days=62):

@@ -8,14 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from billing import accounts
+from billing import accounts, clock
 from billing.clients import ClientInfo
 from bot.actions.common import client_values, conversation_client, is_verified, plural, say_date, say_money, session_scope
 
 
 def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str, today=None) -> None:
     """Balance, due date, last payment and plan of each account."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     values = client_values(client)
     overviews = accounts.overview(session, patient_id, client.id)
     if not overviews:

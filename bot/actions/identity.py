@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import identity
+from billing import clock, identity
 from billing.redaction import holds_redacted_card
 from bot.actions.balance import tell_balance
 from bot.actions.handoff import hand_off
@@ -49,7 +49,7 @@ RESUMABLE = {
 
 def read_date_of_birth(value: Any, today: Optional[dt.date] = None) -> tuple[Optional[dt.date], Optional[str]]:
     """(date, None) or (None, the response that explains what was wrong)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     text = str(value or "").strip()
     if not text:
         return None, "utter_explain_date_of_birth"

@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import accounts, ledger, payments
+from billing import accounts, clock, ledger, payments
 from billing.clients import ClientInfo
 from billing.models import Account, Payment, PaymentMethod
 from billing.records import desk_url
@@ -338,7 +338,7 @@ def _future_date(value: Optional[str]) -> Optional[dt.date]:
         day = dt.date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
-    return day if day and day > dt.date.today() else None
+    return day if day and day > clock.today() else None
 
 
 def _pending_account(session, tracker: Tracker, pending: Dict[str, Any]) -> Account:

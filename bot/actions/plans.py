@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import ledger, plans
+from billing import clock, ledger, plans
 from billing.clients import ClientInfo
 from billing.models import Account
 from billing.plans import PlanRefused, PlanTerms
@@ -199,7 +199,7 @@ class ActionConfirmPlan(Action):
                 explain_refusal(dispatcher, client, refused, balance)
                 return reset
             method = card_from_slot(account, tracker.get_slot("plan_method"))
-            first = plans.first_due_date(dt.date.today())
+            first = plans.first_due_date(clock.today())
             dispatcher.utter_message(
                 response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms),
                 balance=say_money(balance), first_date=say_date(first), card=say_card(method), **client_values(client),

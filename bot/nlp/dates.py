@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from billing import clock
 from bot.nlp.numbers import ORDINALS, TENS, UNITS, spoken_year
 
 MONTHS = {
@@ -199,7 +200,7 @@ def _relative(tokens, i, today):
 
 def find_dates(text: str, today: dt.date | None = None, *, birth: bool | None = None) -> list[FoundDate]:
     """Every date in ``text``, left to right, without overlaps."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     lowered = text.lower()
     if birth is None:
         birth = bool(BIRTH_WORDS.search(lowered))
@@ -224,6 +225,6 @@ def parse_date_of_birth(text: str, today: dt.date | None = None) -> dt.date | No
     if not found:
         bare = re.sub(r"\D", "", text)
         if len(bare) == 6 and bare == text.strip():  # 030385: MMDDYY typed on a keypad
-            return _make(_year(bare[4:], True, today or dt.date.today()), int(bare[:2]), int(bare[2:4]))
+            return _make(_year(bare[4:], True, today or clock.today()), int(bare[:2]), int(bare[2:4]))
         return None
     return found[0].value

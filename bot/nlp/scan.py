@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from billing import clock
 from bot.nlp.dates import BIRTH_WORDS, find_dates
 from bot.nlp.numbers import DIGIT_WORDS, NUMBER_WORDS, digit_string, parse_decimal, words_to_int
 
@@ -104,7 +105,7 @@ def _json_number(value: Decimal):
 
 
 def scan(text: str, today: dt.date | None = None) -> list[Found]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     found: list[Found] = []
     masked = _mask(text, [(m.start(), m.end()) for m in CARD_PLACEHOLDER.finditer(text)])
     birth = bool(BIRTH_WORDS.search(masked))

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from connectors.sms_sender import OptedOut, SmsSender
+from tests.servers import DESK_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -136,5 +137,5 @@ def test_a_payment_by_text_sends_a_secure_link_and_never_takes_the_card_in_the_t
     sms(assistant, "02/14/1990", sender=emily, to=lakeside)
     reply = text_of(sms(assistant, "40078901", sender=emily, to=lakeside)[1])
     assert "Emily" in reply and "$20.00" in reply
-    assert re.search(r"http://127\.0\.0\.1:18080/pay/[\w-]+", reply)
+    assert re.search(rf"http://127\.0\.0\.1:{DESK_PORT}/pay/[\w-]+", reply)
     assert all(len(m) <= 320 for m in messages(sms(assistant, "thanks", sender=emily, to=lakeside)[1]))

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from billing import db, ledger
 from billing.models import Account, Payment, PaymentPlan
 from tests.integration.helpers import joined
+from tests.servers import DESK_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +157,7 @@ def test_bad_amounts_are_explained_and_nothing_is_charged(assistant):
     assert "to the cent" in joined(assistant.say(me, "10.555"))
     assert "more than $0.00" in joined(assistant.say(me, "0"))
     link = joined(assistant.say(me, "100"))  # Robert has no card on file: a secure link
-    assert re.search(r"http://127\.0\.0\.1:18080/pay/[\w-]+", link) and "$100.00" in link
+    assert re.search(rf"http://127\.0\.0\.1:{DESK_PORT}/pay/[\w-]+", link) and "$100.00" in link
     assert _payments(assistant, "40045678") == 0
 
 

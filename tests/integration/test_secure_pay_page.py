@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from billing import db, ledger, payments
 from billing.models import Account, LedgerEntry
+from tests.servers import DESK_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +55,7 @@ def test_a_link_from_the_bot_is_paid_once_with_4242(assistant, browser):
     asked = " ".join(assistant.say(me, "40089012", client="lakeside"))
     assert "How much would you like to pay" in asked
     reply = " ".join(assistant.say(me, "$100", client="lakeside"))
-    url = re.search(r"http://127\.0\.0\.1:18080/pay/[\w-]+", reply).group(0)
+    url = re.search(rf"http://127\.0\.0\.1:{DESK_PORT}/pay/[\w-]+", reply).group(0)
     before = _patient_payments(assistant, "40089012")
 
     browser.get(url)
