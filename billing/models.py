@@ -375,9 +375,37 @@ class IdentityCheck(Base):
     client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
     conversation_id = Column(String(128), nullable=False, index=True)
     channel = Column(String(32))
-    # verified, no_match, locked
+    # verified, no_match, locked (this conversation), patient_locked (refused: the patient's lock)
     outcome = Column(String(16), nullable=False)
     patient_id = Column(String(64), ForeignKey("patients.id"))
+
+
+class IdentityFailure(Base):
+    """A failed attempt counted against the patient the account number or
+    name named (billing/identity.py): never the answers given."""
+
+    __tablename__ = "identity_failures"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False)
+    channel = Column(String(32))
+
+
+class IdentityLock(Base):
+    """Self-service verification of one patient locked after too many
+    failures (DESIGN.md, Identity); a partner may lift it, with a note."""
+
+    __tablename__ = "identity_locks"
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    locked_at = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime, nullable=False)
+    unlocked_at = Column(DateTime)
+    unlocked_by = Column(String(64))
+    unlock_note = Column(String(500))
 
 
 class ContactPreference(Base):
