@@ -22,7 +22,7 @@ from billing.models import Handoff, utcnow
 from billing.money import format_money
 from billing.policy import DAYS
 
-DEPARTMENTS = ("billing", "insurance", "financial_counseling", "disputes")
+DEPARTMENTS = staff.DEPARTMENTS  # the queues partners work (an agent may work some of them)
 DEPARTMENT_NAMES = {
     "billing": "billing",
     "insurance": "insurance",

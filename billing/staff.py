@@ -1,6 +1,16 @@
-"""The program's staff in the desk: users and roles, password checks
-with a lockout on repeated failures, sessions, and the audit log of
-every desk action."""
+"""The program's staff in the desk: users, roles and the queues they
+work, password checks with a lockout on repeated failures, sessions,
+who may read which transcript, and the audit log of every desk action.
+
+Sign-in failures are counted two ways.  Per user name: after
+``MAX_FAILURES`` wrong passwords within ``FAILURE_WINDOW`` that name is
+locked for ``LOCK_DURATION``, whoever asks and from wherever (tries while
+it is locked are not counted, so they do not lengthen it).  Per address:
+after ``ADDRESS_FAILURES`` failures from one address it is *limited*: the
+desk answers its wrong passwords slowly and with 429, but a right
+password for a name that is not locked still signs in, so an attacker
+behind a shared address (an office NAT) cannot lock out the people
+behind it; what bounds guessing is the per-name lock."""
 from __future__ import annotations
 
 import base64
@@ -15,24 +25,28 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing.models import DeskAuditEntry, LoginAttempt, StaffSession, StaffUser, utcnow
+from billing.models import DeskAuditEntry, Handoff, LoginAttempt, StaffSession, StaffUser, utcnow
 
 ROLES = ("agent", "supervisor", "admin")
+# the handoff queues (billing/handoffs.py); an agent works the ones named, or every one
+DEPARTMENTS = ("billing", "insurance", "financial_counseling", "disputes")
 DEMO_USERS = (
     ("alex", "Alex Rivera", "agent", "alex-demo-pass"),
     ("sam", "Sam Okafor", "supervisor", "sam-demo-pass"),
 )
 MIN_PASSWORD_LENGTH = 10
 SESSION_HOURS = 10
-# five failures for one user name (or from one address) within 15 minutes
-# refuse further tries until the window has passed
+# five failures for one user name within 15 minutes lock that name for 15 minutes;
+# twenty from one address within 15 minutes limit (slow) that address
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+LOCK_DURATION = dt.timedelta(minutes=15)
+ADDRESS_FAILURES = 20
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 
 
 class StaffError(ValueError):
-    """reason: bad_username, bad_role, weak_password, exists, production"""
+    """reason: bad_username, bad_role, bad_department, weak_password, exists, production"""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -40,7 +54,11 @@ class StaffError(ValueError):
 
 
 class TooManyAttempts(Exception):
-    pass
+    """The user name is locked until ``until``."""
+
+    def __init__(self, until: dt.datetime):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -66,21 +84,27 @@ def production_mode() -> bool:
     return os.environ.get("SELFPAY_MODE", "").lower() == "production"
 
 
-def add_user(session: Session, username: str, display_name: str, role: str, password: str, *, created_by: str) -> StaffUser:
+def add_user(session: Session, username: str, display_name: str, role: str, password: str, *, created_by: str,
+             departments=None) -> StaffUser:
+    """A desk user; ``departments`` are the queues an agent works (none: every queue)."""
     username = (username or "").strip().lower()
     if not username or not username.replace("-", "").replace(".", "").replace("_", "").isalnum() or len(username) > 64:
         raise StaffError("bad_username")
     if role not in ROLES:
         raise StaffError("bad_role")
+    queues = sorted({str(d).strip() for d in (departments or ()) if str(d).strip()})
+    if any(d not in DEPARTMENTS for d in queues):
+        raise StaffError("bad_department")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise StaffError("weak_password")
     if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise StaffError("exists")
     user = StaffUser(username=username, display_name=(display_name or username).strip()[:200], role=role,
-                     password_hash=hash_password(password), created_by=created_by)
+                     departments=" ".join(queues) or None, password_hash=hash_password(password), created_by=created_by)
     session.add(user)
     session.flush()
-    record(session, created_by, "user.add", f"user:{username}", None, {"role": role, "display_name": user.display_name})
+    record(session, created_by, "user.add", f"user:{username}", None,
+           {"role": role, "display_name": user.display_name, "departments": queues or "all"})
     return user
 
 
@@ -96,27 +120,51 @@ def add_demo_users(session: Session) -> int:
     return added
 
 
-def _recent_failures(session: Session, username: str, remote: str, now: dt.datetime) -> int:
-    since = now - FAILURE_WINDOW
-    by_name = session.execute(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.username == username, LoginAttempt.at >= since,
-                                                  LoginAttempt.succeeded.is_(False))
-    ).scalar_one()
-    by_remote = session.execute(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.remote == remote, LoginAttempt.at >= since,
-                                                  LoginAttempt.succeeded.is_(False))
-    ).scalar_one()
-    return max(by_name, by_remote)
+def _name(username: str) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def locked_until(session: Session, username: str, now: Optional[dt.datetime] = None) -> Optional[dt.datetime]:
+    """When the lock on this user name ends, if it is locked now: five
+    failures within the window (since its last success) lock it from the
+    fifth on, for LOCK_DURATION."""
+    now = now or utcnow()
+    username = _name(username)
+    last_ok = session.execute(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))).scalar_one()
+    since = now - FAILURE_WINDOW - LOCK_DURATION
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    failures = list(session.execute(select(LoginAttempt.at).where(
+        LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since,
+        LoginAttempt.at <= now).order_by(LoginAttempt.at, LoginAttempt.id)).scalars())
+    until = None
+    for n in range(MAX_FAILURES - 1, len(failures)):
+        if failures[n] - failures[n - MAX_FAILURES + 1] <= FAILURE_WINDOW:
+            until = failures[n] + LOCK_DURATION
+    return until if until is not None and until > now else None
+
+
+def address_limited(session: Session, remote: str, now: Optional[dt.datetime] = None) -> bool:
+    """Whether this address has had ADDRESS_FAILURES failures in the window
+    (its wrong passwords are then answered slowly; a right one still works)."""
+    now = now or utcnow()
+    failures = session.execute(select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.remote == (remote or "unknown")[:64], LoginAttempt.succeeded.is_(False),
+        LoginAttempt.at > now - FAILURE_WINDOW, LoginAttempt.at <= now)).scalar_one()
+    return failures >= ADDRESS_FAILURES
 
 
 def authenticate(session: Session, username: str, password: str, remote: str, now: Optional[dt.datetime] = None) -> Optional[StaffUser]:
     """The user when the password matches; None when it does not;
-    TooManyAttempts while failures in the window are at the limit."""
+    TooManyAttempts while the user name is locked (from any address).
+    The address never refuses a right password (see address_limited)."""
     now = now or utcnow()
-    username = (username or "").strip().lower()[:64]
+    username = _name(username)
     remote = (remote or "unknown")[:64]
-    if _recent_failures(session, username, remote, now) >= MAX_FAILURES:
-        raise TooManyAttempts()
+    until = locked_until(session, username, now)
+    if until is not None:
+        raise TooManyAttempts(until)
     user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
     ok = user is not None and user.active and password_matches(password or "", user.password_hash)
     if user is None:
@@ -135,6 +183,7 @@ class SignedIn:
     role: str
     csrf_token: str
     session_id: int
+    departments: tuple = ()  # the queues an agent works; () is every queue
 
 
 def _token_hash(token: str) -> str:
@@ -162,7 +211,27 @@ def signed_in(session: Session, token: Optional[str], now: Optional[dt.datetime]
     if row is None or row.ended_at is not None or row.expires_at <= now or not row.user.active:
         return None
     user = row.user
-    return SignedIn(user.id, user.username, user.display_name, user.role, row.csrf_token, row.id)
+    return SignedIn(user.id, user.username, user.display_name, user.role, row.csrf_token, row.id,
+                    tuple((user.departments or "").split()))
+
+
+def serves(user: SignedIn, department: str) -> bool:
+    """Whether a waiting handoff in ``department`` is in this user's queues."""
+    return user.role != "agent" or not user.departments or department in user.departments
+
+
+def may_read_conversation(session: Session, user: SignedIn, conversation_id: str) -> bool:
+    """Supervisors (and admins) read every transcript; an agent reads the
+    conversations they handle (a handoff they claimed) and those waiting
+    in their queues, nothing else."""
+    if user.role != "agent":
+        return True
+    for handoff in session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id)).scalars():
+        if handoff.claimed_by == user.username:
+            return True
+        if handoff.status == "waiting" and serves(user, handoff.department):
+            return True
+    return False
 
 
 def end_session(session: Session, token: str) -> None:
