@@ -558,6 +558,8 @@ class StaffUser(Base):
     display_name = Column(String(200), nullable=False)
     # agent, supervisor, admin
     role = Column(String(16), nullable=False)
+    # the handoff queues an agent works, space-separated; none named: every queue
+    departments = Column(String(200))
     password_hash = Column(String(300), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
