@@ -1,15 +1,19 @@
-"""What a verified patient may hear about their accounts."""
+"""What a verified patient may hear about their accounts, and what every
+rule that moves an account's money within a limit takes first: the
+account's lock, and who may approve."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import insurance, ledger
-from billing.models import Account, Payment, PaymentPlan
+from billing.models import Account, Client, Payment, PaymentPlan, StaffUser
+from billing.policy import policy_of, role_at_least
 
 
 @dataclass(frozen=True)
@@ -123,3 +127,39 @@ def overview(session: Session, patient_id: str, client_id: str) -> list[AccountO
             )
         )
     return result
+
+
+# --- money limits: one account at a time ------------------------------------
+
+def lock_for_money(session: Session, account: Account, *rows) -> Account:
+    """Serialise the work that checks a money limit and then moves money on
+    one account (write-offs within the agent's daily limit, dispute
+    adjustments within the charge, one open dispute per line, refunds
+    within the credit, approvals that must happen once): every such use
+    case calls this first, in its own transaction.
+
+    On PostgreSQL it is ``SELECT ... FOR UPDATE`` on the account row: a
+    second transaction waits here until the first commits, then reads what
+    it wrote (read committed).  On SQLite ``with_for_update()`` adds
+    nothing: each transaction already holds the database's write lock from
+    its start (billing/db.py, ``BEGIN IMMEDIATE``).
+
+    ``rows`` (a request, a dispute, an application read before the lock)
+    are read again after it, so a status another transaction has just
+    changed is seen."""
+    session.execute(select(Account.id).where(Account.id == account.id).with_for_update()).scalar_one()
+    for row in rows:
+        session.refresh(row)
+    return account
+
+
+def approver_lacks(session: Session, account: Account, kind: str, actor: str, least: Optional[str] = None) -> Optional[str]:
+    """None when desk user ``actor`` may approve ``kind`` (refund,
+    assistance) on this account; otherwise the role that may, from the
+    client's policy (``approvals``; a supervisor by default), or
+    ``least`` when the rule fixes it.  Someone who is not an active desk
+    user (the bot, a job, a name that does not exist) approves nothing."""
+    needed = least or policy_of(session.get(Client, account.client_id)).approvals[kind]
+    user = session.execute(select(StaffUser).where(StaffUser.username == actor)).scalar_one_or_none()
+    role = user.role if user is not None and user.active else None
+    return None if role_at_least(role, needed) else needed

@@ -55,6 +55,9 @@ class ClientPolicy:
     # a department without one is an <Enqueue> queue "<client>-<department>"
     partner_lines: dict[str, str] = field(default_factory=dict)
     identity_checks: tuple[str, ...] = ("date_of_birth", "account_number_or_full_name")
+    # who approves what moves a patient's money: the least role per kind of
+    # approval (a higher role may too); a supervisor unless the client says
+    approvals: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_APPROVALS))
 
     @classmethod
     def from_dict(cls, raw: dict) -> "ClientPolicy":
@@ -90,7 +93,37 @@ class ClientPolicy:
             departments=dict(raw.get("departments", {})),
             partner_hours=_partner_hours(raw.get("partner_hours")),
             partner_lines=dict(raw.get("partner_lines", {})),
+            approvals=_approvals(raw.get("approvals")),
         )
+
+
+# ``approvals: {refund: supervisor, assistance: supervisor}`` in a client's policy
+DEFAULT_APPROVALS = {"refund": "supervisor", "assistance": "supervisor"}
+# the desk's roles (billing.staff.ROLES, which imports the models: not
+# imported here, so a policy reads without them), least to most
+ROLE_ORDER = ("agent", "supervisor", "admin")
+
+
+def _approvals(raw) -> dict[str, str]:
+    """The role that approves each kind; a policy file naming an unknown
+    kind or role is refused when it is read, not when money moves."""
+    if raw is None:
+        return dict(DEFAULT_APPROVALS)
+    if not isinstance(raw, dict):
+        raise ValueError("approvals: a mapping of refund/assistance to a role")
+    approvals = dict(DEFAULT_APPROVALS)
+    for kind, role in raw.items():
+        if kind not in DEFAULT_APPROVALS:
+            raise ValueError(f"approvals: unknown kind {kind!r} (known: {', '.join(DEFAULT_APPROVALS)})")
+        if role not in ROLE_ORDER:
+            raise ValueError(f"approvals.{kind}: unknown role {role!r} (roles: {', '.join(ROLE_ORDER)})")
+        approvals[kind] = role
+    return approvals
+
+
+def role_at_least(role, least: str) -> bool:
+    """Whether ``role`` (None: no desk role) is ``least`` or above it."""
+    return role in ROLE_ORDER and ROLE_ORDER.index(role) >= ROLE_ORDER.index(least)
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

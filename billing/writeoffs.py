@@ -1,7 +1,9 @@
 """Write-offs: small balances at or under the client's threshold, and a
 partner's write-off within the client's limit (above it, a supervisor
-must approve).  Each is a ledger entry with a reason code and an actor,
-and an audit event."""
+must approve).  The agent limit bounds what one partner writes off on one
+account in one day, in total: four requests at the limit are one limit.
+Each is a ledger entry with a reason code and an actor, and an audit
+event."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,7 +12,8 @@ from typing import List, Optional, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing import ledger
+from billing import clock, ledger
+from billing.accounts import approver_lacks, lock_for_money
 from billing.models import Account, Client, LedgerEntry, WriteOffRequest
 from billing.money import money
 from billing.policy import policy_of
@@ -18,11 +21,30 @@ from billing.records import Refused, account_event, decide
 
 
 class WriteOffRefused(Refused):
-    """reason: not_positive, above_balance, needs_supervisor, not_requested"""
+    """reason: not_positive, above_balance, needs_supervisor, not_requested,
+    not_approver; ``limit`` the agent's daily limit on the account and
+    ``remaining`` what is left of it today (needs_supervisor)"""
 
-    def __init__(self, reason: str, limit: Optional[Decimal] = None):
+    def __init__(self, reason: str, limit: Optional[Decimal] = None, remaining: Optional[Decimal] = None):
         super().__init__(reason)
-        self.limit = limit
+        self.limit, self.remaining = limit, remaining
+
+
+# who approves a write-off above the agent limit (or an admin)
+APPROVER_ROLE = "supervisor"
+
+
+def written_off_today(session: Session, account: Account, actor: str) -> Decimal:
+    """What ``actor`` has written off on this account today on their own
+    authority: their partner write-offs (no source; small balances and
+    dispute adjustments have one), not those a supervisor approved (their
+    actor names the approver too), reversals netted."""
+    total = session.execute(
+        select(func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.account_id == account.id, LedgerEntry.kind == "write_off", LedgerEntry.actor == actor,
+            LedgerEntry.source.is_(None), LedgerEntry.effective_date == clock.today())
+    ).scalar_one()
+    return money(0) if total is None else -total
 
 
 def _audit(session: Session, account: Account, actor: str, amount: Decimal, reason_code: str, reason: str, balance: Decimal) -> None:
@@ -54,17 +76,24 @@ def small_balance_write_off(session: Session, actor: str = "job:small-balance") 
 
 def write_off(session: Session, account: Account, amount, *, reason_code: str, reason: str, actor: str,
               approved_by: Optional[str] = None) -> LedgerEntry:
-    """A partner's write-off: up to the client's agent limit; above it only
-    with a supervisor's approval (``approved_by``)."""
+    """A partner's write-off: up to what is left today of the client's
+    agent limit for this partner on this account; above it only with a
+    supervisor's approval (``approved_by``, a desk user name)."""
     amount = money(amount)
+    lock_for_money(session, account)
     balance = ledger.balance(session, account)
     if amount <= 0:
         raise WriteOffRefused("not_positive")
     if amount > balance:
         raise WriteOffRefused("above_balance")
-    limit = policy_of(session.get(Client, account.client_id)).agent_write_off_limit
-    if amount > limit and not approved_by:
-        raise WriteOffRefused("needs_supervisor", limit)
+    if approved_by:
+        if approver_lacks(session, account, "write_off", approved_by, least=APPROVER_ROLE):
+            raise WriteOffRefused("not_approver")
+    else:
+        limit = policy_of(session.get(Client, account.client_id)).agent_write_off_limit
+        remaining = max(limit - written_off_today(session, account, actor), money(0))
+        if amount > remaining:
+            raise WriteOffRefused("needs_supervisor", limit, remaining)
     who = f"{actor} (approved by {approved_by})" if approved_by else actor
     entry = ledger.post(session, account, kind="write_off", amount=-amount, reason_code=reason_code, description=reason, actor=who)
     _audit(session, account, who, amount, reason_code, reason, balance)
@@ -75,6 +104,7 @@ def request_write_off(session: Session, account: Account, amount, *, reason_code
     """A write-off above the agent limit goes to a supervisor: checked now
     (positive, within the balance), posted only on approval."""
     amount = money(amount)
+    lock_for_money(session, account)
     if amount <= 0:
         raise WriteOffRefused("not_positive")
     if amount > ledger.balance(session, account):
@@ -89,6 +119,9 @@ def request_write_off(session: Session, account: Account, amount, *, reason_code
 
 def approve_request(session: Session, request: WriteOffRequest, *, actor: str, note: str = "") -> WriteOffRequest:
     """A supervisor approves: the write-off posts once, in the requester's name."""
+    if approver_lacks(session, request.account, "write_off", actor, least=APPROVER_ROLE):
+        raise WriteOffRefused("not_approver")
+    lock_for_money(session, request.account, request)
     if request.status != "requested":
         raise WriteOffRefused("not_requested")
     entry = write_off(session, request.account, request.amount, reason_code=request.reason_code, reason=request.reason,
@@ -100,6 +133,7 @@ def approve_request(session: Session, request: WriteOffRequest, *, actor: str, n
 
 
 def deny_request(session: Session, request: WriteOffRequest, *, actor: str, note: str) -> WriteOffRequest:
+    lock_for_money(session, request.account, request)
     if request.status != "requested":
         raise WriteOffRefused("not_requested")
     decide(request, "denied", actor, note)
