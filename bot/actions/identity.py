@@ -157,29 +157,30 @@ class ValidateVerificationForm(FormValidationAction):
             return []
         with session_scope() as session:
             client = conversation_client(tracker, session)
-            match = identity.verify(session, client.id, born, **answer)
-            attempts = int(slots.get("verify_attempts") or 0) + (0 if match else 1)
-            locked = match is None and attempts >= client.policy.max_identity_attempts
-            outcome = "verified" if match else ("locked" if locked else "no_match")
-            identity.record_check(
-                session, client_id=client.id, conversation_id=tracker.sender_id, outcome=outcome,
-                channel=channel_of(tracker), patient_id=match.patient_id if match else None,
+            # both limits, the conversation's and the patient's, are billing.identity's rule
+            result = identity.check(
+                session, client.id, born, **answer, conversation_id=tracker.sender_id, channel=channel_of(tracker),
+                failed_before=int(slots.get("verify_attempts") or 0), max_attempts=client.policy.max_identity_attempts,
             )
             values = client_values(client)
-            remaining = client.policy.max_identity_attempts - attempts
-        logger.info("verification %s for conversation %s", outcome, tracker.sender_id)
+        match = result.match
+        logger.info("verification %s for conversation %s", result.outcome, tracker.sender_id)
         if match:
             dispatcher.utter_message(response="utter_verified", patient_first_name=match.first_name)
             return [
                 SlotSet("identity", "verified"),
                 SlotSet("patient_id", match.patient_id),
                 SlotSet("patient_first_name", match.first_name),
-                SlotSet("verify_attempts", float(attempts)),
+                SlotSet("verify_attempts", float(result.attempts)),
             ]
-        events = [SlotSet("verify_attempts", float(attempts)), SlotSet("date_of_birth", None), SlotSet("account_identifier", None)]
-        if locked:
+        events = [SlotSet("verify_attempts", float(result.attempts)), SlotSet("date_of_birth", None), SlotSet("account_identifier", None)]
+        if result.outcome == "patient_locked":
+            # the patient's lock: said by action_after_verification, which offers a person
+            return events + [SlotSet("identity", "locked"), SlotSet("verification_lock", "patient")]
+        if result.outcome == "locked":
             # the locked message itself is said by action_after_verification
             return events + [SlotSet("identity", "locked")]
+        remaining = result.attempts_left
         dispatcher.utter_message(
             response="utter_verification_no_match", attempts_left=remaining,
             attempts_word=plural(remaining, "try", "tries"), **values,
@@ -212,8 +213,9 @@ class ActionAfterVerification(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             if state == "locked":
-                # a partner can verify the patient another way
-                dispatcher.utter_message(response="utter_verification_locked", **client_values(client))
+                # a partner can verify the patient another way (and lift the patient's lock)
+                locked = "utter_verification_patient_locked" if tracker.get_slot("verification_lock") == "patient" else "utter_verification_locked"
+                dispatcher.utter_message(response=locked, **client_values(client))
                 return done + hand_off(dispatcher, tracker, session, client, "verification_locked")
             if state != "verified":
                 return done + [SlotSet("next_form", "none")]
