@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import clock, ledger
+from billing.accounts import approver_lacks, lock_for_money
 from billing.models import Account, AssistanceApplication, Client
 from billing.money import money
 from billing.records import Refused, account_event, decide, new_reference
@@ -73,7 +74,27 @@ DOCUMENTS = (
 
 
 class ApplicationError(Refused):
-    """reason: already_open, not_open"""
+    """reason: already_open, not_open, not_approver (``role``: who may approve)"""
+
+    def __init__(self, reason: str, role: Optional[str] = None):
+        super().__init__(reason)
+        self.role = role
+
+
+# 501(r) (DOMAIN.md): a patient may apply for at least the client's
+# application period (240 days) from the account's first post-discharge
+# statement.  "At least": a patient who asks after it has passed is still
+# taken, and anyone who applies has at least this many days from the day
+# they apply to send the documents (and outreach stays held meanwhile).
+LATE_APPLICATION_GRACE_DAYS = 30
+
+
+def window_ends(account: Account, application_period_days: int, today: dt.date) -> dt.date:
+    """The last day of the application window: the client's period from the
+    account's first statement (``statement_date``; today when the account
+    has had none yet), or, later, the grace period from today."""
+    start = account.statement_date or today
+    return max(start + dt.timedelta(days=application_period_days), today + dt.timedelta(days=LATE_APPLICATION_GRACE_DAYS))
 
 
 def _audit(session: Session, application: AssistanceApplication, actor: str, action: str, reason: str, before=None) -> None:
@@ -91,7 +112,8 @@ def open_applications(session: Session, account: Account) -> List[AssistanceAppl
 def apply(session: Session, account: Account, screening: Screening, *, actor: str, channel: Optional[str] = None,
           conversation_id: Optional[str] = None, today: Optional[dt.date] = None) -> AssistanceApplication:
     """Open an application from a screening: collection outreach is held
-    while it is open, for the client's application period at most."""
+    while it is open, until the window ends (``window_ends``)."""
+    lock_for_money(session, account)
     if open_applications(session, account):
         raise ApplicationError("already_open")
     policy = policy_of(session.get(Client, account.client_id)).financial_assistance
@@ -100,7 +122,7 @@ def apply(session: Session, account: Account, screening: Screening, *, actor: st
         annual_income=screening.annual_income, fpl_percent=screening.fpl_percent, screening=screening.outcome,
         discount_percent=screening.discount_percent, status="open", opened_by=actor, channel=channel,
         conversation_id=conversation_id,
-        window_ends=(today or clock.today()) + dt.timedelta(days=policy.application_period_days),
+        window_ends=window_ends(account, policy.application_period_days, today or clock.today()),
     )
     session.add(application)
     session.flush()
@@ -111,7 +133,12 @@ def apply(session: Session, account: Account, screening: Screening, *, actor: st
 
 def approve(session: Session, application: AssistanceApplication, *, actor: str, note: str = "") -> AssistanceApplication:
     """Approve at the screened level: the assistance adjustment (the discount
-    percent of what the patient owes now, all of it for free care) posts once."""
+    percent of what the patient owes now, all of it for free care) posts once;
+    by a supervisor unless the client's policy names another role."""
+    role = approver_lacks(session, application.account, "assistance", actor)
+    if role:
+        raise ApplicationError("not_approver", role=role)
+    lock_for_money(session, application.account, application)
     if application.status != "open":
         raise ApplicationError("not_open")
     balance = ledger.balance(session, application.account)
@@ -133,6 +160,7 @@ def approve(session: Session, application: AssistanceApplication, *, actor: str,
 
 
 def deny(session: Session, application: AssistanceApplication, *, actor: str, note: str) -> AssistanceApplication:
+    lock_for_money(session, application.account, application)
     if application.status != "open":
         raise ApplicationError("not_open")
     before = {"status": application.status}

@@ -1,7 +1,7 @@
 """Refunds of a credit balance: a patient asks (to the card the credit was
-paid with, or by check), a partner approves; the refund posts to the
-ledger once and, to a card, goes back through the gateway under one
-idempotency key."""
+paid with, or by check), a supervisor approves (or the role the client's
+policy names); the refund posts to the ledger once and, to a card, goes
+back through the gateway under one idempotency key."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import insurance, ledger
+from billing.accounts import approver_lacks, lock_for_money
 from billing.gateway import GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, Payment, PaymentMethod, RefundRequest
 from billing.money import money
@@ -21,11 +22,11 @@ METHODS = ("card", "check")
 
 class RefundError(Refused):
     """reason: no_credit, above_credit, not_positive, bad_method, no_card, already_requested, not_requested,
-    gateway_unavailable; ``credit``: the credit there is"""
+    gateway_unavailable, not_approver; ``credit``: the credit there is; ``role``: who may approve (not_approver)"""
 
-    def __init__(self, reason: str, credit: Optional[Decimal] = None):
+    def __init__(self, reason: str, credit: Optional[Decimal] = None, role: Optional[str] = None):
         super().__init__(reason)
-        self.credit = credit
+        self.credit, self.role = credit, role
 
 
 def credit(session: Session, account: Account) -> Decimal:
@@ -68,6 +69,7 @@ def pending(session: Session, account: Account) -> List[RefundRequest]:
 def request_refund(session: Session, account: Account, amount, method: str, *, actor: str,
                    conversation_id: Optional[str] = None) -> RefundRequest:
     amount = money(amount)
+    lock_for_money(session, account)
     available = credit(session, account)
     if method not in METHODS:
         raise RefundError("bad_method")
@@ -93,7 +95,12 @@ def request_refund(session: Session, account: Account, amount, method: str, *, a
 def approve(session: Session, request: RefundRequest, *, actor: str, note: str = "",
             gateway: Optional[PaymentGateway] = None) -> RefundRequest:
     """Pay the refund: once (the ledger entry's source and the gateway's
-    key are the request), and never more than the credit left."""
+    key are the request), and never more than the credit left; by a
+    supervisor unless the client's policy names another role."""
+    role = approver_lacks(session, request.account, "refund", actor)
+    if role:
+        raise RefundError("not_approver", role=role)
+    lock_for_money(session, request.account, request)
     if request.status != "requested":
         raise RefundError("not_requested")
     available = credit(session, request.account)
@@ -125,6 +132,7 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
 
 
 def deny(session: Session, request: RefundRequest, *, actor: str, note: str) -> RefundRequest:
+    lock_for_money(session, request.account, request)
     if request.status != "requested":
         raise RefundError("not_requested")
     before = {"status": request.status}

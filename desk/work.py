@@ -157,6 +157,8 @@ def handoff_detail(handoff_id) -> Dict[str, Any]:
 def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
     with db.session_scope() as session:
         try:
+            if not staff.serves(user, handoffs.get(session, handoff_id).department):
+                raise DeskError(403, "This handoff waits in another team's queue: a partner who works that queue takes it.")
             handoff = handoffs.claim(session, handoff_id, user.username)
         except handoffs.HandoffError as error:
             raise _handoff_error(error)
@@ -306,6 +308,7 @@ def _by_id(session, model, row_id, missing: str):
 WRITE_OFF_PROBLEMS = {
     "not_positive": "The amount must be more than zero.",
     "above_balance": "That is more than the balance.",
+    "not_approver": "Only a supervisor approves write-offs above the agent limit.",
 }
 
 
@@ -335,8 +338,9 @@ def write_off(account_number: str, user: staff.SignedIn, amount: str, reason_cod
                 staff.record(session, user.username, "account.write_off_request", f"account:{account_number}", None,
                              {"amount": str(value), "reason_code": code, "request": request.id})
                 return {"account_number": account_number, "status": "awaiting_supervisor", "request_id": request.id,
-                        "balance": before, "limit": str(refused.limit),
-                        "message": f"Write-offs above {format_money(refused.limit)} need a supervisor: sent for approval."}
+                        "balance": before, "limit": str(refused.limit), "remaining_today": str(refused.remaining),
+                        "message": f"Write-offs above {format_money(refused.limit)} a day on one account need a supervisor "
+                                   f"({format_money(refused.remaining)} of yours left today): sent for approval."}
         except writeoffs.WriteOffRefused as refused:
             raise DeskError(400, WRITE_OFF_PROBLEMS.get(refused.reason, refused.reason), refused.reason)
         after = str(ledger.balance(session, account))
@@ -432,7 +436,8 @@ def resolve_dispute(reference: str, user: staff.SignedIn, outcome: str, explanat
             words = {"not_open": "This dispute is already resolved.", "amount_not_positive": "The adjustment must be more than zero.",
                      "above_balance": "The adjustment is more than the balance.",
                      "above_charge": "The adjustment is more than the disputed charge."}
-            raise DeskError(409 if error.reason == "not_open" else 400, words.get(error.reason, error.reason), error.reason)
+            most = f" At most {format_money(error.limit)}." if error.limit is not None and error.reason.startswith("above_") else ""
+            raise DeskError(409 if error.reason == "not_open" else 400, words.get(error.reason, error.reason) + most, error.reason)
         staff.record(session, user.username, "dispute.resolve", f"dispute:{reference}", before, {"status": dispute.status})
         balance = ledger.balance(session, dispute.account)
         notice = script("utter_notice_dispute_adjusted" if outcome == "adjust" else "utter_notice_dispute_upheld", client,
@@ -482,6 +487,10 @@ REFUND_PROBLEMS = {
 }
 
 
+def _a(role: str) -> str:
+    return ("an " if role[:1] in "aeiou" else "a ") + role
+
+
 def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
         request = _by_id(session, RefundRequest, refund_id, "There is no such refund request.")
@@ -490,6 +499,8 @@ def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = ""
             _apply_decision(decision, note, lambda: refunds.approve(session, request, actor=user.username, note=note),
                             lambda: refunds.deny(session, request, actor=user.username, note=note), "refund")
         except refunds.RefundError as error:
+            if error.reason == "not_approver":
+                raise DeskError(403, f"Only {_a(error.role)} approves refunds for this client.", error.reason)
             status, message = REFUND_PROBLEMS.get(error.reason, (400, error.reason))
             raise DeskError(status, message, error.reason)
         staff.record(session, user.username, f"refund.{decision}", f"refund:{request.id}", before,
@@ -519,7 +530,9 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
         try:
             _apply_decision(decision, note, lambda: assistance.approve(session, application, actor=user.username, note=note),
                             lambda: assistance.deny(session, application, actor=user.username, note=note), "application")
-        except assistance.ApplicationError:
+        except assistance.ApplicationError as error:
+            if error.reason == "not_approver":
+                raise DeskError(403, f"Only {_a(error.role)} approves assistance applications for this client.", error.reason)
             raise DeskError(409, "This application has already been decided.")
         balance = ledger.balance(session, application.account)
         staff.record(session, user.username, f"assistance.{decision}", f"application:{reference}", before,

@@ -197,10 +197,19 @@ class ActionConfirmDispute(Action):
 @register("dispute")
 def _open_dispute(dispatcher, session, client, tracker, pending) -> List[EventType]:
     account = session.get(Account, int(pending["account_id"]))
-    dispute = disputes.open_dispute(
-        session, account, pending["reason"], actor="patient:bot", service_line_id=int(pending["line_id"]),
-        description=f"opened by the patient in {channel_of(tracker)}", channel=channel_of(tracker), conversation_id=tracker.sender_id,
-    )
+    try:
+        dispute = disputes.open_dispute(
+            session, account, pending["reason"], actor="patient:bot", service_line_id=int(pending["line_id"]),
+            description=f"opened by the patient in {channel_of(tracker)}", channel=channel_of(tracker), conversation_id=tracker.sender_id,
+        )
+    except disputes.DisputeError as refused:
+        if refused.reason != "already_open":
+            raise
+        # one open dispute per charge: the patient is told the one already open
+        already = disputes.open_dispute_of_line(session, int(pending["line_id"]))
+        dispatcher.utter_message(response="utter_dispute_status", reference=already.reference,
+                                 opened=say_date(already.opened_at.date()), **client_values(client))
+        return [SlotSet("last_confirmation_number", already.reference)]
     dispatcher.utter_message(response="utter_dispute_opened", reference=dispute.reference, **client_values(client))
     return [SlotSet("last_confirmation_number", dispute.reference)]
 

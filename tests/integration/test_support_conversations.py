@@ -1,14 +1,17 @@
 """Account support over REST with the real assistant and the desk API:
 David disputes his duplicate metabolic panel, Robert applies for
-financial assistance, Aisha asks for her credit back and a partner
-approves it (DESIGN.md demo patients)."""
+financial assistance, Aisha asks for her credit back; a supervisor, not
+a partner, approves the application and the refund (DESIGN.md demo
+patients)."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from tests.integration.helpers import call, joined
+from billing import assistance, clock
+from tests.integration.helpers import call, joined, login
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +71,10 @@ def test_a_dispute_chosen_from_the_list_and_a_no_opens_nothing(assistant, alex):
     assert len(call(assistant, "GET", "/api/accounts/40067890", token=alex)[1]["disputes"]) == before
 
 
+def _say_date(day: dt.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
 def test_robert_is_told_he_likely_qualifies_for_free_care_and_applies(assistant, alex):
     me = assistant.new_sender()
     assistant.say(me, "i cant afford my bill, do you have financial assistance")
@@ -78,18 +85,25 @@ def test_robert_is_told_he_likely_qualifies_for_free_care_and_applies(assistant,
     told = joined(assistant.say(me, "38,000 a year"))
     assert "115%" in told and "likely qualify for free care" in told and "$4,200.00" in told
     applied = joined(assistant.say(me, "yes please"))
-    assert "Your application FA-" in applied and "proof of income" in applied and "July 26, 2027" in applied
+    # 240 days from Robert's first statement (2026-10-20 in the demo data): June 17, 2027; were that
+    # past on the clock, he is still taken, with the grace period from today
+    window_ends = max(dt.date(2026, 10, 20) + dt.timedelta(days=240),
+                      clock.today() + dt.timedelta(days=assistance.LATE_APPLICATION_GRACE_DAYS))
+    assert "Your application FA-" in applied and "proof of income" in applied and _say_date(window_ends) in applied, applied
     account = call(assistant, "GET", "/api/accounts/40045678", token=alex)[1]
     application = account["assistance_applications"][-1]
     assert application["status"] == "open" and application["screening"] == "free_care" and application["fpl_percent"] == 115
     assert application["household_size"] == 4 and application["annual_income"] == "38000.00"
-    # a supervisor or partner approves it in the desk: the assistance adjustment posts
-    status, decided, _ = call(assistant, "POST", f"/api/assistance/{application['reference']}/approve", {"note": "income verified"}, token=alex)
+    # a supervisor approves it in the desk (a partner may not): the assistance adjustment posts
+    status, body, _ = call(assistant, "POST", f"/api/assistance/{application['reference']}/approve", {"note": "income verified"}, token=alex)
+    assert status == 403 and "Only a supervisor approves" in body["error"]
+    sam = login(assistant, "sam", "sam-demo-pass")
+    status, decided, _ = call(assistant, "POST", f"/api/assistance/{application['reference']}/approve", {"note": "income verified"}, token=sam)
     assert status == 200 and decided["status"] == "approved"
     assert call(assistant, "GET", "/api/accounts/40045678", token=alex)[1]["balance"] == "0.00"
 
 
-def test_aisha_asks_for_her_credit_back_and_a_partner_approves_it(assistant, alex):
+def test_aisha_asks_for_her_credit_back_and_a_supervisor_approves_it(assistant, alex):
     me = assistant.new_sender()
     assistant.say(me, "i overpaid, can i get a refund")
     assistant.say(me, "may 30 1992")
@@ -103,9 +117,12 @@ def test_aisha_asks_for_her_credit_back_and_a_partner_approves_it(assistant, ale
     assert refund["status"] == "requested" and refund["amount"] == "85.00" and account["balance"] == "-85.00"
     status, body, _ = call(assistant, "POST", f"/api/refunds/{refund['id']}/deny", {}, token=alex)
     assert status == 400 and "Say why" in body["error"]
-    status, decided, _ = call(assistant, "POST", f"/api/refunds/{refund['id']}/approve", {}, token=alex)
+    status, body, _ = call(assistant, "POST", f"/api/refunds/{refund['id']}/approve", {}, token=alex)
+    assert status == 403 and "Only a supervisor approves" in body["error"]  # a partner may not
+    sam = login(assistant, "sam", "sam-demo-pass")
+    status, decided, _ = call(assistant, "POST", f"/api/refunds/{refund['id']}/approve", {}, token=sam)
     assert status == 200 and decided["status"] == "refunded"
-    assert call(assistant, "POST", f"/api/refunds/{refund['id']}/approve", {}, token=alex)[0] == 409  # once
+    assert call(assistant, "POST", f"/api/refunds/{refund['id']}/approve", {}, token=sam)[0] == 409  # once
     account = call(assistant, "GET", "/api/accounts/40056789", token=alex)[1]
     assert account["balance"] == "0.00" and [e["kind"] for e in account["ledger"]].count("refund") == 1
     assert "no credit" in joined(assistant.say(me, "do i have a credit")).lower()
