@@ -262,3 +262,17 @@ async def statement_pdf(request, number):
 @auth.api()
 async def statement_mailed(request, reference):
     return await _call(record_work.mark_mailed, reference, request.ctx.user)
+
+
+# --- a patient's self-service verification lock --------------------------------
+
+@bp.post("/patients/<patient_id:str>/identity-unlock")
+@auth.api()
+async def identity_unlock(request, patient_id):
+    return await _call(record_work.unlock_identity, request.ctx.user, str(_body(request).get("note") or ""), patient_id=patient_id)
+
+
+@bp.post("/accounts/<number:str>/identity-unlock")
+@auth.api()
+async def account_identity_unlock(request, number):
+    return await _call(record_work.unlock_identity, request.ctx.user, str(_body(request).get("note") or ""), account_number=number)

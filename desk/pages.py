@@ -244,6 +244,17 @@ async def statement_mailed(request, reference):
     return await _act("/desk/work", record_work.mark_mailed, reference, request.ctx.user, done=f"Statement {reference} mailed.")
 
 
+@bp.post("/identity-unlock")
+@auth.page()
+async def identity_unlock(request):
+    # the account is typed in by the partner, or the one the page shows
+    form, user = request.form, request.ctx.user
+    number, note = (form.get("account_number") or "").strip(), form.get("note") or ""
+    return await _act(_safe_next(form.get("back") or "/desk/"),
+                      lambda: record_work.unlock_identity(user, note, account_number=number),
+                      done="Self-service verification unlocked for this patient.")
+
+
 @bp.get("/review")
 @auth.page("supervisor")
 async def review_page(request):

@@ -1,18 +1,19 @@
 """Desk use cases about the patient's record: checking insurance a patient
 reported, the insurance balance transfer, legal name changes and change
-notices that did not go out, and itemized statements (sent by text,
-queued for mail, printed).  Rules stay in billing/; this module
-translates and tells the patient (desk/work.py's notify_patient)."""
+notices that did not go out, itemized statements (sent by text, queued
+for mail, printed), and lifting a patient's verification lock.  Rules
+stay in billing/; this module translates and tells the patient
+(desk/work.py's notify_patient)."""
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
 from sqlalchemy import select
 
-from billing import contact, db, insurance, ledger, staff, statements
+from billing import contact, db, identity, insurance, ledger, staff, statements
 from billing.clients import get_client
 from billing.contact import display_phone, normalise_phone
-from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTransfer, StatementDelivery
+from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTransfer, Patient, StatementDelivery
 from connectors.notices import send_contact_notice, text_statement_link
 from connectors.scripts import script
 from desk.work import DeskError, _account, _apply_decision, _by_id, _channel_of, _send_sms, notify_patient
@@ -57,6 +58,7 @@ def account_record(session, account: Account) -> Dict[str, Any]:
         "statements": [_statement_view(s) for s in session.execute(
             select(StatementDelivery).where(StatementDelivery.account_id == account.id).order_by(StatementDelivery.id)).scalars()],
         "mailing_address": contact.current_value(patient, "address"),
+        "identity_lock": identity.lock_view(session, patient.id),
     }
 
 
@@ -244,3 +246,36 @@ def mark_mailed(reference: str, user: staff.SignedIn) -> Dict[str, Any]:
         staff.record(session, user.username, "statement.mailed", f"statement:{reference}", {"status": "queued"}, {"status": "mailed"})
         return _statement_view(row)
 
+
+# --- identity: a patient's self-service verification lock ----------------------
+
+IDENTITY_PROBLEMS = {
+    "note_required": (400, "Say how you verified the caller (for example: called back on the number on file, "
+                           "date of birth and address confirmed)."),
+    "not_locked": (409, "Self-service verification of this patient is not locked."),
+}
+
+
+def unlock_identity(user: staff.SignedIn, note: str, *, patient_id: Optional[str] = None,
+                    account_number: Optional[str] = None) -> Dict[str, Any]:
+    """A partner who has verified the caller lifts the patient's lock
+    (billing.identity.unlock), by patient or by account; audited with the note."""
+    with db.session_scope() as session:
+        if account_number is not None:
+            if not account_number.strip():
+                raise DeskError(400, "Give the patient's account number.")
+            patient = _account(session, account_number.strip()).patient
+        else:
+            patient = session.get(Patient, str(patient_id or ""))
+            if patient is None:
+                raise DeskError(404, "There is no such patient.")
+        before = identity.lock_view(session, patient.id)
+        try:
+            lock = identity.unlock(session, patient.id, actor=user.username, note=note)
+        except identity.IdentityError as error:
+            status, message = IDENTITY_PROBLEMS[error.reason]
+            raise DeskError(status, message, error.reason)
+        view = {"patient_id": patient.id, "status": "unlocked", "unlocked_at": lock.unlocked_at.isoformat() + "Z",
+                "unlocked_by": lock.unlocked_by, "note": lock.unlock_note}
+        staff.record(session, user.username, "identity.unlock", f"patient:{patient.id}", before, view)
+        return view
