@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from billing.records import token_hash
 logger = logging.getLogger(__name__)
 
 LINK_LIFETIME = dt.timedelta(hours=24)
+# card attempts a payment link allows: after this many declines it is refused
+LINK_ATTEMPTS = 5
 
 
 # --- what a patient may pay -------------------------------------------------
@@ -411,7 +413,7 @@ def create_link(
 
 
 class LinkError(ValueError):
-    """unknown, expired or used"""
+    """unknown, expired, used, or attempts (LINK_ATTEMPTS cards declined on it)"""
 
     def __init__(self, reason: str, link: Optional[PaymentLink] = None):
         super().__init__(reason)
@@ -419,14 +421,33 @@ class LinkError(ValueError):
         self.link = link
 
 
-def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = None) -> PaymentLink:
-    link = session.execute(select(PaymentLink).where(PaymentLink.token_hash == token_hash(raw_token or ""))).scalar_one_or_none()
+def _link_key_prefix(raw_token: str) -> str:
+    """What every charge key of one link starts with (the card token follows)."""
+    return f"link:{token_hash(raw_token or '')[:16]}:"
+
+
+def link_declines(session: Session, raw_token: str) -> int:
+    """How many cards were declined on this link."""
+    prefix = _link_key_prefix(raw_token)
+    return session.execute(select(func.count(Payment.id)).where(
+        Payment.idempotency_key.startswith(prefix, autoescape=True), Payment.method == "link",
+        Payment.status == "declined")).scalar_one()
+
+
+def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = None, *, lock: bool = False) -> PaymentLink:
+    """The link, if it can still be paid; LinkError says why not.  ``lock``
+    holds the link's row until the transaction ends, so concurrent submits
+    of one link are answered one after the other."""
+    query = select(PaymentLink).where(PaymentLink.token_hash == token_hash(raw_token or ""))
+    link = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if link is None:
         raise LinkError("unknown")
     if link.used_at is not None:
         raise LinkError("used", link)
     if (now or utcnow()) >= link.expires_at:
         raise LinkError("expired", link)
+    if link_declines(session, raw_token) >= LINK_ATTEMPTS:
+        raise LinkError("attempts", link)
     return link
 
 
@@ -475,13 +496,22 @@ def pay_link(
     now: Optional[dt.datetime] = None,
 ) -> PaymentOutcome:
     """Pay a link with a one-time card token.  The link closes when a
-    payment posts; after a decline the patient may try another card until
-    it expires."""
-    key = f"link:{token_hash(raw_token)[:16]}:{card_token}"
+    payment posts; after a decline the patient may try another card, up to
+    LINK_ATTEMPTS cards, until it expires.  The same card token sent again
+    gets the first answer; concurrent submits wait for the link's row
+    lock, so one link is never charged twice."""
+    key = _link_key_prefix(raw_token) + card_token
     existing = _by_key(session, key)
     if existing is not None:
         return _outcome(session, existing)
-    link = open_link(session, raw_token, now)
+    try:
+        link = open_link(session, raw_token, now, lock=True)
+    except LinkError:
+        # a submit of the same card that waited for the lock: its answer was given meanwhile
+        existing = _by_key(session, key)
+        if existing is not None:
+            return _outcome(session, existing)
+        raise
     outcome = pay_with_card_token(
         session, link.account, card_token, link.amount, idempotency_key=key, actor="patient:payment-link", method="link",
         channel=link.channel, conversation_id=link.conversation_id, gateway=gateway, now=now,

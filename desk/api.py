@@ -10,7 +10,7 @@ from sanic import Blueprint
 from sanic.response import json
 
 from desk import assist, auth, record_work, review, work
-from desk.app import pdf_response, run_sync
+from desk.app import client_address, pdf_response, run_sync
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("api", url_prefix="/api")
@@ -51,12 +51,13 @@ async def login(request):
     username, password = str(body.get("username") or ""), str(body.get("password") or "")
     if not username or not password:
         return json({"error": "send JSON {\"username\": ..., \"password\": ...}"}, status=400)
-    token, user, problem = await run_sync(auth.sign_in, username, password, request.remote_addr or request.ip or "unknown")
-    if problem == "too_many":
-        return json({"error": "too many failed sign-ins; wait 15 minutes"}, status=429)
-    if token is None:
-        return json({"error": "wrong user name or password"}, status=401)
-    return json({"token": token, "token_type": "Bearer", "user": user.username, "role": user.role, "csrf_token": user.csrf_token})
+    result = await auth.sign_in(username, password, client_address(request))
+    if result.token is None:
+        return json({"error": result.words(), "reason": result.problem}, status=result.status,
+                    headers={"Retry-After": str(result.retry_after)} if result.retry_after else None)
+    user = result.user
+    return json({"token": result.token, "token_type": "Bearer", "user": user.username, "role": user.role,
+                 "csrf_token": user.csrf_token})
 
 
 @bp.post("/logout")
@@ -88,6 +89,8 @@ async def conversations(request, filters):
 @auth.api()
 async def conversation(request, conversation_id):
     # Sanic 21.12 leaves path parameters encoded: links and scripts encode the id
+    if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
+        return json({"error": auth.NOT_YOURS}, status=403)
     return await _call(work.conversation, unquote(conversation_id))
 
 

@@ -1,8 +1,12 @@
-"""The Sanic application: pages, security headers, health."""
+"""The Sanic application: pages, security headers, health, what a
+trusted TLS proxy may tell us, and logs without one-time tokens."""
 from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
+import logging
+import os
 import re
 from pathlib import Path
 
@@ -46,6 +50,123 @@ SECURITY_HEADERS = {
 }
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+# the largest id a database row can have (signed 64 bits)
+MAX_ID = 2 ** 63 - 1
+
+
+# --- behind a TLS proxy ----------------------------------------------------
+
+def trusted_proxies() -> list:
+    """DESK_TRUSTED_PROXIES: addresses or networks (comma or space separated)
+    whose X-Forwarded-Proto and X-Forwarded-For are believed; nobody by default."""
+    found = []
+    for item in re.split(r"[,\s]+", os.environ.get("DESK_TRUSTED_PROXIES", "")):
+        if item:
+            try:
+                found.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                logging.getLogger(__name__).warning("DESK_TRUSTED_PROXIES: %r is not an address or network; ignored", item)
+    return found
+
+
+def _trusted(address: str, proxies: list) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").strip().strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def _from_trusted_proxy(request) -> bool:
+    return _trusted(request.ip, trusted_proxies())
+
+
+def is_https(request) -> bool:
+    """The browser reached us over TLS: our own TLS, or a trusted proxy's word."""
+    if request.transport.get_extra_info("sslcontext"):
+        return True
+    if not _from_trusted_proxy(request):
+        return False
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    return proto == "https"
+
+
+def client_address(request) -> str:
+    """Who is asking: the peer, or behind trusted proxies the nearest
+    address in X-Forwarded-For that is not one of them."""
+    peer = request.ip or "unknown"
+    proxies = trusted_proxies()
+    if not _trusted(peer, proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getall("x-forwarded-for", [])).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop[:64]
+    return hops[0][:64] if hops else peer
+
+
+def set_cookie(request, response: HTTPResponse, name: str, value: str, *, max_age: int, path: str = "/") -> None:
+    """A desk cookie: HttpOnly, SameSite=Strict, Secure whenever the browser came over TLS."""
+    # Sanic 21.12 (what Rasa 3.6 pins): cookies are set item by item
+    response.cookies[name] = value
+    cookie = response.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = path
+    cookie["max-age"] = max_age
+    if is_https(request):
+        cookie["secure"] = True
+
+
+# --- logs without one-time tokens --------------------------------------------
+
+_SECRETS_IN_TEXT = (
+    # one-time payment and statement links: /pay/<token>..., /statements/<token>...
+    (re.compile(r"(?<!/desk)(?<!/api)(/(?:pay|statements)/)[^/?#\s'\"]+"), r"\1[token]"),
+    # card tokens and any other token in a query string or a form
+    (re.compile(r"((?:card_token|token|csrf_token)=)[^&\s'\"]+"), r"\1[token]"),
+    (re.compile(r"\btok_[A-Za-z0-9_]+"), "tok_[token]"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    """A log line without one-time link tokens or card tokens."""
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class MaskSecrets(logging.Filter):
+    """On every handler: the message, Sanic's access line and any
+    traceback go out with their tokens masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is not ours to fix here
+            return True
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if isinstance(getattr(record, "request", None), str):
+            record.request = mask_secrets(record.request)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        return True
+
+
+def mask_logs() -> None:
+    """Put the filter on every handler there is (root, Sanic's, ours)."""
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if not any(isinstance(f, MaskSecrets) for f in handler.filters):
+                handler.addFilter(MaskSecrets())
+
+
 def page(name: str, status: int = 200, **values) -> HTTPResponse:
     return html(TEMPLATES.get_template(name).render(**values), status=status)
 
@@ -83,9 +204,35 @@ def create_app(name: str = "selfpay-desk") -> Sanic:
     async def health(request):
         return json({"status": "ok"})
 
+    @app.on_request
+    async def ids_in_range(request):
+        # an int id in the path no database row can have is simply not there
+        if any(isinstance(v, int) and not -MAX_ID <= v <= MAX_ID for v in (request.match_info or {}).values()):
+            return _not_found(request)
+
+    @app.exception(OverflowError)
+    async def out_of_range(request, exception):
+        # a number (in a form or a body) too big for the database
+        if request.path.startswith("/api/"):
+            return json({"error": "a number in the request is out of range"}, status=400)
+        return page("desk_forbidden.html", status=400, user=None, needed=None, problem="A number in the request is out of range.")
+
     @app.on_response
     async def secure(request, response):
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if is_https(request):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
 
+    @app.listener("before_server_start")
+    async def masked_logs(app, loop):
+        mask_logs()
+
+    mask_logs()
     return app
+
+
+def _not_found(request) -> HTTPResponse:
+    if request.path.startswith("/api/"):
+        return json({"error": "there is no such record"}, status=404)
+    return page("desk_forbidden.html", status=404, user=None, needed=None, problem="There is no such record.")

@@ -1,18 +1,29 @@
 """Who is asking: a bearer token (the JSON API) or the session cookie
-(the pages), the role each route needs, and CSRF protection for every
-cookie-authenticated change."""
+(the pages), the role each route needs, CSRF protection for every
+cookie-authenticated change and for the sign-in form, the sign-in
+lockout (billing.staff), and who may read which transcript."""
 from __future__ import annotations
 
+import asyncio
 import functools
+import hashlib
 import hmac
+import math
+import os
+import secrets
+from dataclasses import dataclass
 from typing import Optional
 
 from sanic.response import json, redirect
 
-from billing import db, staff
+from billing import clock, db, staff
 from desk.app import run_sync
 
 COOKIE = "desk_session"
+# the sign-in form's own CSRF token: a nonce in this cookie, its keyed hash in the form
+LOGIN_COOKIE = "desk_login"
+# how long a limited address waits for the answer to a wrong password
+SLOW_ANSWER_SECONDS = 2.0
 # who may do what: a route names the lowest role it needs
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 
@@ -87,17 +98,91 @@ def page(role: str = "agent"):
     return decorate
 
 
-def sign_in(username: str, password: str, remote: str) -> tuple[Optional[str], Optional[staff.SignedIn], Optional[str]]:
-    """(token, user, problem)."""
+@dataclass(frozen=True)
+class SignInResult:
+    token: Optional[str] = None
+    user: Optional[staff.SignedIn] = None
+    problem: Optional[str] = None   # wrong, locked, slow_down (a wrong password from a limited address)
+    retry_after: int = 0            # seconds, for locked and slow_down
+
+    def words(self) -> str:
+        if self.problem == "locked":
+            minutes = max(1, math.ceil(self.retry_after / 60))
+            return (f"This user name is locked after too many wrong passwords. Try again in {minutes} minutes, "
+                    "or ask a supervisor.")
+        if self.problem == "slow_down":
+            return "Wrong user name or password. Too many failed sign-ins from your network: wait a minute before trying again."
+        return "Wrong user name or password."
+
+    @property
+    def status(self) -> int:
+        return 429 if self.problem in ("locked", "slow_down") else 401
+
+
+def _sign_in(username: str, password: str, remote: str) -> SignInResult:
     with db.session_scope() as session:
+        now = clock.utcnow()
         try:
-            found = staff.authenticate(session, username, password, remote)
-        except staff.TooManyAttempts:
-            return None, None, "too_many"
+            found = staff.authenticate(session, username, password, remote, now=now)
+        except staff.TooManyAttempts as locked:
+            return SignInResult(problem="locked", retry_after=max(1, math.ceil((locked.until - now).total_seconds())))
         if found is None:
-            return None, None, "wrong"
+            if staff.address_limited(session, remote, now):
+                return SignInResult(problem="slow_down", retry_after=60)
+            return SignInResult(problem="wrong")
         token = staff.start_session(session, found)
-        return token, staff.signed_in(session, token), None
+        return SignInResult(token=token, user=staff.signed_in(session, token))
+
+
+async def sign_in(username: str, password: str, remote: str) -> SignInResult:
+    """Check the password (billing.staff's lockout by user name); a wrong
+    one from a limited address is answered slowly, a right one never is."""
+    result = await run_sync(_sign_in, username, password, remote)
+    if result.problem == "slow_down":
+        await asyncio.sleep(SLOW_ANSWER_SECONDS)
+    return result
+
+
+# --- the sign-in form's CSRF token --------------------------------------------
+
+def _login_key() -> bytes:
+    return ("login-form:" + (os.environ.get("DESK_SECRET") or "local-dev-desk-secret")).encode()
+
+
+def login_form_token(nonce: str) -> str:
+    return hmac.new(_login_key(), nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def new_login_form() -> tuple[str, str]:
+    """(the cookie's nonce, the form's token)."""
+    nonce = secrets.token_urlsafe(24)
+    return nonce, login_form_token(nonce)
+
+
+def login_form_ok(request) -> bool:
+    """The sign-in form came from our page in this browser: its token is
+    the keyed hash of the nonce in this browser's sign-in cookie."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    sent = (request.form.get("csrf_token") if request.form else None) or ""
+    return bool(nonce) and hmac.compare_digest(sent.encode(), login_form_token(nonce).encode())
+
+
+# --- transcripts ----------------------------------------------------------------
+
+def _may_read(user: staff.SignedIn, conversation_id: str) -> bool:
+    with db.session_scope() as session:
+        return staff.may_read_conversation(session, user, conversation_id)
+
+
+async def may_read(user: staff.SignedIn, conversation_id: str) -> bool:
+    """Agents read the transcripts they handle or that wait in their queues; supervisors all."""
+    if user.role != "agent":
+        return True
+    return await run_sync(_may_read, user, conversation_id)
+
+
+NOT_YOURS = ("You can read a conversation while it waits in your queue or once it is yours; "
+             "a supervisor can read every conversation.")
 
 
 def sign_out(token: str) -> None:

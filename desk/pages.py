@@ -11,8 +11,9 @@ from sanic import Blueprint
 from sanic.response import redirect
 
 from billing import handoffs as handoff_rules
+from billing.staff import SESSION_HOURS
 from desk import assist, auth, record_work, review, work
-from desk.app import page, pdf_response, run_sync
+from desk.app import client_address, page, pdf_response, run_sync, set_cookie
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("desk_pages", url_prefix="/desk")
@@ -28,31 +29,35 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/desk") and not target.startswith("//") else "/desk"
 
 
+def _login_form(request, status: int = 200, **values):
+    """The sign-in page with a fresh CSRF token (its nonce in a cookie of its own)."""
+    nonce, token = auth.new_login_form()
+    response = page("desk_login.html", status=status, csrf_token=token, **values)
+    set_cookie(request, response, auth.LOGIN_COOKIE, nonce, max_age=3600, path="/desk/login")
+    return response
+
+
 @bp.get("/login")
 async def login_page(request):
-    return page("desk_login.html", next=_safe_next(request.args.get("next", "/desk")), problem=request.args.get("problem"))
+    return _login_form(request, next=_safe_next(request.args.get("next", "/desk")), problem=request.args.get("problem"))
 
 
 @bp.post("/login")
 async def login(request):
     form = request.form
     target = _safe_next(form.get("next") or "/desk")
-    token, user, problem = await run_sync(auth.sign_in, form.get("username") or "", form.get("password") or "",
-                                          request.remote_addr or request.ip or "unknown")
-    if token is None:
-        words = "Too many failed sign-ins. Wait 15 minutes and try again." if problem == "too_many" else "Wrong user name or password."
-        return page("desk_login.html", status=429 if problem == "too_many" else 401, next=target, problem=words,
-                    username=form.get("username") or "")
+    if not auth.login_form_ok(request):
+        # a sign-in posted from another site (or an old page): nothing is checked
+        return _login_form(request, status=403, next=target, username=form.get("username") or "",
+                           problem="This sign-in form has expired or did not come from the desk. Please sign in again.")
+    result = await auth.sign_in(form.get("username") or "", form.get("password") or "", client_address(request))
+    if result.token is None:
+        response = _login_form(request, status=result.status, next=target, problem=result.words(), username=form.get("username") or "")
+        if result.retry_after:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
     response = redirect(target)
-    # Sanic 21.12 (what Rasa 3.6 pins): cookies are set item by item
-    response.cookies[auth.COOKIE] = token
-    cookie = response.cookies[auth.COOKIE]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = "/"
-    cookie["max-age"] = 10 * 3600
-    if request.scheme == "https":
-        cookie["secure"] = True
+    set_cookie(request, response, auth.COOKIE, result.token, max_age=SESSION_HOURS * 3600)
     return response
 
 
@@ -61,9 +66,7 @@ async def login(request):
 async def logout(request):
     await run_sync(auth.sign_out, request.cookies.get(auth.COOKIE))
     response = redirect("/desk/login")
-    response.cookies[auth.COOKIE] = ""
-    response.cookies[auth.COOKIE]["path"] = "/"
-    response.cookies[auth.COOKIE]["max-age"] = 0
+    set_cookie(request, response, auth.COOKIE, "", max_age=0)
     return response
 
 
@@ -82,6 +85,8 @@ async def queue(request):
 async def handoff(request, handoff_id):
     try:
         detail = await run_sync(work.handoff_detail, handoff_id)
+        if not await auth.may_read(request.ctx.user, detail["conversation_id"]):
+            raise work.DeskError(403, auth.NOT_YOURS)
         conversation = await run_sync(work.conversation, detail["conversation_id"])
         account = await run_sync(work.account_view, detail["account_number"]) if detail["account_number"] and detail["verified"] else None
     except work.DeskError as problem:
@@ -281,9 +286,11 @@ async def review_csv(request):
 
 
 @bp.get("/conversations/<conversation_id:path>")
-@auth.page("supervisor")
+@auth.page()
 async def conversation(request, conversation_id):
     try:
+        if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
+            raise work.DeskError(403, auth.NOT_YOURS)
         detail = await run_sync(work.conversation, unquote(conversation_id))
     except work.DeskError as problem:
         return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)

@@ -27,6 +27,9 @@ FLAGS = {
     "opt_out_not_honoured": "opt-out not confirmed and honoured",
 }
 OUTCOMES = ("paid", "plan_set_up", "handed_off", "opted_out", "information", "no_reply")
+# a review looks at most a year and a day at once, between these dates
+LONGEST_WINDOW_DAYS = 366
+EARLIEST = dt.date(2000, 1, 1)
 
 
 @dataclass
@@ -50,7 +53,16 @@ class Filters:
             except ValueError:
                 raise ValueError(f"{name} must be a date like {today.isoformat()}")
 
-        return cls(since=day("since", today - dt.timedelta(days=6)), until=day("until", today),
+        since, until = day("since", today - dt.timedelta(days=6)), day("until", today)
+        latest = today + dt.timedelta(days=LONGEST_WINDOW_DAYS)
+        for name, value in (("since", since), ("until", until)):
+            if not EARLIEST <= value <= latest:
+                raise ValueError(f"{name} must be a date between {EARLIEST.isoformat()} and {latest.isoformat()}")
+        if since > until:
+            raise ValueError("since must be a date on or before until")
+        if (until - since).days >= LONGEST_WINDOW_DAYS:
+            raise ValueError(f"pick dates at most {LONGEST_WINDOW_DAYS} days apart")
+        return cls(since=since, until=until,
                    **{k: (args.get(k) or "").strip() for k in ("client", "channel", "intent", "handoff", "outcome", "flag")})
 
     def window(self) -> tuple[float, float]:
@@ -208,15 +220,27 @@ def bar_chart(days: List[tuple[str, int, int]], title: str) -> Markup:
     return Markup("".join(parts))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell a spreadsheet will not run: text that starts like a formula
+    gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_export(rows: List[Dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["conversation", "client", "channel", "started", "last", "patient_turns", "intents", "handoff",
                      "wait_seconds", "outcome", "qa_flags"])
     for r in rows:
-        writer.writerow([r["id"], r["client"] or "", r["channel"] or "", r["started"], r["last"], r["patient_turns"],
-                         " ".join(r["intents"]), "yes" if r["handoff"] else "no", " ".join(str(w) for w in r["wait_seconds"]),
-                         r["outcome"], " ".join(r["flags"])])
+        writer.writerow([csv_cell(cell) for cell in (
+            r["id"], r["client"] or "", r["channel"] or "", r["started"], r["last"], r["patient_turns"],
+            " ".join(r["intents"]), "yes" if r["handoff"] else "no", " ".join(str(w) for w in r["wait_seconds"]),
+            r["outcome"], " ".join(r["flags"]))])
     return out.getvalue()
 
 
