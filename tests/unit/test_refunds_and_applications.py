@@ -62,14 +62,15 @@ def test_a_refund_is_not_paid_when_the_gateway_is_down(seeded_url):
         assert request.status == "denied"
 
 
-def test_robert_applies_outreach_is_held_and_approval_posts_free_care(seeded_url):
+def test_robert_applies_outreach_is_held_and_approval_posts_free_care(seeded_url, monkeypatch):
+    monkeypatch.setenv("SELFPAY_NOW", "2026-11-28T15:00:00Z")
     with db.session_scope(seeded_url) as session:
         robert = _account(session, "40045678")
         policy = policy_of(session.get(Client, robert.client_id)).financial_assistance
         screening = assistance.screen(policy, 4, "38000")
         assert (screening.outcome, screening.fpl_percent) == ("free_care", 115)
         # the window runs from Robert's first statement (2026-10-20), not from the day he asks
-        application = assistance.apply(session, robert, screening, actor="bot", channel="rest", today=dt.date(2026, 11, 28))
+        application = assistance.apply(session, robert, screening, actor="bot", channel="rest")
         assert robert.statement_date == dt.date(2026, 10, 20)
         assert application.reference.startswith("FA-") and application.window_ends == dt.date(2027, 6, 17)
         assert any("assistance application" in hold for hold in outreach.collection_holds(session, robert))
