@@ -37,7 +37,6 @@ DECLINE_WORDS = {
     "processing_error": "There was a processing error. You can try again.",
     "invalid_token": "The card could not be read. Please enter it again.",
     "card_expired": "The card's expiry date has passed. Please use a card that has not expired.",
-    "card_invalid": "Please check the card number and the expiry date.",
 }
 
 
