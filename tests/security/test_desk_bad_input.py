@@ -237,3 +237,31 @@ def test_link_and_card_tokens_never_reach_the_logs(assistant, account):
     assert "/pay/" in log  # the requests are logged ...
     for secret in (link, card, statement_token):
         assert secret not in log  # ... without their tokens
+
+
+def test_concurrent_cards_on_one_link_charge_once_on_each_database(seeded_url):
+    """The row lock, not SQLite's write lock, is what keeps one link to one
+    charge: five sessions at once with five cards, on SQLite and PostgreSQL."""
+    from billing.gateway import SandboxGateway
+
+    with db.session_scope(seeded_url) as session:
+        found = session.execute(select(Account).where(Account.account_number == "40045678")).scalar_one()
+        _row, link = payments.create_link(session, found, "10.00", actor="test")
+        cards = [SandboxGateway().tokenize(session, "4242424242424242", 12, clock.today().year + 2).token for _ in range(5)]
+    barrier = threading.Barrier(5)
+    answers = []
+
+    def pay(card):
+        barrier.wait()
+        try:
+            with db.session_scope(seeded_url) as session:
+                answers.append(payments.pay_link(session, link, card, gateway=SandboxGateway(mode="slow", delay=0.2)).status)
+        except payments.LinkError as refused:
+            answers.append(refused.reason)
+
+    threads = [threading.Thread(target=pay, args=(card,)) for card in cards]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(answers) == ["posted"] + ["used"] * 4
