@@ -20,7 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from billing import db, inbound, outreach
 from connectors.scripts import script
-from connectors.text import patient_text
+from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
 logger = logging.getLogger(__name__)
@@ -110,14 +110,15 @@ class TwilioSmsInput(TwilioInput):
             logger.info("SMS %s delivered again: answered from the first delivery", sid)
             return earlier if earlier is not None else twiml([])
         try:
-            answer = await self._process(loop, client, sender, params, on_new_message, sid)
+            answer = await self._process(loop, client, sender, params, on_new_message, sid, request)
         except Exception:
             logger.exception("SMS %s could not be answered", sid)
             answer = twiml([script("utter_channel_trouble", client)])
         await loop.run_in_executor(None, inbound.record_answer, CHANNEL, sid, answer)
         return answer
 
-    async def _process(self, loop, client, sender: str, params: Dict[str, str], on_new_message, sid: str) -> str:
+    async def _process(self, loop, client, sender: str, params: Dict[str, str], on_new_message, sid: str,
+                       request: Optional[Request] = None) -> str:
         body = params.get("Body") or ""
         keyword = re.sub(r"[^A-Z]", "", body.strip().upper()) if len(body.strip()) <= 12 else ""
         opted_out = await loop.run_in_executor(None, _opted_out, client.id, sender)
@@ -132,7 +133,8 @@ class TwilioSmsInput(TwilioInput):
         if opted_out:
             logger.info("SMS from an opted-out number for %s: not answered (START resubscribes)", client.id)
             return twiml([])
-        text = patient_text(body)
+        # card numbers out, also one split over this number's texts (connectors/text.py)
+        text = await safe_patient_text(request, conversation_id(client.id, sender), body, key=sid)
         if not text:
             if int(params.get("NumMedia") or 0) > 0:
                 return twiml([script("utter_sms_media_only", client)])

@@ -34,7 +34,7 @@ from billing.clients import UnknownClient, get_client
 from billing.models import Account
 from billing.money import InvalidAmount, format_money, money
 from connectors.scripts import script
-from connectors.text import patient_text
+from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
 logger = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ class TwilioVoiceInput(TwilioInput):
             text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
         else:
             # a key press that picks an offered button sends that button's payload
-            text = chosen(request, params.get("Digits") or "") or patient_text(heard)
+            text = chosen(request, params.get("Digits") or "") or await safe_patient_text(request, sender, heard)
         collector = VoiceCollector()
         task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
         task.collector = collector  # type: ignore[attr-defined]

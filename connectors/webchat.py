@@ -13,7 +13,7 @@ from sanic.request import Request
 
 from billing import db
 from billing.clients import UnknownClient, get_client
-from connectors.text import patient_text
+from connectors.text import safe_patient_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class WebChatInput(InputChannel):
                 return response.json({"error": "sender must be 8 to 64 letters, digits, - or _"}, status=400)
             if not await request.app.loop.run_in_executor(None, _client_known, client_id):
                 return response.json({"error": "unknown client"}, status=400)
-            text = patient_text(str(payload.get("message") or "")[:MAX_TEXT])
+            text = await safe_patient_text(request, f"web:{client_id}:{sender}", str(payload.get("message") or "")[:MAX_TEXT])
             if not text:
                 return response.json([])
             collector = CollectingOutputChannel()

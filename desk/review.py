@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from billing import clock, db, seed
 from billing.models import Account, Dispute, Handoff, Payment, PaymentPlan
 from billing.money import format_money
+from billing.redaction import redact_card_numbers
 from desk import transcripts
 
 LONG_WAIT_SECONDS = 10 * 60
@@ -225,7 +226,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_cell(value):
     """A cell a spreadsheet will not run: text that starts like a formula
-    gets a leading apostrophe; numbers stay numbers."""
+    gets a leading apostrophe; numbers stay numbers.  No card number
+    leaves in an export, even one a REST sender id held (billing.redaction)."""
+    if isinstance(value, str):
+        value = redact_card_numbers(value)[0]
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -20,6 +20,8 @@ from typing import Any, Dict, Iterable, List, Optional
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from billing import clock
+from billing.redaction import redact_card_numbers, redact_lines
 from bot.settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,17 @@ def transcript(conversation_events: Iterable[Dict[str, Any]]) -> List[Dict[str, 
             if metadata.get("agent"):
                 line["agent"] = metadata["agent"]
             lines.append(line)
+    return _without_card_numbers(lines)
+
+
+def _without_card_numbers(lines: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Card numbers out of every line shown, whatever wrote it, also one split
+    over a speaker's consecutive lines (billing.redaction, the one rule)."""
+    for who in ("patient", "agent", "bot"):
+        mine = [line for line in lines if line["from"] == who]
+        stamps = [dt.datetime.fromisoformat(line["ts"].replace("Z", "+00:00")).timestamp() for line in mine]
+        for line, safe in zip(mine, redact_lines([(line["text"], ts) for line, ts in zip(mine, stamps)])):
+            line["text"] = safe
     return lines
 
 
@@ -191,7 +204,7 @@ def append(conversation_id: str, new_events: List[Dict[str, Any]]) -> None:
     Rasa's router (Sanic 21.12) does not decode the path, so the id's own
     characters (``sms:riverside:+1555...``) go in as they are."""
     base, token = _rasa()
-    stamp = time.time()
+    stamp = clock.timestamp()  # the clock Rasa's own events follow (bot/rasa_main.py)
     for event in new_events:
         event.setdefault("timestamp", stamp)
     url = f"{base}/conversations/{urllib.parse.quote(conversation_id, safe=':+@/')}/tracker/events?" + urllib.parse.urlencode(
@@ -207,6 +220,7 @@ def append(conversation_id: str, new_events: List[Dict[str, Any]]) -> None:
 
 
 def partner_said(conversation_id: str, agent: str, words: str, handoff_id: int) -> None:
+    words = redact_card_numbers(words)[0]  # a partner's line never stores a card number
     append(conversation_id, [{"event": "bot", "text": words, "metadata": {"from": "agent", "agent": agent, "handoff": handoff_id}}])
 
 
@@ -231,5 +245,6 @@ def since(conversation_id: str, after: float) -> List[Dict[str, Any]]:
         if event.get("event") == "bot" and event.get("timestamp", 0) > after:
             metadata = event.get("metadata") or {}
             if metadata.get("from") == "agent" or metadata.get("resumed"):
-                lines.append({"ts": event["timestamp"], "from": metadata.get("from", "bot"), "text": event.get("text") or ""})
+                lines.append({"ts": event["timestamp"], "from": metadata.get("from", "bot"),
+                              "text": redact_card_numbers(event.get("text") or "")[0]})
     return lines
