@@ -32,7 +32,8 @@ SCENARIOS = {
 def turn(sender: str, text: str) -> tuple[float, str]:
     body = json.dumps({"sender": sender, "message": text, "metadata": {"client": "riverside"}}).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {environment()['REST_CHANNEL_TOKEN']}"},
     )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:

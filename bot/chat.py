@@ -9,12 +9,13 @@ import urllib.error
 import urllib.request
 import uuid
 
-from bot.settings import RASA_PORT
+from bot.settings import RASA_PORT, environment
 
 
 def send(url: str, sender: str, text: str, client: str) -> list[dict]:
     body = json.dumps({"sender": sender, "message": text, "metadata": {"client": client}}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {environment()['REST_CHANNEL_TOKEN']}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"[]")
 

@@ -38,8 +38,22 @@ def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
         raise e
 
 
+def follow_the_clock() -> None:
+    """With SELFPAY_NOW set, Rasa's own timestamps (events, the session's
+    idle time, locks) come from billing.clock, as every other process's."""
+    import os
+    import time
+
+    from billing import clock
+
+    if os.environ.get(clock.ENV, "").strip():
+        clock.now_aware()  # a malformed value stops the server here, with its message
+        time.time = clock.timestamp
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = validate_action_result
+    follow_the_clock()
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 
+from billing import clock
 from bot.settings import ACTIONS_PORT, DESK_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
 from bot.train import model_path
 
@@ -35,7 +36,7 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
     env = env or environment()
     python = sys.executable
     return {
-        "actions": [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(actions_port)],
+        "actions": [python, "-m", "bot.action_server", "--port", str(actions_port)],
         "desk": [python, "-m", "desk", "--port", str(desk_port)],
         "rasa": [
             python, "-m", "bot.rasa_main", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
@@ -49,7 +50,7 @@ def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_po
           desk_port: int = DESK_PORT) -> list[subprocess.Popen]:
     log_dir.mkdir(parents=True, exist_ok=True)
     # one TensorFlow thread per prediction: many small predictions, not one big one
-    env = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1", **env}
+    env = clock.shared({"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1", **env})
     processes = []
     for name, cmd in commands(model, rasa_port, actions_port, env, desk_port).items():
         log = open(log_dir / f"{name}.log", "ab")

@@ -18,6 +18,10 @@ DEFAULTS = {
     "TRACKER_STORE_URL": f"sqlite:///{VAR / 'tracker.db'}",
     "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
     "RASA_TOKEN": "local-dev-token",
+    # the REST channel's bearer token (integrations, make shell, tests, bench)
+    "REST_CHANNEL_TOKEN": "local-dev-rest-token",
+    # what Rasa sends the action server with every call (endpoints.yml)
+    "ACTION_SERVER_TOKEN": "local-dev-action-token",
     "DESK_SECRET": "local-dev-desk-secret",
     "PUBLIC_URL": f"http://127.0.0.1:{RASA_PORT}",
     # where patients open payment links (the desk's web service)

@@ -1,24 +1,148 @@
-"""The REST channel (``/webhooks/rest/webhook``) with card numbers taken
-out before the text reaches Rasa."""
+"""The REST channel (``/webhooks/rest/webhook``, the same URL and channel
+name as Rasa's own) for integrations and tests, not for the public
+(DESIGN.md, Channels):
+
+* ``Authorization: Bearer <REST_CHANNEL_TOKEN>`` or 401;
+* the body is ``{"sender": text, "message": text, "metadata": {"client":
+  name, "language": "en"|"es"}}``; anything else is a 400 that says what
+  is wrong, and nothing reaches the conversation;
+* a sender shaped like another channel's conversation (``sms:...``,
+  ``voice:...``, ``web:...``/``webchat:...``, a phone number, a Twilio
+  CallSid) is refused: a REST caller never joins a patient's SMS or call;
+* metadata names the client and the language only: a phone number, a
+  channel, an identity or anything else in it is dropped, and the input
+  channel is always ``rest``;
+* a message longer than the cap is cut to it, and the answer starts with
+  a note saying so; callers are rate-limited per address (429 with
+  Retry-After);
+* card numbers are taken out of the message before Rasa sees it.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+import hmac
+import logging
+import os
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
-from rasa.core.channels.rest import RestInput
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
 from sanic.request import Request
 
 from billing.redaction import redact_card_numbers
+from billing.ratelimit import capped, limiter
+from connectors.scripts import cut_note
+from connectors.text import safe_patient_text
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "REST_CHANNEL_TOKEN"
+SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+# what other channels' conversation ids look like (connectors/twilio_sms,
+# twilio_voice, webchat): a prefix, a phone number, a Twilio call id
+OTHER_CHANNEL = re.compile(r"^\s*(?:sms|voice|web|webchat|twilio_sms|twilio_voice)\s*:|^\+?\d{7,15}$|^CA[0-9a-f]{32}$", re.IGNORECASE)
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+LANGUAGES = ("en", "es")
 
 
-class RedactingRestInput(RestInput):
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def authorised(request: Request) -> bool:
+    expected = os.environ.get(TOKEN_ENV) or ""
+    if not expected:
+        logger.error("%s is not set: the REST channel refuses every request", TOKEN_ENV)
+        return False
+    scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def read_body(request: Request) -> Tuple[str, str, Dict[str, Any]]:
+    """(sender, message, metadata) from a well-formed body, else BadRequest."""
+    try:
+        body = request.json
+    except Exception:  # noqa: BLE001 - Sanic raises its own error for unreadable JSON
+        raise BadRequest(400, "the body must be JSON: {\"sender\": ..., \"message\": ..., \"metadata\": {\"client\": ...}}") from None
+    if not isinstance(body, dict):
+        raise BadRequest(400, "the body must be a JSON object with sender, message and metadata")
+    sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    if not isinstance(sender, str):
+        raise BadRequest(400, "sender must be text")
+    if OTHER_CHANNEL.search(sender):
+        raise BadRequest(400, "sender looks like another channel's conversation; REST senders are your own ids")
+    if not SENDER.match(sender):
+        raise BadRequest(400, "sender must be 1 to 128 letters, digits, '.', '_', '@' or '-'")
+    if redact_card_numbers(sender)[1]:
+        raise BadRequest(400, "sender must not hold a card number")
+    if not isinstance(message, str):
+        raise BadRequest(400, "message must be text")
+    return sender, message, clean_metadata(metadata)
+
+
+def clean_metadata(metadata: Any) -> Dict[str, Any]:
+    """Only what a REST caller may say: the client and the language."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise BadRequest(400, "metadata must be an object: {\"client\": \"riverside\"}")
+    clean: Dict[str, Any] = {}
+    client = metadata.get("client")
+    if client is not None:
+        if not isinstance(client, str) or not CLIENT_ID.match(client):
+            raise BadRequest(400, "metadata.client must be a client id such as \"riverside\"")
+        clean["client"] = client
+    language = metadata.get("language")
+    if language is not None:
+        if language not in LANGUAGES:
+            raise BadRequest(400, f"metadata.language must be one of {', '.join(LANGUAGES)}")
+        clean["language"] = language
+    dropped = sorted(set(metadata) - set(clean))
+    if dropped:
+        logger.info("REST metadata keys ignored: %s", ", ".join(str(k)[:40] for k in dropped))
+    return clean
+
+
+class RedactingRestInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
         return "rest"  # same URL and channel name as Rasa's own REST channel
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
-        text, _count = redact_card_numbers(super()._extract_message(req) or "")
-        return text
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("custom_webhook_RedactingRestInput", __name__)
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        metadata = super().get_metadata(request)
-        return metadata if isinstance(metadata, dict) else None
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            if not authorised(request):
+                return response.json({"error": "send Authorization: Bearer <REST_CHANNEL_TOKEN>"}, status=401,
+                                     headers={"WWW-Authenticate": 'Bearer realm="rest"'})
+            allowed, wait = limiter("rest").allow(request.remote_addr or request.ip or "?")
+            if not allowed:
+                return response.json({"error": f"too many messages from this address; try again in {wait} s"}, status=429,
+                                     headers={"Retry-After": str(wait)})
+            try:
+                sender, message, metadata = read_body(request)
+            except BadRequest as bad:
+                return response.json({"error": bad.message}, status=bad.status)
+            # card numbers out, also one split over this sender's messages (connectors/text.py)
+            message, cut = capped(message)
+            text = await safe_patient_text(request, sender, message, patient=False)
+            collector = CollectingOutputChannel()
+            if cut:
+                await collector.send_text_message(sender, cut_note())
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None))
+            except CancelledError:
+                logger.error("REST message from %s timed out", sender)
+            except Exception:  # noqa: BLE001 - the caller gets what was said so far, never a 500
+                logger.exception("REST message from %s could not be handled", sender)
+            return response.json(collector.messages)
+
+        return hook

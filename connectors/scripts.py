@@ -3,6 +3,7 @@ approved scripts like the bot's, kept in bot/domain.yml responses."""
 from __future__ import annotations
 
 from billing.contact import display_phone
+from billing.ratelimit import MAX_MESSAGE_CHARS
 from bot.responses import responses
 
 
@@ -17,3 +18,8 @@ def script(name: str, client=None, **values) -> str:
     if client is not None:
         values = {"client_name": client.name, "client_phone": display_phone(client.phone_number), **values}
     return text.format(**values)
+
+
+def cut_note() -> str:
+    """What a channel says before its answer to a message it cut to the cap."""
+    return script("utter_channel_message_cut", limit=f"{MAX_MESSAGE_CHARS:,}")

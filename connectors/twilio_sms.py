@@ -19,7 +19,8 @@ from sanic.request import Request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from billing import db, inbound, outreach
-from connectors.scripts import script
+from billing.ratelimit import capped, limiter
+from connectors.scripts import cut_note, script
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
@@ -133,10 +134,16 @@ class TwilioSmsInput(TwilioInput):
         if opted_out:
             logger.info("SMS from an opted-out number for %s: not answered (START resubscribes)", client.id)
             return twiml([])
+        allowed, _wait = limiter("sms").allow(f"{client.id}:{sender}")
+        if not allowed:
+            # no reply: answering a flood would send a text for every message
+            logger.warning("SMS for %s: a number sends faster than a person types; message %s not answered", client.id, sid)
+            return twiml([])
         # card numbers out, also one split over this number's texts (connectors/text.py)
+        body, cut = capped(body)
         text = await safe_patient_text(request, conversation_id(client.id, sender), body, key=sid)
         if not text:
-            if int(params.get("NumMedia") or 0) > 0:
+            if (params.get("NumMedia") or "0").strip() not in ("", "0"):
                 return twiml([script("utter_sms_media_only", client)])
             return twiml([])
         collector = SmsCollector()
@@ -144,7 +151,7 @@ class TwilioSmsInput(TwilioInput):
             text, collector, conversation_id(client.id, sender), input_channel=CHANNEL, message_id=sid,
             metadata={"client": client.id, "phone": sender, "channel": "sms"},
         ))
-        return twiml(bot_texts(collector.messages))
+        return twiml(([cut_note()] if cut else []) + bot_texts(collector.messages))
 
 
 def _opted_out(client_id: str, phone: str) -> bool:

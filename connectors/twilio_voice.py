@@ -29,10 +29,11 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic.request import Request
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from billing import db, handoffs, payments
+from billing import db, handoffs, inbound, payments
 from billing.clients import UnknownClient, get_client
 from billing.models import Account
 from billing.money import InvalidAmount, format_money, money
+from billing.ratelimit import capped, limiter
 from connectors.scripts import script
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
@@ -70,7 +71,23 @@ def for_the_ear(text: str) -> str:
     return " ".join(text.split())
 
 
+def _count(request: Request, name: str, most: int) -> int:
+    """A small counter from our own (signed) URL; anything else is 0."""
+    raw = request.args.get(name) or "0"
+    return min(int(raw), most) if raw.isdigit() else 0
+
+
+def _step(request: Request) -> int:
+    """Which of the call's turns this request answers: every listening
+    URL we hand Twilio carries the next step, so a request Twilio sends
+    again (same CallSid, same step) is answered once."""
+    return _count(request, "step", 100_000)
+
+
 def _url(request: Request, **query: str) -> str:
+    if "turn" in query:
+        # a listening URL moves to the next step; the others (a hold, a payment) keep this one
+        query.setdefault("step", str(_step(request) + (1 if query["turn"] == "gather" else 0)))
     return request.path + ("?" + urlencode(query) if query else "")
 
 
@@ -246,20 +263,43 @@ class TwilioVoiceInput(TwilioInput):
             reply.append(gather)
             reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
             return str(reply)
-        heard = (params.get("SpeechResult") or "").strip() or (params.get("Digits") or "").strip()
+        heard = capped((params.get("SpeechResult") or "").strip() or (params.get("Digits") or "").strip())[0]
         if not heard:
-            silence = int(request.args.get("silence") or 0)
+            silence = _count(request, "silence", MAX_SILENCE)
             if silence < MAX_SILENCE:
                 return self._silence(request, client, silence)
             # still nothing heard: a partner takes the call (the handoff action decides)
             text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
         else:
             # a key press that picks an offered button sends that button's payload
-            text = chosen(request, params.get("Digits") or "") or await safe_patient_text(request, sender, heard)
-        collector = VoiceCollector()
-        task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
-        task.collector = collector  # type: ignore[attr-defined]
-        _pending[call_sid] = task
+            text = chosen(request, params.get("Digits") or "") or await safe_patient_text(
+                request, sender, heard, key=f"{call_sid}:{_step(request)}")
+        turn_id = f"{call_sid}:{_step(request)}"
+        if not await loop.run_in_executor(None, inbound.claim, CHANNEL, turn_id, client.id):
+            return await self._replayed(request, client, sender, call_sid, turn_id)
+        allowed, _wait = limiter("voice").allow(params.get("From") or call_sid)
+        if not allowed:
+            logger.warning("call %s: the calling number sends turns faster than a caller can speak; ending the call", call_sid)
+            reply = VoiceResponse()
+            _say(reply, script("utter_channel_trouble", client))
+            reply.hangup()
+            answer = str(reply)
+        else:
+            collector = VoiceCollector()
+            task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
+            task.collector = collector  # type: ignore[attr-defined]
+            _pending[call_sid] = task
+            answer = await self._collect(request, client, sender, call_sid)
+        await loop.run_in_executor(None, inbound.record_answer, CHANNEL, turn_id, answer)
+        return answer
+
+    async def _replayed(self, request: Request, client, sender: str, call_sid: str, turn_id: str) -> str:
+        """Twilio sent this turn again: the first answer, once it is there;
+        while it is still being worked on, hold and pick it up."""
+        earlier = await request.app.loop.run_in_executor(None, inbound.answer_of, CHANNEL, turn_id, TURN_BUDGET)
+        logger.info("call %s: turn delivered again, answered from the first delivery", call_sid)
+        if earlier is not None:
+            return earlier
         return await self._collect(request, client, sender, call_sid)
 
     async def _collect(self, request: Request, client, sender: str, call_sid: str) -> str:
@@ -278,7 +318,7 @@ class TwilioVoiceInput(TwilioInput):
             return str(reply)
         _pending.pop(call_sid, None)
         messages = task.collector.messages  # type: ignore[attr-defined]
-        if int(request.args.get("silence") or 0) >= MAX_SILENCE and not _transfers(messages):
+        if _count(request, "silence", MAX_SILENCE) >= MAX_SILENCE and not _transfers(messages):
             # nobody to take a silent call (outside partner hours): end it politely
             reply = VoiceResponse()
             _say(reply, script("utter_voice_silence_goodbye", client))

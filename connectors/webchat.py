@@ -13,13 +13,14 @@ from sanic.request import Request
 
 from billing import db
 from billing.clients import UnknownClient, get_client
+from billing.ratelimit import capped, limiter
+from connectors.scripts import cut_note
 from connectors.text import safe_patient_text
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_TEXT = 2000
 
 
 def _client_known(client_id: str) -> bool:
@@ -51,15 +52,26 @@ class WebChatInput(InputChannel):
                 payload = None
             if not isinstance(payload, dict):
                 return response.json({"error": "send JSON: {sender, message, client}"}, status=400)
-            sender, client_id = str(payload.get("sender") or ""), str(payload.get("client") or "")
+            sender, client_id = payload.get("sender"), payload.get("client")
+            if not isinstance(sender, str) or not isinstance(client_id, str):
+                return response.json({"error": "sender and client must be text"}, status=400)
             if not SENDER.match(sender):
                 return response.json({"error": "sender must be 8 to 64 letters, digits, - or _"}, status=400)
             if not await request.app.loop.run_in_executor(None, _client_known, client_id):
                 return response.json({"error": "unknown client"}, status=400)
-            text = await safe_patient_text(request, f"web:{client_id}:{sender}", str(payload.get("message") or "")[:MAX_TEXT])
+            allowed, wait = limiter("webchat").allow(f"{client_id}:{sender}")
+            if not allowed:
+                return response.json({"error": f"too many messages; try again in {wait} s"}, status=429, headers={"Retry-After": str(wait)})
+            message = payload.get("message")
+            if not isinstance(message, str):
+                return response.json({"error": "message must be text"}, status=400)
+            message, cut = capped(message)
+            text = await safe_patient_text(request, f"web:{client_id}:{sender}", message)
             if not text:
                 return response.json([])
             collector = CollectingOutputChannel()
+            if cut:
+                await collector.send_text_message(sender, cut_note())
             await on_new_message(UserMessage(
                 text, collector, f"web:{client_id}:{sender}", input_channel=CHANNEL,
                 metadata={"client": client_id, "channel": "web"},

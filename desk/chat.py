@@ -15,6 +15,7 @@ from sanic.response import json as json_response
 
 from billing import db
 from billing.clients import UnknownClient, get_client
+from billing.ratelimit import limiter
 from desk.app import page, run_sync
 
 bp = Blueprint("chat")
@@ -65,17 +66,37 @@ async def chat_page(request):
     return await _chat(request.args.get("client", ""), secrets.token_hex(12))
 
 
+def _too_fast(request):
+    """The browser's address has sent more than the web chat allows (a 429), else None."""
+    allowed, wait = limiter("webchat").allow(f"address:{request.remote_addr or request.ip}")
+    if allowed:
+        return None
+    return json_response({"error": f"too many messages from this address; try again in {wait} s"}, status=429,
+                         headers={"Retry-After": str(wait)})
+
+
 @bp.post("/chat")
 async def chat_form(request):
     """The no-JavaScript path: one message, the page again with the answer."""
+    refused = _too_fast(request)
+    if refused:
+        return refused
     form = request.form
     return await _chat(form.get("client", ""), form.get("sender") or secrets.token_hex(12), (form.get("message") or "").strip())
 
 
 @bp.post("/chat/message")
 async def chat_message(request):
-    payload = request.json if isinstance(request.json, dict) else {}
-    status, replies = await run_sync(_ask, str(payload.get("client", "")), str(payload.get("sender", "")), str(payload.get("message", "")))
+    refused = _too_fast(request)
+    if refused:
+        return refused
+    try:
+        payload = request.json
+    except Exception:  # noqa: BLE001 - Sanic's error for a body that is not JSON
+        payload = None
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in ("client", "sender", "message")):
+        return json_response({"error": "send JSON: {client, sender, message} as text"}, status=400)
+    status, replies = await run_sync(_ask, payload["client"], payload["sender"], payload["message"])
     return json_response(replies, status=status)
 
 

@@ -3,6 +3,7 @@ with the demo data from ../shared/data."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -15,7 +16,29 @@ pytest_plugins = ["tests.servers"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 DEMO_FILE = SHARED_DATA / "demo_accounts.yml"
+# The moment the demo scenarios are told at: statements out in October and
+# November 2026, most balances due in December.  Every test, and the real
+# servers the integration tests start, read the clock (billing.clock)
+# through SELFPAY_NOW set to this, so no test depends on the day it runs
+# nor on a SELFPAY_NOW in the caller's environment; a test about another
+# moment sets its own (tests/unit/test_clock.py).
+DEMO_NOW = "2026-11-28T15:00:00Z"
+# when the clock stood at DEMO_NOW: the real servers and the tests that talk
+# to them keep one time (billing.clock, SELFPAY_NOW_SINCE)
+DEMO_SINCE = str(time.time())
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True)
+def demo_clock(request, monkeypatch):
+    """Every test runs at the demo's moment unless it sets another; one
+    that talks to the real servers keeps their time."""
+    monkeypatch.setenv("SELFPAY_NOW", DEMO_NOW)
+    if "assistant" in request.fixturenames:
+        monkeypatch.setenv("SELFPAY_NOW_SINCE", DEMO_SINCE)
+    else:
+        monkeypatch.delenv("SELFPAY_NOW_SINCE", raising=False)
+    return DEMO_NOW
 
 
 def _postgres_database():

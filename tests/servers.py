@@ -20,7 +20,7 @@ from billing import db, seed
 from bot import serve
 from bot.settings import environment
 from bot.train import model_path
-from tests.conftest import DEMO_FILE
+from tests.conftest import DEMO_FILE, DEMO_NOW, DEMO_SINCE
 
 # SELFPAY_TEST_PORT_BASE lets two test runs on one machine use their own ports
 PORT_BASE = int(os.environ.get("SELFPAY_TEST_PORT_BASE", "15000"))
@@ -41,9 +41,26 @@ class Assistant:
     def say(self, sender: str, text: str, client: str = "riverside", metadata: dict | None = None) -> list[str]:
         meta = {"client": client, **(metadata or {})}
         body = json.dumps({"sender": sender, "message": text, "metadata": meta}).encode()
-        request = urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(self.rest_request(body), timeout=60) as response:
             return [m.get("text", "") for m in json.loads(response.read())]
+
+    def rest_request(self, body: bytes, token: str | None = None, headers: dict | None = None) -> urllib.request.Request:
+        """A POST to the REST channel with the channel's bearer token (or the given one)."""
+        token = self.env["REST_CHANNEL_TOKEN"] if token is None else token
+        all_headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+        return urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers=all_headers, method="POST")
+
+    def rest(self, body: bytes, token: str | None = None, headers: dict | None = None) -> tuple[int, object]:
+        """(status, parsed JSON or text) of a raw REST channel call."""
+        try:
+            with urllib.request.urlopen(self.rest_request(body, token, headers), timeout=60) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode(errors="replace")
 
     def twilio(self, path: str, params: dict, *, sign: bool = True, signature: str | None = None, body: bytes | None = None):
         """POST a form as Twilio does, signed with twilio's own RequestValidator
@@ -189,6 +206,10 @@ def assistant(tmp_path_factory, twilio_api, smtp_server):
         "TRACKER_STORE_URL": f"sqlite:///{var / 'tracker.db'}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
         "RASA_TOKEN": TOKEN,
+        "SELFPAY_NOW": DEMO_NOW,
+        "SELFPAY_NOW_SINCE": DEMO_SINCE,
+        "REST_CHANNEL_TOKEN": "integration-rest-token",
+        "ACTION_SERVER_TOKEN": "integration-action-token",
         "LOCK_STORE_TYPE": "in_memory",
         "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
         "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",

@@ -19,10 +19,21 @@ HOOK = "/webhooks/twilio_voice/webhook"
 RIVERSIDE = "+15550100100"
 
 
+_steps: dict = {}
+
+
 def call(assistant, call_sid, query="", **params):
+    """One webhook request of a call.  A listening turn goes to the step the
+    last answer's URLs named, as Twilio follows the URLs it is given."""
     form = {"CallSid": call_sid, "AccountSid": "AC00000000000000000000000000000000", "From": "+15550101001",
             "To": RIVERSIDE, "CallStatus": "in-progress", **params}
-    return assistant.twilio(HOOK + query, form)
+    if "turn=gather" in query and "step=" not in query and call_sid in _steps:
+        query += f"&step={_steps[call_sid]}"
+    status, twiml = assistant.twilio(HOOK + query, form)
+    steps = re.findall(r"step=(\d+)", twiml)
+    if steps:
+        _steps[call_sid] = steps[-1]
+    return status, twiml
 
 
 def said(twiml):

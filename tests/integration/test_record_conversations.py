@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.integration.test_channels_voice import call as voice, new_call, said
-from tests.integration.helpers import call, joined
+from tests.integration.helpers import call, joined, login
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +60,8 @@ def test_emily_gives_her_new_insurance_and_a_partner_moves_her_balance_back_to_i
     status, verified, _ = call(assistant, "POST", f"/api/insurance/{pending['id']}/verify", {"note": "called Aetna"}, token=alex)
     assert status == 200 and verified["status"] == "verified" and verified["patient_told"] == "chat"
     assert call(assistant, "POST", f"/api/insurance/{pending['id']}/verify", {}, token=alex)[0] == 409
-    transcript = call(assistant, "GET", f"/api/conversations/{me}", token=alex)[1]["transcript"]
+    # a supervisor reads it (an agent reads only conversations they handle or that wait in their queues)
+    transcript = call(assistant, "GET", f"/api/conversations/{me}", token=login(assistant, "sam", "sam-demo-pass"))[1]["transcript"]
     assert transcript[-1]["from"] == "agent" and "we verified your Aetna coverage" in transcript[-1]["text"]
 
     assert call(assistant, "POST", "/api/accounts/40078901/insurance-transfer", {"reason": ""}, token=alex)[0] == 400

@@ -48,7 +48,8 @@ def test_david_disputes_the_duplicate_metabolic_panel(assistant, alex):
     after = call(assistant, "GET", "/api/accounts/40067890", token=alex)[1]
     assert Decimal(after["balance"]) == before - 115
     assert not any(reference in hold for hold in after["collection_holds"])
-    transcript = call(assistant, "GET", f"/api/conversations/{me}", token=alex)[1]["transcript"]
+    # a supervisor reads it (an agent reads only conversations they handle or that wait in their queues)
+    transcript = call(assistant, "GET", f"/api/conversations/{me}", token=login(assistant, "sam", "sam-demo-pass"))[1]["transcript"]
     assert transcript[-1]["from"] == "agent" and "corrected your bill by $115.00" in transcript[-1]["text"]
     assert call(assistant, "POST", f"/api/disputes/{reference}/resolve",
                 {"outcome": "uphold", "explanation": "again"}, token=alex)[0] == 409
