@@ -100,7 +100,8 @@ def _cmd_users(args) -> int:
     db.migrate()
     with db.session_scope() as session:
         try:
-            user = staff.add_user(session, args.username, args.name or args.username, args.role, password, created_by="cli")
+            user = staff.add_user(session, args.username, args.name or args.username, args.role, password, created_by="cli",
+                                  departments=[d for d in (args.departments or "").split(",") if d.strip()])
         except staff.StaffError as exc:
             session.rollback()
             explain = {
@@ -108,10 +109,12 @@ def _cmd_users(args) -> int:
                 "bad_role": f"the role is one of {', '.join(staff.ROLES)}",
                 "weak_password": f"the password needs at least {staff.MIN_PASSWORD_LENGTH} characters",
                 "exists": f"there is already a user {args.username!r}",
+                "bad_department": f"the queues are {', '.join(staff.DEPARTMENTS)}",
             }
             print(f"selfpay users add: {explain.get(exc.reason, exc.reason)}; nobody was added", file=sys.stderr)
             return 1
-        print(f"added {user.role} {user.username} ({user.display_name})")
+        queues = ", ".join((user.departments or "").split()) or "every queue"
+        print(f"added {user.role} {user.username} ({user.display_name}), working {queues}")
     return 0
 
 
@@ -146,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
     p.add_argument("--name", help="the name partners see")
     p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.add_argument("--departments", help="the queues an agent works, comma separated (default: every queue)")
     p.set_defaults(func=_cmd_users)
     p = sub.add_parser("payments", help="run the payment jobs")
     p.add_argument("action", choices=["run-due", "reconcile"],
