@@ -16,7 +16,7 @@ from sanic.response import json as json_response
 from billing import db
 from billing.clients import UnknownClient, get_client
 from billing.ratelimit import limiter
-from desk.app import page, run_sync
+from desk.app import client_address, page, run_sync
 
 bp = Blueprint("chat")
 
@@ -68,7 +68,7 @@ async def chat_page(request):
 
 def _too_fast(request):
     """The browser's address has sent more than the web chat allows (a 429), else None."""
-    allowed, wait = limiter("webchat").allow(f"address:{request.remote_addr or request.ip}")
+    allowed, wait = limiter("webchat").allow(f"address:{client_address(request)}")
     if allowed:
         return None
     return json_response({"error": f"too many messages from this address; try again in {wait} s"}, status=429,
