@@ -268,15 +268,16 @@ class TwilioVoiceInput(TwilioInput):
             silence = _count(request, "silence", MAX_SILENCE)
             if silence < MAX_SILENCE:
                 return self._silence(request, client, silence)
+        # a turn Twilio sends again is answered from the first delivery, before its text is read
+        turn_id = f"{call_sid}:{_step(request)}"
+        if not await loop.run_in_executor(None, inbound.claim, CHANNEL, turn_id, client.id):
+            return await self._replayed(request, client, sender, call_sid, turn_id)
+        if not heard:
             # still nothing heard: a partner takes the call (the handoff action decides)
             text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
         else:
             # a key press that picks an offered button sends that button's payload
-            text = chosen(request, params.get("Digits") or "") or await safe_patient_text(
-                request, sender, heard, key=f"{call_sid}:{_step(request)}")
-        turn_id = f"{call_sid}:{_step(request)}"
-        if not await loop.run_in_executor(None, inbound.claim, CHANNEL, turn_id, client.id):
-            return await self._replayed(request, client, sender, call_sid, turn_id)
+            text = chosen(request, params.get("Digits") or "") or await safe_patient_text(request, sender, heard, key=turn_id)
         allowed, _wait = limiter("voice").allow(params.get("From") or call_sid)
         if not allowed:
             logger.warning("call %s: the calling number sends turns faster than a caller can speak; ending the call", call_sid)

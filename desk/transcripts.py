@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import logging
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
