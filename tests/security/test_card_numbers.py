@@ -224,7 +224,10 @@ def test_a_card_number_in_a_rest_sender_never_becomes_a_conversation(assistant, 
     path = assistant.env["TRACKER_STORE_URL"].split("///", 1)[1]
     with sqlite3.connect(path) as conn:
         senders = [r[0] for r in conn.execute("SELECT DISTINCT sender_id FROM events")]
-    assert not [s for s in senders if CARD in _digits(s) or holds_card_digits(s)]
+    assert not [s for s in senders if CARD in _digits(s)]
+    # and no REST conversation's id holds any card number; the ids Twilio mints (voice:CA<hex>, sms:<client>:<phone>)
+    # can hold a Luhn-valid run of digits by chance, and a REST sender can never take their shape (400)
+    assert not [s for s in senders if not s.startswith(("voice:", "sms:", "web:")) and holds_card_digits(s)]
 
 
 def test_a_card_number_in_rest_metadata_never_reaches_the_tracker(assistant, tokens):
