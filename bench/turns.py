@@ -4,8 +4,10 @@ server, desk and SQL tracker store, at 8 concurrent conversations.  Usage: pytho
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -43,17 +45,17 @@ def turn(sender: str, text: str) -> tuple[float, str]:
 
 BENCH_TWILIO_TOKEN, BENCH_PUBLIC_URL = "bench-twilio-token", "https://bench.example.test"
 VOICE_HOOK = "/webhooks/twilio_voice/webhook"
-# the voice webhook, TwiML out: call start, speech, keypad date of birth and account
-VOICE_TURNS = [("", {}), ("?turn=gather&silence=0", {"SpeechResult": "what's my balance"}),
-               ("?turn=gather&silence=0", {"Digits": "03031985"}), ("?turn=gather&silence=0", {"Digits": "40012345"})]
+# the voice webhook, TwiML out: call start, speech, keypad date of birth and account;
+# each turn posts to the <Gather action> the last answer gave, as Twilio does
+VOICE_TURNS = [{}, {"SpeechResult": "what's my balance"}, {"Digits": "03031985"}, {"Digits": "40012345"}]
 
 
-def voice_turn(call_sid: str, query: str, extra: dict) -> tuple[float, str]:
+def voice_turn(call_sid: str, query: str, extra: dict, caller: str) -> tuple[float, str]:
     from urllib.parse import urlencode
 
     from twilio.request_validator import RequestValidator
 
-    params = {"CallSid": call_sid, "From": "+15550101001", "To": "+15550100100", "CallStatus": "in-progress", **extra}
+    params = {"CallSid": call_sid, "From": caller, "To": "+15550100100", "CallStatus": "in-progress", **extra}
     signature = RequestValidator(BENCH_TWILIO_TOKEN).compute_signature(BENCH_PUBLIC_URL + VOICE_HOOK + query, params)
     request = urllib.request.Request(
         f"http://127.0.0.1:{RASA_PORT}{VOICE_HOOK}{query}", data=urlencode(params).encode(),
@@ -67,11 +69,16 @@ def voice_turn(call_sid: str, query: str, extra: dict) -> tuple[float, str]:
 
 def voice_conversation(_: str) -> list[float]:
     call_sid = f"CAbench{uuid.uuid4().hex}"
+    # every call from its own number, as concurrent callers are (one number is rate-limited: billing.ratelimit)
+    caller = f"+1555019{uuid.uuid4().int % 10000:04d}"
     timings, replies = [], []
-    for query, extra in VOICE_TURNS:
-        seconds, twiml = voice_turn(call_sid, query, extra)
+    query = ""
+    for extra in VOICE_TURNS:
+        seconds, twiml = voice_turn(call_sid, query, extra, caller)
         timings.append(seconds)
         replies.append(twiml)
+        action = re.search(r'<Gather action="([^"]+)"', twiml)
+        query = html.unescape(action.group(1)).removeprefix(VOICE_HOOK) if action else ""
     if "Your balance on account" not in replies[-1]:
         raise RuntimeError(f"voice call {call_sid} did not reach the balance: {replies}")
     return timings
