@@ -19,7 +19,7 @@ from pathlib import Path
 
 from billing import db, seed
 from bot import serve
-from bot.settings import environment
+from selfpay.settings import environment
 from bot.train import model_path
 
 RASA_PORT, ACTIONS_PORT, DESK_PORT = 25005, 25055, 28080

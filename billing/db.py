@@ -5,7 +5,6 @@ default is a SQLite file under ``var/`` of the project.
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -13,6 +12,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from selfpay import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'selfpay.db'}"
@@ -22,7 +22,7 @@ _sessionmakers: dict[str, sessionmaker] = {}
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return settings.get("DATABASE_URL")
 
 
 def get_engine(url: str | None = None) -> Engine:

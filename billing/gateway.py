@@ -8,7 +8,6 @@ approve or decline with fixed codes.  The sandbox keeps its own vault
 """
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import Base, Money, utcnow
+from selfpay import settings
 
 # Outcomes of the sandbox test cards (DESIGN.md, "Sandbox gateway").
 SANDBOX_TEST_CARDS = {
@@ -229,4 +229,4 @@ def _result(record: SandboxCharge) -> ChargeResult:
 
 def default_gateway() -> PaymentGateway:
     """The sandbox, unless ``SANDBOX_GATEWAY_MODE`` asks it to misbehave."""
-    return SandboxGateway(mode=os.environ.get("SANDBOX_GATEWAY_MODE", "normal"), delay=float(os.environ.get("SANDBOX_GATEWAY_DELAY", "0")))
+    return SandboxGateway(mode=settings.get("SANDBOX_GATEWAY_MODE"), delay=float(settings.get("SANDBOX_GATEWAY_DELAY")))

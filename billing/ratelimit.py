@@ -15,10 +15,10 @@ Rates per minute, with a burst of the same size, from the environment:
 ``VOICE_RATE_PER_MINUTE`` per sending or calling number."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Dict, Tuple
+from selfpay import settings
 
 DEFAULT_PER_MINUTE = {"rest": 3000, "webchat": 60, "sms": 20, "voice": 60}
 MAX_KEYS = 50_000  # forget idle keys beyond this many, so memory stays bounded
@@ -60,7 +60,7 @@ _limiters: Dict[str, RateLimiter] = {}
 def limiter(channel: str) -> RateLimiter:
     """The process's limiter for a channel (rest, webchat, sms, voice)."""
     if channel not in _limiters:
-        rate = float(os.environ.get(f"{channel.upper()}_RATE_PER_MINUTE") or DEFAULT_PER_MINUTE[channel])
+        rate = float(settings.get(f"{channel.upper()}_RATE_PER_MINUTE", str(DEFAULT_PER_MINUTE[channel])))
         _limiters[channel] = RateLimiter(rate)
     return _limiters[channel]
 

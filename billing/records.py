@@ -3,13 +3,13 @@ trail of account changes, and the references patients are given."""
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.models import Account, AccountEvent, utcnow
+from selfpay import settings
 
 
 class Refused(ValueError):
@@ -58,4 +58,4 @@ def token_hash(raw_token: str) -> str:
 
 def desk_url(path: str) -> str:
     """A page the desk serves to patients (payment and statement links)."""
-    return os.environ.get("DESK_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/") + path
+    return settings.get("DESK_PUBLIC_URL").rstrip("/") + path

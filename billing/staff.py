@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.models import DeskAuditEntry, Handoff, LoginAttempt, StaffSession, StaffUser, utcnow
+from selfpay import settings
 
 ROLES = ("agent", "supervisor", "admin")
 # the handoff queues (billing/handoffs.py); an agent works the ones named, or every one
@@ -81,7 +82,7 @@ def password_matches(password: str, stored: str) -> bool:
 
 
 def production_mode() -> bool:
-    return os.environ.get("SELFPAY_MODE", "").lower() == "production"
+    return (settings.get("SELFPAY_MODE") or "").lower() == "production"
 
 
 def add_user(session: Session, username: str, display_name: str, role: str, password: str, *, created_by: str,
@@ -188,7 +189,7 @@ class SignedIn:
 
 def _token_hash(token: str) -> str:
     # keyed with DESK_SECRET: the table alone does not let anyone check a guessed token
-    key = (os.environ.get("DESK_SECRET") or "local-dev-desk-secret").encode()
+    key = settings.get("DESK_SECRET").encode()
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 

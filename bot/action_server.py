@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 import sys
 
 from sanic import response
 from sanic.request import Request
+from selfpay import settings
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 OPEN_PATHS = ("/health",)
@@ -64,10 +64,10 @@ def create_app(expected_token: str):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", "5055")))
-    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=settings.ACTIONS_PORT)
+    parser.add_argument("--host", default=settings.get("ACTIONS_HOST"))
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_ENV) or ""
+    token = settings.secret(TOKEN_ENV)
     if not token:
         print(f"{TOKEN_ENV} is not set: the action server would refuse every call", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from bot.settings import RASA_PORT, environment
+from selfpay.settings import RASA_PORT, environment
 
 
 def send(url: str, sender: str, text: str, client: str) -> list[dict]:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 
-from bot.settings import PROJECT_ROOT, environment
+from selfpay.settings import PROJECT_ROOT, environment
 
 TARGET_ACCURACY = 0.95
 TARGET_MACRO_F1 = 0.93

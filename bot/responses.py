@@ -7,7 +7,7 @@ from typing import Dict
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from selfpay.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "bot" / "domain.yml"
 

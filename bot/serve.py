@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 from billing import clock
-from bot.settings import ACTIONS_PORT, DESK_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
+from selfpay.settings import ACTIONS_PORT, DESK_PORT, PROJECT_ROOT, RASA_PORT, VAR, environment
 from bot.train import model_path
 
 

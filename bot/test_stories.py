@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.settings import PROJECT_ROOT, environment
+from selfpay.settings import PROJECT_ROOT, environment
 from bot.train import model_path
 
 

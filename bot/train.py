@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.settings import MODELS, PROJECT_ROOT, environment
+from selfpay.settings import MODELS, PROJECT_ROOT, environment
 
 # the spaCy rules run at inference (bot.nlp.component) and train nothing
 INPUTS = ["config.yml", "bot/domain.yml", "bot/data"]

@@ -13,26 +13,44 @@ from __future__ import annotations
 import re
 import sys
 
-from bot.settings import PROJECT_ROOT
+from selfpay.settings import PROJECT_ROOT
 
-# code that sends responses: the actions, and the channels' own scripts
-CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "connectors", PROJECT_ROOT / "desk")
+# code that sends the bot's responses (through Rasa), and code that says
+# the approved scripts that are not responses (billing/scripts.yml)
+RESPONSE_CODE_DIRS = (PROJECT_ROOT / "bot" / "actions",)
+SCRIPT_CODE_DIRS = (PROJECT_ROOT / "connectors", PROJECT_ROOT / "desk", PROJECT_ROOT / "billing")
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
 # f"utter_decline_reason_{code}": a family of responses chosen by a value
 RESPONSE_FAMILY_IN_CODE = re.compile(r"""f["'](utter_[a-z0-9_]+_)\{""")
 
 
 def responses_sent_by_code() -> set[str]:
-    return _found(RESPONSE_IN_CODE)
+    return _found(RESPONSE_IN_CODE, RESPONSE_CODE_DIRS)
 
 
 def response_families_in_code() -> set[str]:
-    return _found(RESPONSE_FAMILY_IN_CODE)
+    return _found(RESPONSE_FAMILY_IN_CODE, RESPONSE_CODE_DIRS)
 
 
-def _found(pattern: re.Pattern) -> set[str]:
+def script_problems(responses: set[str]) -> list[str]:
+    """Every script the channels, notices and desk name is in
+    billing/scripts.yml, each one there is used, and none is also a
+    response (one name, one place)."""
+    from billing.scripts import scripts
+
+    defined = set(scripts())
+    named = _found(RESPONSE_IN_CODE, SCRIPT_CODE_DIRS)
+    families = _found(RESPONSE_FAMILY_IN_CODE, SCRIPT_CODE_DIRS)
+    named |= {name for name in defined if name.startswith(tuple(families))}
+    problems = [f"The code says the script '{name}', which billing/scripts.yml does not define." for name in sorted(named - defined)]
+    problems += [f"The script '{name}' in billing/scripts.yml is not said by any code." for name in sorted(defined - named)]
+    problems += [f"'{name}' is both a response in the domain and a script in billing/scripts.yml." for name in sorted(defined & responses)]
+    return problems
+
+
+def _found(pattern: re.Pattern, dirs) -> set[str]:
     found = set()
-    for folder in CODE_DIRS:
+    for folder in dirs:
         for path in sorted(folder.rglob("*.py")):
             found |= set(pattern.findall(path.read_text()))
     return found
@@ -90,6 +108,8 @@ def main() -> int:
     asked_by_actions = {f"utter_ask_{a[len('action_ask_'):]}" for a in domain.user_actions if a.startswith("action_ask_")}
     for name in sorted(form_questions - defined - asked_by_actions):
         problems.append(f"The form question '{name}' is missing from the domain.")
+
+    problems += script_problems(defined)
 
     for problem in problems:
         print(f"validate: {problem}", file=sys.stderr)

@@ -5,9 +5,9 @@ SMTP_FROM.  No server configured means no email: the caller records it
 as not sent, so a partner sends a letter instead."""
 from __future__ import annotations
 
-import os
 import smtplib
 from email.message import EmailMessage
+from selfpay import settings
 
 
 class NoMailServer(RuntimeError):
@@ -15,17 +15,17 @@ class NoMailServer(RuntimeError):
 
 
 def send_email(to: str, subject: str, body: str) -> None:
-    host = os.environ.get("SMTP_HOST")
+    host = settings.get("SMTP_HOST")
     if not host:
         raise NoMailServer("SMTP_HOST is not set")
     message = EmailMessage()
-    message["From"] = os.environ.get("SMTP_FROM", "billing@selfpay.invalid")
+    message["From"] = settings.get("SMTP_FROM")
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    with smtplib.SMTP(host, int(os.environ.get("SMTP_PORT", "25")), timeout=10) as smtp:
-        if os.environ.get("SMTP_STARTTLS") == "1":
+    with smtplib.SMTP(host, int(settings.get("SMTP_PORT")), timeout=10) as smtp:
+        if settings.get("SMTP_STARTTLS") == "1":
             smtp.starttls()
-        if os.environ.get("SMTP_USER"):
-            smtp.login(os.environ["SMTP_USER"], os.environ.get("SMTP_PASSWORD", ""))
+        if settings.get("SMTP_USER"):
+            smtp.login(settings.get("SMTP_USER"), settings.secret("SMTP_PASSWORD"))
         smtp.send_message(message)

@@ -11,7 +11,7 @@ from billing.clients import get_client
 from billing.contact import FIELD_WORDS, record_notice
 from billing.models import ContactChange
 from connectors.email_sender import NoMailServer, send_email
-from connectors.scripts import script
+from billing.scripts import script
 from connectors.sms_sender import OptedOut, SmsSender
 
 logger = logging.getLogger(__name__)

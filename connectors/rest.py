@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Text, Tuple
@@ -32,8 +31,9 @@ from sanic.request import Request
 
 from billing.redaction import redact_card_numbers
 from billing.ratelimit import capped, limiter
-from connectors.scripts import cut_note
+from billing.scripts import cut_note
 from connectors.text import safe_patient_text
+from selfpay import settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class BadRequest(Exception):
 
 
 def authorised(request: Request) -> bool:
-    expected = os.environ.get(TOKEN_ENV) or ""
+    expected = settings.secret(TOKEN_ENV)
     if not expected:
         logger.error("%s is not set: the REST channel refuses every request", TOKEN_ENV)
         return False

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import List, Optional
 
@@ -15,6 +14,7 @@ from twilio.rest import Client
 
 from billing import db, outreach
 from connectors.twilio_sms import split_sms
+from selfpay import settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ class OptedOut(Exception):
 class SmsSender:
     def __init__(self, account_sid: Optional[str] = None, auth_token: Optional[str] = None,
                  base_url: Optional[str] = None, attempts: int = 3, backoff: float = 0.5):
-        self.account_sid = account_sid or os.environ.get("TWILIO_ACCOUNT_SID")
-        self.auth_token = auth_token or os.environ.get("TWILIO_AUTH_TOKEN")
-        self.base_url = base_url or os.environ.get("TWILIO_API_BASE_URL")
+        self.account_sid = account_sid or settings.get("TWILIO_ACCOUNT_SID")
+        self.auth_token = auth_token or settings.secret("TWILIO_AUTH_TOKEN")
+        self.base_url = base_url or settings.get("TWILIO_API_BASE_URL")
         self.attempts = attempts
         self.backoff = backoff
 

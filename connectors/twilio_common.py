@@ -4,7 +4,6 @@ number was called or texted."""
 from __future__ import annotations
 
 import logging
-import os
 from abc import ABC, abstractmethod
 from typing import Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import parse_qsl
@@ -17,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from billing import db
 from billing.clients import ClientInfo, client_by_phone
 from billing.contact import normalise_phone
+from selfpay import settings
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +35,13 @@ def form_params(request: Request) -> Dict[str, str]:
 
 
 def signed_url(request: Request) -> str:
-    base = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    base = settings.get("PUBLIC_URL", "").rstrip("/")
     query = f"?{request.query_string}" if request.query_string else ""
     return f"{base}{request.path}{query}"
 
 
 def signature_ok(request: Request, params: Dict[str, str]) -> bool:
-    token = os.environ.get("TWILIO_AUTH_TOKEN")
+    token = settings.secret("TWILIO_AUTH_TOKEN")
     signature = request.headers.get("X-Twilio-Signature")
     if not token:
         logger.error("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")

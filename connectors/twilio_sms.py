@@ -20,7 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from billing import db, inbound, outreach
 from billing.ratelimit import capped, limiter
-from connectors.scripts import cut_note, script
+from billing.scripts import cut_note, script
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 

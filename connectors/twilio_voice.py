@@ -34,7 +34,7 @@ from billing.clients import UnknownClient, get_client
 from billing.models import Account
 from billing.money import InvalidAmount, format_money, money
 from billing.ratelimit import capped, limiter
-from connectors.scripts import script
+from billing.scripts import script
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
@@ -350,7 +350,7 @@ class TwilioVoiceInput(TwilioInput):
         else:
             _say(reply, script("utter_voice_pay_pending", client, amount=format_money(outcome.amount)))
         gather = _gather(request)
-        _say(gather, script("utter_anything_else"))
+        _say(gather, script("utter_voice_anything_else"))
         reply.append(gather)
         return str(reply)
 

@@ -14,7 +14,7 @@ from sanic.request import Request
 from billing import db
 from billing.clients import UnknownClient, get_client
 from billing.ratelimit import capped, limiter
-from connectors.scripts import cut_note
+from billing.scripts import cut_note
 from connectors.text import safe_patient_text
 
 logger = logging.getLogger(__name__)

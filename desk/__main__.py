@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from bot.settings import DESK_PORT
+from selfpay.settings import DESK_PORT
 from desk.app import create_app
 
 

@@ -6,7 +6,6 @@ import asyncio
 import functools
 import ipaddress
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from markupsafe import Markup, escape
 from billing.records import desk_url
 from sanic import Sanic
 from sanic.response import HTTPResponse, html, json, raw
+from selfpay import settings
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -61,7 +61,7 @@ def trusted_proxies() -> list:
     """DESK_TRUSTED_PROXIES: addresses or networks (comma or space separated)
     whose X-Forwarded-Proto and X-Forwarded-For are believed; nobody by default."""
     found = []
-    for item in re.split(r"[,\s]+", os.environ.get("DESK_TRUSTED_PROXIES", "")):
+    for item in re.split(r"[,\s]+", settings.get("DESK_TRUSTED_PROXIES", "")):
         if item:
             try:
                 found.append(ipaddress.ip_network(item, strict=False))

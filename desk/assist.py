@@ -10,9 +10,9 @@ from billing.clients import get_client
 from billing.contact import display_phone
 from billing.models import Account, Handoff
 from billing.money import format_money
-from connectors.scripts import script
+from billing.scripts import script
 
-# approved partner snippets (bot/domain.yml, utter_partner_<key>) by the situation they fit
+# approved partner snippets (billing/scripts.yml, utter_partner_<key>) by the situation they fit
 SNIPPETS = {
     "always": ("greeting", "verify_first", "anything_else"),
     "billing": ("payment_link", "plan_offer"),

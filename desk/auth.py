@@ -9,7 +9,6 @@ import functools
 import hashlib
 import hmac
 import math
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Optional
@@ -18,6 +17,7 @@ from sanic.response import json, redirect
 
 from billing import clock, db, staff
 from desk.app import run_sync
+from selfpay import settings
 
 COOKIE = "desk_session"
 # the sign-in form's own CSRF token: a nonce in this cookie, its keyed hash in the form
@@ -146,7 +146,7 @@ async def sign_in(username: str, password: str, remote: str) -> SignInResult:
 # --- the sign-in form's CSRF token --------------------------------------------
 
 def _login_key() -> bytes:
-    return ("login-form:" + (os.environ.get("DESK_SECRET") or "local-dev-desk-secret")).encode()
+    return ("login-form:" + settings.get("DESK_SECRET")).encode()
 
 
 def login_form_token(nonce: str) -> str:

@@ -5,7 +5,6 @@ one exchange per page."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import urllib.error
 import urllib.request
@@ -17,12 +16,13 @@ from billing import db
 from billing.clients import UnknownClient, get_client
 from billing.ratelimit import limiter
 from desk.app import client_address, page, run_sync
+from selfpay import settings
 
 bp = Blueprint("chat")
 
 
 def _rasa_url() -> str:
-    return os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+    return settings.get("RASA_URL").rstrip("/")
 
 
 def _client_name(client_id: str):

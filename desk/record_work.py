@@ -15,7 +15,7 @@ from billing.clients import get_client
 from billing.contact import display_phone, normalise_phone
 from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTransfer, Patient, StatementDelivery
 from connectors.notices import send_contact_notice, text_statement_link
-from connectors.scripts import script
+from billing.scripts import script
 from desk.work import DeskError, _account, _apply_decision, _by_id, _channel_of, _send_sms, notify_patient
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from billing import clock
 from billing.redaction import redact_card_numbers, redact_lines
-from bot.settings import DEFAULTS
+from selfpay import settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class RasaUnavailable(RuntimeError):
 
 
 def _engine() -> Engine:
-    url = os.environ.get("TRACKER_STORE_URL") or DEFAULTS["TRACKER_STORE_URL"]
+    url = settings.get("TRACKER_STORE_URL")
     engine = _engines.get(url)
     if engine is None:
         engine = create_engine(url, future=True, **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}))
@@ -195,7 +194,7 @@ def facts(conversation_id: str, conversation_events: List[Dict[str, Any]]) -> Co
 # --- writing through Rasa's HTTP API ----------------------------------------
 
 def _rasa() -> tuple[str, str]:
-    return (os.environ.get("RASA_URL") or DEFAULTS["RASA_URL"]).rstrip("/"), os.environ.get("RASA_TOKEN") or DEFAULTS["RASA_TOKEN"]
+    return settings.get("RASA_URL").rstrip("/"), settings.get("RASA_TOKEN")
 
 
 def append(conversation_id: str, new_events: List[Dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from billing.models import (
 )
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
-from connectors.scripts import script
+from billing.scripts import script
 from desk import transcripts
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import pytest
 
 from billing import db, seed
 from bot import serve
-from bot.settings import environment
+from selfpay.settings import environment
 from bot.train import model_path
 from tests.conftest import DEMO_FILE, DEMO_NOW, DEMO_SINCE
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from decimal import Decimal
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional
@@ -16,6 +15,7 @@ from billing import db
 from billing.clients import ClientInfo, UnknownClient, get_client
 from billing.contact import display_phone
 from billing.money import format_money
+from selfpay import settings
 
 DEFAULT_CLIENT_ENV = "SELFPAY_DEFAULT_CLIENT"
 DEFAULT_CLIENT = "riverside"
@@ -37,7 +37,7 @@ def requested_client_id(tracker: Tracker, *, session_start: bool = False) -> str
     from_channel = _metadata(tracker).get("client")
     from_slot = tracker.get_slot("client_id")
     first, second = (from_channel, from_slot) if session_start else (from_slot, from_channel)
-    return first or second or os.environ.get(DEFAULT_CLIENT_ENV, DEFAULT_CLIENT)
+    return first or second or settings.get(DEFAULT_CLIENT_ENV, DEFAULT_CLIENT)
 
 
 def conversation_client(tracker: Tracker, session, *, session_start: bool = False) -> ClientInfo:
@@ -45,7 +45,7 @@ def conversation_client(tracker: Tracker, session, *, session_start: bool = Fals
     try:
         return get_client(session, client_id)
     except UnknownClient:
-        return get_client(session, os.environ.get(DEFAULT_CLIENT_ENV, DEFAULT_CLIENT))
+        return get_client(session, settings.get(DEFAULT_CLIENT_ENV, DEFAULT_CLIENT))
 
 
 def client_values(client: ClientInfo) -> Dict[str, str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from billing.clients import ClientInfo
 from billing.policy import ClientPolicy
-from connectors.scripts import script
+from billing.scripts import script
 from connectors.twilio_sms import split_sms, twiml
 from connectors.twilio_voice import for_the_ear
 

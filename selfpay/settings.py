@@ -1,5 +1,12 @@
-"""Runtime settings of the assistant's processes, each from the
-environment with a working local default (DESIGN.md, "Runtime")."""
+"""Runtime settings of every process (Rasa, the action server, the desk,
+the command line), each from the environment with a working local default
+(DESIGN.md, "Runtime"; docs/operations.md lists them).
+
+``get(name)`` is the one way code reads a setting: the environment's value,
+else the local default.  ``secret(name)`` reads a token or password, which
+has no default inside a process: a process that `make run` starts gets the
+local development values through ``environment()``, and one started any
+other way without them refuses what the secret guards."""
 from __future__ import annotations
 
 import os
@@ -33,7 +40,26 @@ DEFAULTS = {
     "LOCK_STORE_PORT": "6379",
     "LOCK_STORE_DB": "1",
     "SELFPAY_DEFAULT_CLIENT": "riverside",
+    "ACTIONS_HOST": "127.0.0.1",
+    "SMTP_PORT": "25",
+    "SMTP_FROM": "billing@selfpay.invalid",
+    "SANDBOX_GATEWAY_MODE": "normal",
+    "SANDBOX_GATEWAY_DELAY": "0",
 }
+
+
+def get(name: str, default: str | None = None) -> str | None:
+    """The setting: the environment's non-empty value, else the default."""
+    return os.environ.get(name) or (DEFAULTS.get(name) if default is None else default)
+
+
+def secret(name: str) -> str:
+    """A token or password: the environment's value or "" (no default)."""
+    return os.environ.get(name) or ""
+
+
+def flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def environment(overrides: dict | None = None) -> dict:
