@@ -15,13 +15,13 @@ from rasa_sdk.types import DomainDict
 from billing import clock, identity
 from billing.redaction import holds_redacted_card
 from bot.actions.balance import tell_balance
-from bot.actions.handoff import hand_off
+from bot.actions.handoffs import hand_off
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
 from bot.actions.coverage import tell_coverage
 from bot.actions.payments import start_payment, tell_declined
 from bot.actions.plans import start_plan, start_plan_change
-from bot.actions.account_updates import send_statement, start_update_contact, start_update_insurance
-from bot.actions.support import start_assistance, start_dispute, tell_credit
+from bot.actions.insurance import send_statement, start_update_contact, start_update_insurance
+from bot.actions.disputes import start_assistance, start_dispute, tell_credit
 from bot.nlp.dates import find_dates, parse_date_of_birth
 from bot.nlp.scan import scan
 

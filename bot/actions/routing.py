@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from billing import callbacks, outreach
 from billing.contact import display_phone, normalise_phone
-from bot.actions.handoff import hand_off
+from bot.actions.handoffs import hand_off
 from bot.actions.common import channel_of, client_values, conversation_client, patient_phone, session_scope
 
 DEPARTMENT_NAMES = {

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from billing import db
 from billing.models import ContactChange, InsurancePolicy, StatementDelivery
-from bot.actions.account_updates import (
+from bot.actions.insurance import (
     ActionConfirmContact, ActionConfirmInsurance, ActionItemizedStatement, ValidateInsuranceForm, contact_field, read_member_ids,
     read_payer, read_start_date, read_subscriber, start_update_contact, start_update_insurance,
 )

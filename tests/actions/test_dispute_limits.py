@@ -8,7 +8,7 @@ from sqlalchemy import select
 from billing import db, disputes
 from billing.models import Account, Dispute
 from bot.actions.confirm import ActionConfirm
-from bot.actions.support import ActionConfirmDispute
+from bot.actions.disputes import ActionConfirmDispute
 from tests.actions.test_actions import run, said, tracker
 from tests.actions.test_support_actions import DAVID, _david_lines
 

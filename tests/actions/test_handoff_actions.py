@@ -3,7 +3,7 @@ partner reads, the queue it lands in, ending a form, and the voice transfer."""
 from __future__ import annotations
 
 from billing import db, handoffs
-from bot.actions.handoff import ActionHandoff
+from bot.actions.handoffs import ActionHandoff
 from tests.actions.test_actions import run, said, tracker
 
 VERIFIED = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "account_identifier": "40012345"}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from billing import db, disputes
 from billing.models import Account, Dispute, RefundRequest
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
-from bot.actions.support import (
+from bot.actions.disputes import (
     ActionConfirmDispute, ActionCreditBalance, ActionScreenAssistance, dispute_reason, pick_line, read_household, read_income,
 )
 from tests.actions.test_actions import run, said, tracker
