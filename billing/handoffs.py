@@ -40,21 +40,6 @@ REASONS = {
 DISPOSITIONS = ("paid", "plan_set_up", "dispute_opened", "information_given", "callback", "transferred", "unresolved")
 OPEN = ("waiting", "active")
 
-# the topic of the conversation picks the queue: the latest of these wins
-_DEPARTMENT_OF_INTENT = {
-    "insurance_question": "insurance",
-    "explain_eob": "insurance",
-    "update_insurance": "insurance",
-    "financial_assistance": "financial_counseling",
-    "dispute_charge": "disputes",
-    "check_balance": "billing",
-    "make_payment": "billing",
-    "payment_plan": "billing",
-    "change_payment_plan": "billing",
-    "payment_declined": "billing",
-    "credit_balance": "billing",
-    "itemized_statement": "billing",
-}
 # what a patient may name when asking for a person ("someone in financial counseling")
 _DEPARTMENT_OF_ENTITY = {
     "financial_counseling": "financial_counseling",
@@ -73,14 +58,14 @@ class HandoffError(ValueError):
         self.reason = reason
 
 
-def department_for(intents: List[str], named: Optional[str] = None) -> str:
+def department_for(topic: Optional[str] = None, named: Optional[str] = None) -> str:
     """The queue for a conversation: the department the patient named,
-    else the one its latest topic belongs to, else billing."""
+    else the queue of the conversation's topic (which the caller knows),
+    else billing."""
     if named in _DEPARTMENT_OF_ENTITY:
         return _DEPARTMENT_OF_ENTITY[named]
-    for intent in reversed(intents):
-        if intent in _DEPARTMENT_OF_INTENT:
-            return _DEPARTMENT_OF_INTENT[intent]
+    if topic in DEPARTMENTS:
+        return topic
     return "billing"
 
 

@@ -7,6 +7,7 @@ been posted by the 835 import and stays)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import List, Optional
 
 from sqlalchemy import select
@@ -22,6 +23,28 @@ TRANSFER_BACK = "INS-REBILL-RETURN"
 
 class InsuranceError(Refused):
     """reason: missing_field, not_pending, not_verified, inactive, nothing_owed, transfer_open, not_open"""
+
+
+# --- what a reported policy may hold --------------------------------------------
+
+MEMBER_ID_FORMAT = re.compile(r"[A-Z0-9-]{4,20}")
+GROUP_NUMBER_FORMAT = re.compile(r"[A-Z0-9-]{2,20}")
+EARLIEST_START = dt.date(1990, 1, 1)
+LATEST_START_AHEAD = dt.timedelta(days=366)
+
+
+def member_id_ok(member_id: str) -> bool:
+    """A member id: 4 to 20 letters, digits or dashes, at least two of them digits."""
+    return bool(MEMBER_ID_FORMAT.fullmatch(member_id or "")) and len(re.findall(r"\d", member_id)) >= 2
+
+
+def group_number_ok(group_number: str) -> bool:
+    return bool(GROUP_NUMBER_FORMAT.fullmatch(group_number or ""))
+
+
+def start_date_ok(day: dt.date, today: dt.date) -> bool:
+    """When coverage may start: not before 1990, at most a year ahead."""
+    return EARLIEST_START <= day <= today + LATEST_START_AHEAD
 
 
 def policy_view(policy: InsurancePolicy) -> dict:

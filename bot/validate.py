@@ -15,9 +15,10 @@ import sys
 
 from selfpay.settings import PROJECT_ROOT
 
-# code that sends the bot's responses (through Rasa), and code that says
-# the approved scripts that are not responses (billing/scripts.yml)
-RESPONSE_CODE_DIRS = (PROJECT_ROOT / "bot" / "actions",)
+# code that sends the bot's responses (through Rasa: the actions, and the
+# capability registry's "not done" answers), and code that says the
+# approved scripts that are not responses (billing/scripts.yml)
+RESPONSE_CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "bot" / "capabilities.py")
 SCRIPT_CODE_DIRS = (PROJECT_ROOT / "connectors", PROJECT_ROOT / "desk", PROJECT_ROOT / "billing")
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
 # f"utter_decline_reason_{code}": a family of responses chosen by a value
@@ -51,7 +52,7 @@ def script_problems(responses: set[str]) -> list[str]:
 def _found(pattern: re.Pattern, dirs) -> set[str]:
     found = set()
     for folder in dirs:
-        for path in sorted(folder.rglob("*.py")):
+        for path in [folder] if folder.is_file() else sorted(folder.rglob("*.py")):
             found |= set(pattern.findall(path.read_text()))
     return found
 

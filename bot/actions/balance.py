@@ -1,7 +1,6 @@
 """check_balance: what a verified patient owes, in the client's wording."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -63,6 +62,12 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
                 response="utter_balance_plan_missed", missed=plan.missed_payments,
                 missed_word=plural(plan.missed_payments, "payment", "payments"), **values,
             )
+
+
+def resume_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
+    """The balance, asked before verification (bot.capabilities)."""
+    tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"))
+    return []
 
 
 class ActionCheckBalance(Action):

@@ -1,9 +1,11 @@
 """What every action needs: the conversation's client, the billing
-database, and the way amounts and dates are said."""
+database, the patient's account and cards, the request the patient made,
+and the way amounts, dates and cards are said."""
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional
@@ -11,14 +13,18 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from billing import db
+from billing import accounts, db, payments
 from billing.clients import ClientInfo, UnknownClient, get_client
 from billing.contact import display_phone
+from billing.models import Account, Patient, PaymentMethod
 from billing.money import format_money
 from selfpay import settings
 
 DEFAULT_CLIENT_ENV = "SELFPAY_DEFAULT_CLIENT"
 DEFAULT_CLIENT = "riverside"
+# a patient who wants the secure link, or a card on file
+LINK_WORDS = re.compile(r"\blink\b|\bonline\b|\bweb ?page\b|\bnew card\b|\bdifferent card\b|\banother card\b", re.I)
+CARD_WORDS = re.compile(r"\b(card|file|visa|mastercard|master card|amex|discover)\b", re.I)
 
 
 def session_scope():
@@ -79,6 +85,84 @@ def say_date(day: Optional[dt.date]) -> str:
 
 def plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
+
+
+# --- the patient's account, cards and request -------------------------------------
+
+def patient_account(session, client: ClientInfo, tracker: Tracker) -> Optional[Account]:
+    return accounts.payable_account(session, tracker.get_slot("patient_id"), client.id)
+
+
+def patient_of(session, tracker: Tracker) -> Optional[Patient]:
+    """The verified patient's record, or None."""
+    patient_id = tracker.get_slot("patient_id")
+    return session.get(Patient, patient_id) if patient_id else None
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def request_text(tracker: Tracker, intent: str) -> str:
+    """What the patient said when they asked for ``intent`` ("" if not found)."""
+    request = request_message(tracker, intent)
+    return request["text"] if request else ""
+
+
+def request_message(tracker: Tracker, intent: str) -> Optional[Dict[str, Any]]:
+    """The patient's message that asked for ``intent``: the latest one, or
+    the one held while they verified (just before action_hold_request)."""
+    if latest_intent(tracker) == intent:
+        return tracker.latest_message
+    events = tracker.events
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("event") == "action" and events[i].get("name") == "action_hold_request":
+            for j in range(i - 1, -1, -1):
+                if events[j].get("event") == "user":
+                    parse = events[j].get("parse_data") or {}
+                    if (parse.get("intent") or {}).get("name") == intent:
+                        return {"text": events[j].get("text") or "", "entities": parse.get("entities") or []}
+                    return None
+            return None
+    return None
+
+
+def entity_in(message: Dict[str, Any], name: str) -> Any:
+    return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
+
+
+def cards_on_file(account: Account) -> List[PaymentMethod]:
+    return sorted(account.patient.payment_methods, key=lambda m: (not m.is_default, m.id))
+
+
+def card_named_in(text: str, cards: List[PaymentMethod]) -> Optional[PaymentMethod]:
+    """'my mastercard', 'the one ending 4444' -> that card on file."""
+    lowered = text.lower().replace("master card", "mastercard")
+    for card in cards:
+        if card.last4 in lowered:
+            return card
+    named = [c for c in cards if c.brand and re.search(rf"\b{re.escape(c.brand.lower())}\b", lowered)]
+    return named[0] if len(named) == 1 else None
+
+
+def say_card(method: Optional[PaymentMethod]) -> str:
+    return payments.card_label(method.brand, method.last4) if method else "a secure payment link"
+
+
+def card_from_slot(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:
+    """The card a method slot names ("card:<id>"), or None for a link."""
+    if not value or not value.startswith("card:"):
+        return None
+    wanted = int(value.split(":", 1)[1])
+    return next((c for c in account.patient.payment_methods if c.id == wanted), None)
 
 
 def answer_required(validate):

@@ -4,7 +4,8 @@ in the ``pending_confirmation`` slot; the patient's yes runs it once,
 their no drops it.  A yes counts only as the answer to the question
 just asked: if anything else happened in between, nothing is done.
 
-Each kind of pending step registers the function that carries it out;
+Each kind of pending step registers the function that carries it out
+(what a no to it is answered with is its capability's, bot.capabilities);
 its idempotency key is the conversation and the question's id, so the
 same yes, delivered twice, moves money once.
 """
@@ -18,22 +19,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import capabilities
 from bot.actions.common import client_values, conversation_client, is_verified, session_scope
 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending_confirmation"
-# what a no to each kind of question is answered with
-NOT_DONE = {
-    "plan": "utter_plan_not_changed",
-    "plan_change": "utter_plan_not_changed",
-    "dispute": "utter_dispute_not_opened",
-    "assistance": "utter_assistance_not_started",
-    "refund": "utter_refund_not_made",
-    "insurance": "utter_insurance_not_sent",
-    "contact": "utter_contact_not_changed",
-    "statement_text": "utter_statement_not_texted",
-}
 # kind -> fn(dispatcher, session, client, tracker, pending) -> events
 HANDLERS: Dict[str, Callable[..., List[EventType]]] = {}
 
@@ -114,5 +105,5 @@ class ActionCancelPending(Action):
         if pending is None:
             dispatcher.utter_message(response="utter_ok_anything_else")
         else:
-            dispatcher.utter_message(response=NOT_DONE.get(pending["kind"], "utter_payment_not_made"), **values)
+            dispatcher.utter_message(response=capabilities.not_done(pending["kind"]), **values)
         return [SlotSet(PENDING, None)]

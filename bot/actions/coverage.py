@@ -11,8 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from billing import accounts, eob
 from billing.clients import ClientInfo
-from bot.actions.common import StarterAction, client_values, say_money
-from bot.actions.payments import entity_in, request_message
+from bot.actions.common import StarterAction, client_values, entity_in, request_message, say_money
 from bot.responses import defined
 
 

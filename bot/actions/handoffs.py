@@ -1,4 +1,5 @@
-"""Handing the conversation to a partner.
+"""Handing the conversation to a partner, and the routing that needs no
+account: fallback, other departments, wrong number, opt-out and callbacks.
 
 ``hand_off`` is the one way the assistant does it, whoever calls it: the
 patient asked for a person, two fallbacks in a row, verification locked,
@@ -9,34 +10,24 @@ channel transfers with a whisper of the summary."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from abc import ABC, abstractmethod
+from typing import Any, Dict, Iterable, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from billing import accounts, handoffs, ledger
+from billing import accounts, callbacks, handoffs, ledger, outreach
 from billing.clients import ClientInfo
-from billing.contact import display_phone
+from billing.contact import display_phone, normalise_phone
 from billing.models import Patient
+from bot import capabilities
 from bot.actions.common import say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
+from bot.nlp.identity import read_account_identifier
 
 logger = logging.getLogger(__name__)
 
-# what the assistant did, in words a partner reads
-ACTION_WORDS = {
-    "action_check_balance": "told the balance",
-    "action_explain_coverage": "explained the insurance coverage",
-    "payment_form": "started a payment",
-    "action_confirm_payment": "took a payment",
-    "plan_form": "offered a payment plan",
-    "action_confirm_plan": "set up a payment plan",
-    "plan_change_form": "started a plan change",
-    "action_other_department": "gave another department's number",
-    "utter_credit_reporting": "gave the credit reporting answer",
-    "callback_form": "took callback details",
-    "action_fallback": "did not understand a message",
-}
 # patient turns that are answers, not requests: never copied into a summary
 # (they hold dates of birth, account numbers and yes/no)
 _ANSWER_INTENTS = {"inform", "affirm", "deny", "greet", "thank_you", "goodbye"}
@@ -68,17 +59,22 @@ def _requests_and_actions(tracker: Tracker) -> tuple[List[str], List[str], List[
                 if text and not text.startswith("/"):
                     asked.append(text[:160])
         elif kind == "action":
-            words = ACTION_WORDS.get(event.get("name"))
+            words = capabilities.handoff_words(event.get("name"))
             if words and (not tried or tried[-1] != words):
                 tried.append(words)
     return asked, intents, tried
 
 
 def _verified_by(tracker: Tracker) -> str:
-    from bot.actions.identity import read_account_identifier
-
     answer = read_account_identifier(tracker.get_slot("account_identifier")) or {}
     return "date of birth and " + ("account number" if "account_number" in answer else "full name" if answer else "account details")
+
+
+def department_for(intents: Iterable[str], named: Optional[str] = None) -> str:
+    """The queue for a conversation: the department the patient named,
+    else the one its latest topic belongs to (bot.capabilities), else
+    billing (billing.handoffs keeps the queues)."""
+    return handoffs.department_for(capabilities.topic_department(intents), named)
 
 
 def gather_facts(tracker: Tracker, session, client: ClientInfo, reason: str) -> tuple[handoffs.Facts, List[str], Optional[int]]:
@@ -109,7 +105,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
     events end any form and, while partners work, pause the bot."""
     facts, intents, account_id = gather_facts(tracker, session, client, reason)
     named = next(tracker.get_latest_entity_values("department"), None)
-    department = handoffs.department_for(intents, named)
+    department = department_for(intents, named)
     handoff, created = handoffs.open_handoff(
         session, client=client, conversation_id=tracker.sender_id, channel=channel_of(tracker), department=department,
         reason=reason, summary=handoffs.summary_text(facts), patient_id=tracker.get_slot("patient_id") if is_verified(tracker) else None,
@@ -156,3 +152,153 @@ class ActionHandoff(Action):
         reason = metadata.get("handoff_reason") if metadata.get("handoff_reason") in handoffs.REASONS else "asked_for_person"
         with session_scope() as session:
             return hand_off(dispatcher, tracker, session, conversation_client(tracker, session), reason)
+
+
+# --- routing that needs no account ------------------------------------------------
+
+# the departments a patient may ask for that are not ours, by name
+OTHER_DEPARTMENTS = {
+    "medical_records": "medical records",
+    "scheduling": "scheduling",
+    "pharmacy": "the pharmacy",
+    "patient_relations": "patient relations",
+    "financial_counseling": "financial counseling",
+}
+
+
+class _ClientAction(Action, ABC):
+    """An action that answers with the client's scripts (``answer``)."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        with session_scope() as session:
+            client = conversation_client(tracker, session)
+            return self.answer(dispatcher, tracker, session, client, client_values(client), domain)
+
+    @abstractmethod
+    def answer(self, dispatcher, tracker, session, client, values, domain) -> List[EventType]:
+        """Say what fits; return the events."""
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many turns in a row, this one included, ended in a fallback."""
+    count = 1
+    current_turn_seen = False
+    turn_actions: List[str] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            break
+        if kind == "action":
+            turn_actions.append(event.get("name"))
+        elif kind == "user":
+            if current_turn_seen:
+                if "action_fallback" not in turn_actions:
+                    break
+                count += 1
+            current_turn_seen = True
+            turn_actions = []
+    return count
+
+
+class ActionFallback(_ClientAction):
+    """First time: ask to rephrase.  Twice in a row: hand off to a partner.
+
+    Runs for an NLU fallback (a message not understood) and as the core
+    fallback (understood, but nothing fits the conversation); the latter
+    takes the message back so the patient can carry on where they were."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    def answer(self, dispatcher, tracker, session, client, values, domain):
+        if consecutive_fallbacks(tracker) >= 2:
+            return hand_off(dispatcher, tracker, session, client, "repeated_fallback")
+        dispatcher.utter_message(response="utter_rephrase", **values)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return [] if intent == "nlu_fallback" else [UserUtteranceReverted()]
+
+
+class ActionOtherDepartment(_ClientAction):
+    def name(self) -> Text:
+        return "action_other_department"
+
+    def answer(self, dispatcher, tracker, session, client, values, domain):
+        wanted = next(tracker.get_latest_entity_values("department"), None) or tracker.get_slot("department")
+        number = client.department_number(wanted) if wanted else None
+        if number:
+            dispatcher.utter_message(
+                response="utter_other_department", department_name=OTHER_DEPARTMENTS.get(wanted, wanted.replace("_", " ")),
+                department_phone=display_phone(number), **values,
+            )
+        else:
+            listing = "; ".join(
+                f"{OTHER_DEPARTMENTS.get(key, key.replace('_', ' '))} {display_phone(phone)}"
+                for key, phone in client.policy.departments.items()
+            )
+            dispatcher.utter_message(response="utter_other_department_list", department_list=listing, **values)
+        return [SlotSet("department", None)]
+
+
+class ActionWrongNumber(_ClientAction):
+    """Stop contacting a number that is not the patient's."""
+
+    def name(self) -> Text:
+        return "action_wrong_number"
+
+    def answer(self, dispatcher, tracker, session, client, values, domain):
+        phone = patient_phone(tracker)
+        if phone:
+            outreach.set_opt_out(session, client_id=client.id, channel="all", address=phone, opted_out=True, source=f"wrong number: {tracker.sender_id}")
+            dispatcher.utter_message(response="utter_wrong_number", **values)
+        else:
+            dispatcher.utter_message(response="utter_wrong_number_chat", **values)
+        return [SlotSet("identity", "unverified"), SlotSet("patient_id", None), SlotSet("patient_first_name", None)]
+
+
+class ActionOptOut(_ClientAction):
+    """Record that this number (or this chat) wants no more messages."""
+
+    def name(self) -> Text:
+        return "action_opt_out"
+
+    def answer(self, dispatcher, tracker, session, client, values, domain):
+        channel = channel_of(tracker)
+        address = patient_phone(tracker) or tracker.sender_id
+        kind = "voice" if "voice" in channel else ("sms" if "sms" in channel else "chat")
+        changed = outreach.set_opt_out(session, client_id=client.id, channel=kind, address=address, opted_out=True, source=f"opt_out intent in {channel}: {tracker.sender_id}")
+        dispatcher.utter_message(response="utter_opt_out_confirmed" if changed else "utter_opt_out_already", **values)
+        return []
+
+
+class ValidateCallbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    def validate_callback_phone(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(str(slot_value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_explain_callback_phone")
+            return {"callback_phone": None}
+        return {"callback_phone": phone}
+
+    def validate_callback_time(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = " ".join(str(slot_value or "").split())[:200]
+        return {"callback_time": text or None}
+
+
+class ActionSubmitCallback(_ClientAction):
+    def name(self) -> Text:
+        return "action_submit_callback"
+
+    def answer(self, dispatcher, tracker, session, client, values, domain):
+        phone = tracker.get_slot("callback_phone")
+        request = callbacks.request_callback(
+            session, client_id=client.id, conversation_id=tracker.sender_id, phone=phone,
+            preferred_time=tracker.get_slot("callback_time"), channel=channel_of(tracker),
+            patient_id=tracker.get_slot("patient_id"),
+        )
+        dispatcher.utter_message(
+            response="utter_callback_recorded", callback_phone_display=display_phone(phone),
+            callback_time=request.preferred_time or "any time", callback_id=request.id, **values,
+        )
+        return [SlotSet("callback_phone", None), SlotSet("callback_time", None)]

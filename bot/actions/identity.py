@@ -2,7 +2,6 @@
 name), checked by billing.identity within the conversation's client."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -12,77 +11,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import clock, identity
+from billing import identity
 from billing.redaction import holds_redacted_card
-from bot.actions.balance import tell_balance
-from bot.actions.handoffs import hand_off
+from bot import capabilities
 from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
-from bot.actions.coverage import tell_coverage
-from bot.actions.payments import start_payment, tell_declined
-from bot.actions.plans import start_plan, start_plan_change
-from bot.actions.insurance import send_statement, start_update_contact, start_update_insurance
-from bot.actions.disputes import start_assistance, start_dispute, tell_credit
-from bot.nlp.dates import find_dates, parse_date_of_birth
-from bot.nlp.scan import scan
+from bot.actions.handoffs import hand_off
+from bot.nlp.identity import IN_FUTURE, NEEDS_YEAR, read_account_identifier, read_date_of_birth
 
 logger = logging.getLogger(__name__)
 
-# intents whose answer needs a verified patient, and the function that
-# answers each after verification: fn(dispatcher, session, client, tracker)
-# -> events; a function may set `next_form` to go on with a form
-RESUMABLE = {
-    "check_balance": lambda d, s, c, t: tell_balance(d, s, c, t.get_slot("patient_id")) or [],
-    "make_payment": start_payment,
-    "payment_plan": start_plan,
-    "change_payment_plan": start_plan_change,
-    "payment_declined": lambda d, s, c, t: tell_declined(d, s, c, t, "action_after_verification"),
-    "insurance_question": tell_coverage,
-    "explain_eob": tell_coverage,
-    "dispute_charge": start_dispute,
-    "financial_assistance": start_assistance,
-    "credit_balance": lambda d, s, c, t: tell_credit(d, s, c, t, "action_after_verification"),
-    "update_insurance": start_update_insurance,
-    "update_contact_info": start_update_contact,
-    "itemized_statement": lambda d, s, c, t: send_statement(d, s, c, t, "action_after_verification"),
-}
-
-
-def read_date_of_birth(value: Any, today: Optional[dt.date] = None) -> tuple[Optional[dt.date], Optional[str]]:
-    """(date, None) or (None, the response that explains what was wrong)."""
-    today = today or clock.today()
-    text = str(value or "").strip()
-    if not text:
-        return None, "utter_explain_date_of_birth"
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        day = parse_date_of_birth(text, today)
-    if day is None:
-        if any(not f.has_year for f in find_dates(text, today, birth=False)):
-            return None, "utter_date_of_birth_needs_year"
-        return None, "utter_explain_date_of_birth"
-    if day > today:
-        return None, "utter_date_of_birth_in_future"
-    if day.year < today.year - 125:
-        return None, "utter_explain_date_of_birth"
-    return day, None
-
-
-def read_account_identifier(value: Any) -> Optional[dict]:
-    """{'account_number': '40012345'} or {'full_name': 'Maria Garcia'}, or None."""
-    text = str(value or "").strip()
-    if not text or len(text) > 200:
-        return None
-    numbers = [f.value for f in scan(text) if f.label == "account_number"]
-    if numbers:
-        return {"account_number": numbers[0]}
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if 6 <= len(digits) <= 12 and re.fullmatch(r"[\d\s.#-]+", text):  # 4001-2345, 4001.2345
-        return {"account_number": digits}
-    name_words = [w for w in text.replace(",", " ").split() if w.lower() not in _NAME_FILLERS]
-    if 2 <= len(name_words) <= 5 and all(w.replace("-", "").replace("'", "").replace(".", "").isalpha() for w in name_words):
-        return {"full_name": " ".join(name_words)}
-    return None
+# why a date of birth was not taken, in the approved words
+DATE_OF_BIRTH_PROBLEMS = {NEEDS_YEAR: "utter_date_of_birth_needs_year", IN_FUTURE: "utter_date_of_birth_in_future"}
 
 
 def _asked_instead(tracker: Tracker) -> Optional[str]:
@@ -91,7 +30,7 @@ def _asked_instead(tracker: Tracker) -> Optional[str]:
     digits in it is taken as an answer."""
     text = tracker.latest_message.get("text") or ""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent in RESUMABLE and not any(ch.isdigit() for ch in text) and ACCOUNT_WORDS.search(text):
+    if capabilities.is_resumable(intent) and not any(ch.isdigit() for ch in text) and ACCOUNT_WORDS.search(text):
         return intent
     return None
 
@@ -100,9 +39,6 @@ def _asked_instead(tracker: Tracker) -> Optional[str]:
 ACCOUNT_WORDS = re.compile(
     r"\b(balance|bill|billed|owe|pay|paid|payment|plan|insurance|statement|itemized|charge|charged|dispute|credit|refund|"
     r"assistance|help|eob|explanation|address|email|phone|number|how much|what|why|can i|i want|i need)\b", re.I)
-
-
-_NAME_FILLERS = {"my", "name", "is", "it's", "its", "im", "i'm", "this", "the", "patient", "full", "patients", "name's", "and", "hi", "hello", "yes", "it", "here", "speaking"}
 
 
 class ValidateVerificationForm(FormValidationAction):
@@ -124,7 +60,7 @@ class ValidateVerificationForm(FormValidationAction):
             return {"date_of_birth": None, "pending_request": request}
         day, problem = read_date_of_birth(slot_value)
         if problem:
-            dispatcher.utter_message(response=problem)
+            dispatcher.utter_message(response=DATE_OF_BIRTH_PROBLEMS.get(problem, "utter_explain_date_of_birth"))
             return {"date_of_birth": None}
         return {"date_of_birth": day.isoformat()}
 
@@ -198,7 +134,7 @@ class ActionHoldRequest(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if holds_redacted_card(tracker.latest_message.get("text")):
             dispatcher.utter_message(response="utter_card_number_not_taken")
-        return [SlotSet("pending_request", intent if intent in RESUMABLE else None)]
+        return [SlotSet("pending_request", intent if capabilities.is_resumable(intent) else None)]
 
 
 class ActionAfterVerification(Action):
@@ -219,7 +155,7 @@ class ActionAfterVerification(Action):
                 return done + hand_off(dispatcher, tracker, session, client, "verification_locked")
             if state != "verified":
                 return done + [SlotSet("next_form", "none")]
-            handler = RESUMABLE.get(tracker.get_slot("pending_request"))
+            handler = capabilities.starter(tracker.get_slot("pending_request"))
             if handler is None:
                 dispatcher.utter_message(response="utter_anything_else")
                 return done + [SlotSet("next_form", "none")]

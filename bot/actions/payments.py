@@ -14,87 +14,23 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import accounts, clock, ledger, payments
+from billing import clock, ledger, payments
 from billing.clients import ClientInfo
-from billing.models import Account, Payment, PaymentMethod
+from billing.models import Account, Payment
 from billing.records import desk_url
 from billing.redaction import holds_redacted_card
 from bot.actions.common import (
-    StarterAction, answer_required, channel_of, client_values, conversation_client, is_verified, say_date, say_money, session_scope,
+    CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, channel_of, client_values,
+    conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, say_date,
+    say_money, session_scope,
 )
 from bot.actions.confirm import ask, idempotency_key, register
 from bot.nlp.numbers import parse_decimal
 from bot.nlp.scan import scan
 
 FULL_WORDS = re.compile(r"\b(full|whole|entire|everything|all of it|in full|pay (it )?off|the balance|total)\b", re.I)
-LINK_WORDS = re.compile(r"\blink\b|\bonline\b|\bweb ?page\b|\bnew card\b|\bdifferent card\b|\banother card\b", re.I)
-CARD_WORDS = re.compile(r"\b(card|file|visa|mastercard|master card|amex|discover)\b", re.I)
 CANCEL_WORDS = re.compile(r"\b(cancel|stop|undo)\b", re.I)
 PAYMENT_FORM_SLOTS = ("payment_amount", "payment_method", "payment_date")
-
-
-# --- shared by the payment and plan actions --------------------------------------
-
-def patient_account(session, client: ClientInfo, tracker: Tracker) -> Optional[Account]:
-    return accounts.payable_account(session, tracker.get_slot("patient_id"), client.id)
-
-
-def latest_intent(tracker: Tracker) -> Optional[str]:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def latest_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
-
-
-def entity(tracker: Tracker, name: str) -> Any:
-    return next(tracker.get_latest_entity_values(name), None)
-
-
-def request_text(tracker: Tracker, intent: str) -> str:
-    """What the patient said when they asked for ``intent`` ("" if not found)."""
-    request = request_message(tracker, intent)
-    return request["text"] if request else ""
-
-
-def request_message(tracker: Tracker, intent: str) -> Optional[Dict[str, Any]]:
-    """The patient's message that asked for ``intent``: the latest one, or
-    the one held while they verified (just before action_hold_request)."""
-    if latest_intent(tracker) == intent:
-        return tracker.latest_message
-    events = tracker.events
-    for i in range(len(events) - 1, -1, -1):
-        if events[i].get("event") == "action" and events[i].get("name") == "action_hold_request":
-            for j in range(i - 1, -1, -1):
-                if events[j].get("event") == "user":
-                    parse = events[j].get("parse_data") or {}
-                    if (parse.get("intent") or {}).get("name") == intent:
-                        return {"text": events[j].get("text") or "", "entities": parse.get("entities") or []}
-                    return None
-            return None
-    return None
-
-
-def entity_in(message: Dict[str, Any], name: str) -> Any:
-    return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
-
-
-def cards_on_file(account: Account) -> List[PaymentMethod]:
-    return sorted(account.patient.payment_methods, key=lambda m: (not m.is_default, m.id))
-
-
-def card_named_in(text: str, cards: List[PaymentMethod]) -> Optional[PaymentMethod]:
-    """'my mastercard', 'the one ending 4444' -> that card on file."""
-    lowered = text.lower().replace("master card", "mastercard")
-    for card in cards:
-        if card.last4 in lowered:
-            return card
-    named = [c for c in cards if c.brand and re.search(rf"\b{re.escape(c.brand.lower())}\b", lowered)]
-    return named[0] if len(named) == 1 else None
-
-
-def say_card(method: Optional[PaymentMethod]) -> str:
-    return payments.card_label(method.brand, method.last4) if method else "a secure payment link"
 
 
 def link_url(raw_token: str) -> str:
@@ -295,14 +231,6 @@ class ValidatePaymentForm(FormValidationAction):
         return {"payment_method": None}
 
 
-def card_from_slot(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:
-    """The card a method slot names ("card:<id>"), or None for a link."""
-    if not value or not value.startswith("card:"):
-        return None
-    wanted = int(value.split(":", 1)[1])
-    return next((c for c in account.patient.payment_methods if c.id == wanted), None)
-
-
 class ActionConfirmPayment(Action):
     """After the form: send the link, or ask before charging or scheduling."""
 
@@ -394,7 +322,8 @@ def _cancel_scheduled(dispatcher, session, client, tracker, pending) -> List[Eve
 
 # --- payment_declined ----------------------------------------------------------------
 
-def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker, asked_by: str) -> List[EventType]:
+def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker,
+                  asked_by: str = "action_payment_declined") -> List[EventType]:
     """Say why the latest declined payment failed and offer what its decline allows."""
     values = client_values(client)
     account = patient_account(session, client, tracker)

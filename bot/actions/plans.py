@@ -17,11 +17,11 @@ from billing import clock, ledger, plans
 from billing.clients import ClientInfo
 from billing.models import Account
 from billing.plans import PlanRefused, PlanTerms
-from bot.actions.common import StarterAction, answer_required, client_values, conversation_client, is_verified, say_date, say_money, session_scope
-from bot.actions.confirm import ask, register
-from bot.actions.payments import (
-    CARD_WORDS, LINK_WORDS, card_from_slot, card_named_in, cards_on_file, entity_in, latest_intent, patient_account, request_message, say_card,
+from bot.actions.common import (
+    CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, client_values, conversation_client,
+    entity_in, is_verified, latest_intent, patient_account, request_message, say_card, say_date, say_money, session_scope,
 )
+from bot.actions.confirm import ask, register
 from bot.nlp.numbers import parse_decimal
 from bot.nlp.scan import scan
 

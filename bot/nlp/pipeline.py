@@ -1,5 +1,6 @@
-"""The spaCy pipeline: blank English, an entity ruler with the patterns
-shipped in ``patterns/`` (payers, departments), and the value rules of
+"""The spaCy pipeline: blank English, an entity ruler with the payers of
+``bot.nlp.payers`` and the patterns shipped in ``patterns/`` (departments),
+and the value rules of
 ``bot.nlp.scan`` (dates, amounts, account numbers ...).  Every entity
 carries its normalised value in ``span._.value``."""
 from typing import List, Optional
@@ -14,6 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from bot.nlp import payers
 from bot.nlp.scan import scan
 
 PATTERNS_DIR = Path(__file__).resolve().parent / "patterns"
@@ -53,7 +55,7 @@ def _make_value_rules(nlp: Language, name: str) -> ValueRules:
 
 
 def load_patterns() -> List[dict]:
-    patterns = []
+    patterns = payers.patterns()
     for path in sorted(PATTERNS_DIR.glob("*.jsonl")):
         for line in path.read_text().splitlines():
             if line.strip():

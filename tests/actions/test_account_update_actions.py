@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from billing import db
 from billing.models import ContactChange, InsurancePolicy, StatementDelivery
-from bot.actions.insurance import (
-    ActionConfirmContact, ActionConfirmInsurance, ActionItemizedStatement, ValidateInsuranceForm, contact_field, read_member_ids,
-    read_payer, read_start_date, read_subscriber, start_update_contact, start_update_insurance,
-)
+from bot.actions.contact import ActionConfirmContact, start_update_contact
+from bot.actions.insurance import ActionConfirmInsurance, ValidateInsuranceForm, start_update_insurance
+from bot.actions.statements import ActionItemizedStatement
+from bot.nlp.contact import contact_field
+from bot.nlp.insurance import read_member_ids, read_payer, read_start_date, read_subscriber
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
 from tests.actions.test_actions import run, said, slot_events, tracker
 

@@ -11,9 +11,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.balance import ActionCheckBalance
-from bot.actions.identity import ActionAfterVerification, ActionHoldRequest, ValidateVerificationForm, read_account_identifier
-from bot.actions.routing import ActionFallback, ActionOptOut, ActionOtherDepartment, ActionSubmitCallback, ActionWrongNumber, ValidateCallbackForm
+from bot.actions.identity import ActionAfterVerification, ActionHoldRequest, ValidateVerificationForm
+from bot.actions.handoffs import ActionFallback, ActionOptOut, ActionOtherDepartment, ActionSubmitCallback, ActionWrongNumber, ValidateCallbackForm
 from bot.actions.session import ActionSessionStart
+from bot.nlp.identity import read_account_identifier
 
 DOMAIN = {
     "forms": {"verification_form": {"required_slots": ["date_of_birth", "account_identifier"]}},

@@ -3,7 +3,7 @@ partner reads, the queue it lands in, ending a form, and the voice transfer."""
 from __future__ import annotations
 
 from billing import db, handoffs
-from bot.actions.handoffs import ActionHandoff
+from bot.actions.handoffs import ActionHandoff, department_for
 from tests.actions.test_actions import run, said, tracker
 
 VERIFIED = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "account_identifier": "40012345"}
@@ -57,3 +57,11 @@ def test_on_a_call_the_channel_is_asked_to_transfer(seeded_sqlite):
     with db.session_scope() as session:
         handoff = handoffs.get(session, voice["handoff"])
         assert handoff.reason == "voice_silence" and "not verified" in handoff.summary
+
+
+def test_department_from_the_conversation():
+    # the topic's queue comes from the capability registry (bot.capabilities), the rest from billing.handoffs
+    assert department_for(["check_balance", "insurance_question"]) == "insurance"
+    assert department_for(["financial_assistance", "make_payment"]) == "billing"
+    assert department_for(["greet"], named="financial_counseling") == "financial_counseling"
+    assert department_for([]) == "billing"

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from billing import db, disputes
 from billing.models import Account, Dispute, RefundRequest
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
-from bot.actions.disputes import (
-    ActionConfirmDispute, ActionCreditBalance, ActionScreenAssistance, dispute_reason, pick_line, read_household, read_income,
-)
+from bot.actions.assistance import ActionScreenAssistance
+from bot.actions.credit import ActionCreditBalance
+from bot.actions.disputes import ActionConfirmDispute
+from bot.nlp.assistance import read_household, read_income
+from bot.nlp.disputes import dispute_reason, pick_line
 from tests.actions.test_actions import run, said, tracker
 
 DAVID = {"identity": "verified", "patient_id": "p-david-lee", "patient_first_name": "David"}

@@ -91,11 +91,13 @@ def test_policy_reads_partner_hours_ranges():
     assert hours["wed"] == ("08:00", "18:00") and hours["sat"] == ("09:00", "12:30") and "sun" not in hours
 
 
-def test_department_from_the_conversation():
-    assert handoffs.department_for(["check_balance", "insurance_question"]) == "insurance"
-    assert handoffs.department_for(["financial_assistance", "make_payment"]) == "billing"
-    assert handoffs.department_for(["greet"], named="financial_counseling") == "financial_counseling"
-    assert handoffs.department_for([]) == "billing"
+def test_the_queue_is_the_named_department_else_the_topics_else_billing():
+    assert handoffs.department_for("insurance") == "insurance"
+    assert handoffs.department_for("disputes", named="financial_counseling") == "financial_counseling"
+    assert handoffs.department_for("insurance", named="patient_relations") == "disputes"
+    assert handoffs.department_for("made_up") == "billing"
+    assert handoffs.department_for(None, named="medical_records") == "billing"
+    assert handoffs.department_for() == "billing"
 
 
 def test_summary_names_only_what_verification_allows():
