@@ -23,7 +23,7 @@ def main() -> int:
     started = time.monotonic()
     cmd = [
         sys.executable, "-m", "rasa", "test", "nlu", "--nlu", "bot/data/nlu", "--config", "config.yml",
-        "--domain", "bot/domain.yml", "--cross-validation", "--folds", str(args.folds), "--out", str(out),
+        "--domain", "bot/domain", "--cross-validation", "--folds", str(args.folds), "--out", str(out),
         "--no-plot",
     ]
     subprocess.run(cmd, cwd=PROJECT_ROOT, env=environment(), check=True, stdout=subprocess.DEVNULL)

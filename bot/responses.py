@@ -1,5 +1,5 @@
-"""The approved scripts (bot/domain.yml responses), for code that picks a
-response by name or says one outside Rasa (the channels)."""
+"""The approved scripts (the responses of the domain files in bot/domain/,
+which Rasa merges), for code that picks a response by name."""
 from __future__ import annotations
 
 import functools
@@ -9,12 +9,15 @@ import yaml
 
 from selfpay.settings import PROJECT_ROOT
 
-DOMAIN_FILE = PROJECT_ROOT / "bot" / "domain.yml"
+DOMAIN_DIR = PROJECT_ROOT / "bot" / "domain"
 
 
 @functools.lru_cache(maxsize=1)
 def responses() -> Dict[str, list]:
-    return yaml.safe_load(DOMAIN_FILE.read_text())["responses"]
+    merged: Dict[str, list] = {}
+    for path in sorted(DOMAIN_DIR.rglob("*.yml")):
+        merged.update((yaml.safe_load(path.read_text()) or {}).get("responses") or {})
+    return merged
 
 
 def defined(name: str) -> bool:

@@ -1,7 +1,7 @@
 """Train the Rasa model when its inputs changed.
 
 The model is cached in models/ under a hash of everything that shapes
-it: config, domain, training data, the spaCy rules and the Rasa version.
+it: config, domain (bot/domain/), training data, the spaCy rules and the Rasa version.
 Usage: python -m bot.train [--force]
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from selfpay.settings import MODELS, PROJECT_ROOT, environment
 
 # the spaCy rules run at inference (bot.nlp.component) and train nothing
-INPUTS = ["config.yml", "bot/domain.yml", "bot/data"]
+INPUTS = ["config.yml", "bot/domain", "bot/data"]
 
 
 def fingerprint() -> str:
@@ -45,7 +45,7 @@ def train(force: bool = False) -> Path:
     MODELS.mkdir(exist_ok=True)
     started = time.monotonic()
     cmd = [
-        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "bot/domain.yml",
+        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "bot/domain",
         "--data", "bot/data", "--out", str(MODELS), "--fixed-model-name", target.name[: -len(".tar.gz")],
         "--force",
     ]

@@ -64,7 +64,7 @@ def main() -> int:
     from rasa.validator import Validator
 
     importer = TrainingDataImporter.load_from_config(
-        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "bot" / "domain.yml"), [str(PROJECT_ROOT / "bot" / "data")]
+        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "bot" / "domain"), [str(PROJECT_ROOT / "bot" / "data")]
     )
     validator = Validator.from_importer(importer)
     domain = importer.get_domain()

@@ -9,8 +9,8 @@ from billing import db, disputes
 from billing.models import Account, Dispute
 from bot.actions.confirm import ActionConfirm
 from bot.actions.disputes import ActionConfirmDispute
-from tests.actions.test_actions import run, said, tracker
-from tests.actions.test_support_actions import DAVID, _david_lines
+from tests.actions.test_balance_actions import run, said, tracker
+from tests.actions.test_disputes_actions import DAVID, _david_lines
 
 
 def test_a_second_dispute_of_a_charge_is_told_the_open_ones_reference(seeded_sqlite):

@@ -12,7 +12,7 @@ from billing.models import Account, Payment
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
 from bot.actions.payments import ActionConfirmPayment, ActionPaymentDeclined, ActionStartPayment, ValidatePaymentForm, read_amount
 from bot.actions.plans import ActionStartPlan, read_request
-from tests.actions.test_actions import run, said, slot_events, tracker
+from tests.actions.test_balance_actions import run, said, slot_events, tracker
 
 MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria"}
 LINDA = {"identity": "verified", "patient_id": "p-linda-nguyen", "patient_first_name": "Linda"}

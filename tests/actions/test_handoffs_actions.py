@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing import db, handoffs
 from bot.actions.handoffs import ActionHandoff, department_for
-from tests.actions.test_actions import run, said, tracker
+from tests.actions.test_balance_actions import run, said, tracker
 
 VERIFIED = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "account_identifier": "40012345"}
 

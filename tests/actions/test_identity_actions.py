@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from billing import db, handoffs, identity
 from bot.actions.identity import ActionAfterVerification, ValidateVerificationForm
-from tests.actions.test_actions import run, said, slot_events, tracker
+from tests.actions.test_balance_actions import run, said, slot_events, tracker
 
 WRONG = ["1/1/1990", "2/2/1991", "4/4/1984", "5/5/1975", "6/6/1966", "7/7/1977", "8/8/1988", "9/9/1999",
          "10/10/1970", "11/11/1971", "12/12/1972", "1/13/1973"]

@@ -15,7 +15,7 @@ from bot.actions.statements import ActionItemizedStatement
 from bot.nlp.contact import contact_field
 from bot.nlp.insurance import read_member_ids, read_payer, read_start_date, read_subscriber
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
-from tests.actions.test_actions import run, said, slot_events, tracker
+from tests.actions.test_balance_actions import run, said, slot_events, tracker
 
 INSURANCE_DOMAIN = {
     "forms": {"insurance_form": {"required_slots": ["ins_payer", "ins_ids", "ins_subscriber", "ins_start"]}},

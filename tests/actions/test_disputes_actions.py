@@ -15,7 +15,7 @@ from bot.actions.credit import ActionCreditBalance
 from bot.actions.disputes import ActionConfirmDispute
 from bot.nlp.assistance import read_household, read_income
 from bot.nlp.disputes import dispute_reason, pick_line
-from tests.actions.test_actions import run, said, tracker
+from tests.actions.test_balance_actions import run, said, tracker
 
 DAVID = {"identity": "verified", "patient_id": "p-david-lee", "patient_first_name": "David"}
 AISHA = {"identity": "verified", "patient_id": "p-aisha-khan", "patient_first_name": "Aisha"}
