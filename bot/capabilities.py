@@ -43,6 +43,8 @@ class Form:
     name: str
     # what a "no" in the form is answered with
     stopped: str
+    # the action that runs when the form is done (verification's is action_after_verification, with its own rules)
+    done: Optional[str] = None
     # the interruptions (of INTERRUPTIONS) the form answers
     interruptions: Tuple[str, ...] = INTERRUPTIONS
     # a starter action opens it (the next_form slot): it also goes on after verification
@@ -76,7 +78,7 @@ CAPABILITIES: Tuple[Capability, ...] = (
         handoff_words={"payment_form": "started a payment", "action_confirm_payment": "took a payment"},
         not_done={"payment": "utter_payment_not_made", "schedule": "utter_payment_not_made",
                   "cancel_scheduled": "utter_payment_not_made", "retry": "utter_payment_not_made"},
-        forms=(Form("payment_form", "utter_payment_not_made"),),
+        forms=(Form("payment_form", "utter_payment_not_made", "action_confirm_payment"),),
     ),
     Capability(
         "plans", intents=("payment_plan", "change_payment_plan"), needs_verification=True, resumes=True,
@@ -86,7 +88,8 @@ CAPABILITIES: Tuple[Capability, ...] = (
         handoff_words={"plan_form": "offered a payment plan", "action_confirm_plan": "set up a payment plan",
                        "plan_change_form": "started a plan change"},
         not_done={"plan": "utter_plan_not_changed", "plan_change": "utter_plan_not_changed"},
-        forms=(Form("plan_form", "utter_plan_not_changed"), Form("plan_change_form", "utter_plan_not_changed")),
+        forms=(Form("plan_form", "utter_plan_not_changed", "action_confirm_plan"),
+               Form("plan_change_form", "utter_plan_not_changed", "action_confirm_plan_change")),
     ),
     Capability(
         "coverage", intents=("insurance_question", "explain_eob"), needs_verification=True, resumes=True,
@@ -99,13 +102,13 @@ CAPABILITIES: Tuple[Capability, ...] = (
         "disputes", intents=("dispute_charge",), needs_verification=True, resumes=True,
         starters={"dispute_charge": "bot.actions.disputes:start_dispute"}, department="disputes",
         not_done={"dispute": "utter_dispute_not_opened"},
-        forms=(Form("dispute_form", "utter_dispute_not_opened"),),
+        forms=(Form("dispute_form", "utter_dispute_not_opened", "action_confirm_dispute"),),
     ),
     Capability(
         "assistance", intents=("financial_assistance",), needs_verification=True, resumes=True,
         starters={"financial_assistance": "bot.actions.assistance:start_assistance"}, department="financial_counseling",
         not_done={"assistance": "utter_assistance_not_started"},
-        forms=(Form("assistance_form", "utter_assistance_not_started"),),
+        forms=(Form("assistance_form", "utter_assistance_not_started", "action_screen_assistance"),),
     ),
     Capability(
         "credit", intents=("credit_balance",), needs_verification=True, resumes=True,
@@ -116,14 +119,14 @@ CAPABILITIES: Tuple[Capability, ...] = (
         "insurance", intents=("update_insurance",), needs_verification=True, resumes=True,
         starters={"update_insurance": "bot.actions.insurance:start_update_insurance"}, department="insurance",
         not_done={"insurance": "utter_insurance_not_sent"},
-        forms=(Form("insurance_form", "utter_insurance_not_sent"),),
+        forms=(Form("insurance_form", "utter_insurance_not_sent", "action_confirm_insurance"),),
     ),
     Capability(
         # a change of contact details picks no queue: the topic before it does
         "contact", intents=("update_contact_info",), needs_verification=True, resumes=True,
         starters={"update_contact_info": "bot.actions.contact:start_update_contact"},
         not_done={"contact": "utter_contact_not_changed"},
-        forms=(Form("contact_form", "utter_contact_not_changed"),),
+        forms=(Form("contact_form", "utter_contact_not_changed", "action_confirm_contact"),),
     ),
     Capability(
         "statements", intents=("itemized_statement",), needs_verification=True, resumes=True,
@@ -141,7 +144,7 @@ CAPABILITIES: Tuple[Capability, ...] = (
         handoff_words={"action_other_department": "gave another department's number",
                        "utter_credit_reporting": "gave the credit reporting answer", "callback_form": "took callback details",
                        "action_fallback": "did not understand a message"},
-        forms=(Form("callback_form", "utter_ok_anything_else", interruptions=("deny", "opt_out"), started=False),),
+        forms=(Form("callback_form", "utter_ok_anything_else", "action_submit_callback", interruptions=("deny", "opt_out"), started=False),),
     ),
     Capability(
         "general", intents=("greet", "goodbye", "affirm", "deny", "thank_you", "bot_challenge", "inform"),

@@ -49,6 +49,40 @@ def script_problems(responses: set[str]) -> list[str]:
     return problems
 
 
+def registry_problems(domain) -> list[str]:
+    """The capability registry (bot/capabilities.py) and the domain agree:
+    every intent belongs to one capability, every starter exists, the forms
+    are the domain's, and next_form names the forms a starter opens."""
+    from rasa.shared.core.constants import DEFAULT_INTENTS
+
+    from bot import capabilities
+
+    problems = []
+    owners: dict[str, list[str]] = {}
+    for capability in capabilities.CAPABILITIES:
+        for intent in capability.intents:
+            owners.setdefault(intent, []).append(capability.name)
+    intents = set(domain.intents) - set(DEFAULT_INTENTS)
+    problems += [f"The intent '{i}' belongs to no capability in bot/capabilities.py." for i in sorted(intents - set(owners))]
+    problems += [f"bot/capabilities.py names the intent '{i}', which the domain lacks." for i in sorted(set(owners) - intents)]
+    problems += [f"The intent '{i}' belongs to several capabilities: {', '.join(names)}." for i, names in sorted(owners.items()) if len(names) > 1]
+    for intent in capabilities.resumable_intents():
+        try:
+            if not callable(capabilities.starter(intent)):
+                raise AttributeError(intent)
+        except (ImportError, AttributeError):
+            problems.append(f"The starter of '{intent}' ({capabilities.starter_name(intent)}) cannot be found.")
+    forms = {form.name for form in capabilities.forms()}
+    problems += [f"The form '{f}' belongs to no capability in bot/capabilities.py." for f in sorted(set(domain.forms) - forms)]
+    problems += [f"bot/capabilities.py names the form '{f}', which the domain lacks." for f in sorted(forms - set(domain.forms))]
+    next_form = next((slot for slot in domain.slots if slot.name == "next_form"), None)
+    started = {form.name for form in capabilities.forms() if form.started} | {"none"}
+    values = set(getattr(next_form, "values", None) or []) - {"__other__"}
+    if values != started:
+        problems.append(f"The slot next_form's values should be the forms a starter opens and none: {', '.join(sorted(started))}.")
+    return problems
+
+
 def _found(pattern: re.Pattern, dirs) -> set[str]:
     found = set()
     for folder in dirs:
@@ -111,6 +145,10 @@ def main() -> int:
         problems.append(f"The form question '{name}' is missing from the domain.")
 
     problems += script_problems(defined)
+    problems += registry_problems(domain)
+    from bot import rules
+
+    problems += rules.problems()
 
     for problem in problems:
         print(f"validate: {problem}", file=sys.stderr)

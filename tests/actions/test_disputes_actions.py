@@ -1,25 +1,18 @@
-"""Disputes, assistance and credits: how the patient's words are read,
-and the actions against the real billing core."""
+"""Disputes: how the charge and the reason are read, and the actions
+against the real billing core."""
 from __future__ import annotations
-
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from billing import db, disputes
-from billing.models import Account, Dispute, RefundRequest
-from bot.actions.confirm import ActionCancelPending, ActionConfirm
-from bot.actions.assistance import ActionScreenAssistance
-from bot.actions.credit import ActionCreditBalance
+from billing.models import Account, Dispute
+from bot.actions.confirm import ActionConfirm
 from bot.actions.disputes import ActionConfirmDispute
-from bot.nlp.assistance import read_household, read_income
 from bot.nlp.disputes import dispute_reason, pick_line
-from tests.actions.test_balance_actions import run, said, tracker
+from tests.actions.helpers import run, said, tracker
 
 DAVID = {"identity": "verified", "patient_id": "p-david-lee", "patient_first_name": "David"}
-AISHA = {"identity": "verified", "patient_id": "p-aisha-khan", "patient_first_name": "Aisha"}
-ROBERT = {"identity": "verified", "patient_id": "p-robert-johnson", "patient_first_name": "Robert"}
 
 
 def _david_lines():
@@ -52,24 +45,6 @@ def test_dispute_reasons(text, reason):
     assert dispute_reason(text) == reason
 
 
-@pytest.mark.parametrize("text, size", [
-    ("4", 4), ("four people", 4), ("just me", 1), ("there are 3 of us", 3), ("5 in my household", 5),
-    ("me, my wife and our two kids", 4), ("my husband and me", 2), ("me and my son", 2), ("my mom, my daughter and me", 3),
-    ("a lot", None), ("0", None), ("4 or 5", None),
-])
-def test_household_sizes(text, size):
-    assert read_household(text) == size
-
-
-@pytest.mark.parametrize("text, income", [
-    ("38,000 a year", Decimal("38000.00")), ("$38000", Decimal("38000.00")), ("52k", Decimal("52000.00")),
-    ("about 3,000 a month", Decimal("36000.00")), ("500 a week", Decimal("26000.00")), ("no income right now", Decimal("0")),
-    ("not sure", None),
-])
-def test_incomes(text, income):
-    assert read_income(text) == income
-
-
 def test_a_dispute_is_read_back_and_opened_only_on_yes(seeded_sqlite):
     lines, ids = _david_lines()
     messages, events = run(ActionConfirmDispute(), tracker(slots={**DAVID, "dispute_line": str(ids[1]), "dispute_reason": "duplicate"}))
@@ -84,32 +59,18 @@ def test_a_dispute_is_read_back_and_opened_only_on_yes(seeded_sqlite):
         assert (dispute.reason, dispute.service_line_id, dispute.opened_by) == ("duplicate", ids[1], "patient:bot")
 
 
-def test_aisha_is_offered_her_credit_back_and_a_no_keeps_it(seeded_sqlite):
-    messages, events = run(ActionCreditBalance(), tracker(slots=AISHA, intent="credit_balance", text="can i get a refund"))
-    assert said(messages) == ["utter_credit_offer_card"] and messages[0]["credit"] == "$85.00"
-    assert messages[0]["card"] == "Mastercard ending 4444"
-    pending = next(e["value"] for e in events if e.get("name") == "pending_confirmation")
-    assert pending["method"] == "card"
-    history = [{"event": "action", "name": "action_credit_balance"}, {"event": "action", "name": "action_listen"}]
-    messages, _ = run(ActionCancelPending(), tracker(slots={**AISHA, "pending_confirmation": pending}, intent="deny", text="no", events=history))
-    assert said(messages) == ["utter_refund_not_made"]
+# one open dispute per charge, in conversation: a patient who disputes a charge that
+# already has an open dispute is told that dispute's reference, and no second one opens
+def test_a_second_dispute_of_a_charge_is_told_the_open_ones_reference(seeded_sqlite):
+    _, ids = _david_lines()
     with db.session_scope() as session:
-        assert session.execute(select(RefundRequest)).first() is None
-
-
-def test_a_check_is_offered_when_asked_for(seeded_sqlite):
-    messages, events = run(ActionCreditBalance(), tracker(slots=AISHA, intent="credit_balance", text="can you mail me a check instead"))
-    assert said(messages) == ["utter_credit_offer_check"]
-    assert next(e["value"] for e in events if e.get("name") == "pending_confirmation")["method"] == "check"
-
-
-def test_no_credit_no_offer(seeded_sqlite):
-    messages, events = run(ActionCreditBalance(), tracker(slots=DAVID, intent="credit_balance", text="do i have a credit"))
-    assert said(messages) == ["utter_no_credit"] and not events
-
-
-def test_robert_screening_says_free_care_and_asks_to_apply(seeded_sqlite):
-    messages, events = run(ActionScreenAssistance(), tracker(slots={**ROBERT, "household_size": 4.0, "annual_income": "38000.00"}))
-    assert said(messages) == ["utter_assistance_likely_free_care"]
-    assert messages[0]["fpl_percent"] == 115 and messages[0]["balance"] == "$4,200.00"
-    assert next(e["value"] for e in events if e.get("name") == "pending_confirmation")["kind"] == "assistance"
+        david = session.execute(select(Account).where(Account.account_number == "40067890")).scalar_one()
+        first = disputes.open_dispute(session, david, "duplicate", actor="agent:alex", service_line_id=ids[1]).reference
+    _, events = run(ActionConfirmDispute(), tracker(slots={**DAVID, "dispute_line": str(ids[1]), "dispute_reason": "amount_wrong"}))
+    pending = next(e["value"] for e in events if e.get("name") == "pending_confirmation")
+    history = [{"event": "action", "name": "action_confirm_dispute"}, {"event": "bot", "text": "Shall I open it?"},
+               {"event": "action", "name": "action_listen"}]
+    messages, _ = run(ActionConfirm(), tracker(slots={**DAVID, "pending_confirmation": pending}, intent="affirm", text="yes", events=history))
+    assert said(messages) == ["utter_dispute_status"] and messages[0]["reference"] == first
+    with db.session_scope() as session:
+        assert [d.reference for d in session.execute(select(Dispute)).scalars()] == [first]

@@ -1,10 +1,16 @@
-"""The handoff action against the real billing core: the summary a
-partner reads, the queue it lands in, ending a form, and the voice transfer."""
+"""Handoffs and routing against the real billing core: the summary a
+partner reads, the queue it lands in, ending a form, the voice transfer;
+fallback, other departments, opt-out, wrong number and callbacks."""
 from __future__ import annotations
 
+from rasa_sdk.executor import CollectingDispatcher
+
 from billing import db, handoffs
-from bot.actions.handoffs import ActionHandoff, department_for
-from tests.actions.test_balance_actions import run, said, tracker
+from bot.actions.handoffs import (
+    ActionFallback, ActionHandoff, ActionOptOut, ActionOtherDepartment, ActionSubmitCallback, ActionWrongNumber, ValidateCallbackForm,
+    department_for,
+)
+from tests.actions.helpers import run, said, slot_events, tracker
 
 VERIFIED = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "account_identifier": "40012345"}
 
@@ -65,3 +71,69 @@ def test_department_from_the_conversation():
     assert department_for(["financial_assistance", "make_payment"]) == "billing"
     assert department_for(["greet"], named="financial_counseling") == "financial_counseling"
     assert department_for([]) == "billing"
+
+
+def test_fallback_asks_to_rephrase_then_hands_off(seeded_sqlite):
+    earlier_turn = [
+        {"event": "user", "text": "blah", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "bot", "text": "Sorry"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    messages, events = run(ActionFallback(), tracker(intent="nlu_fallback"))
+    assert said(messages) == ["utter_rephrase"] and events == []
+    messages, events = run(ActionFallback(), tracker(intent="nlu_fallback", events=earlier_turn, sender="fallback-conv"))
+    assert said(messages) == ["utter_handoff_queued"] and messages[0]["queue_position"] == 1
+    assert events[-1]["event"] == "pause"
+    with db.session_scope() as session:
+        assert handoffs.open_for(session, "fallback-conv").reason == "repeated_fallback"
+    answered = [{"event": "user", "text": "hi"}, {"event": "action", "name": "utter_greet"}]
+    messages, _ = run(ActionFallback(), tracker(intent="nlu_fallback", events=earlier_turn + answered))
+    assert said(messages) == ["utter_rephrase"]
+
+
+def test_a_core_fallback_takes_the_message_back(seeded_sqlite):
+    _, events = run(ActionFallback(), tracker(intent="inform"))
+    assert [e["event"] for e in events] == ["rewind"]
+
+
+def test_other_departments_get_the_clients_number(seeded_sqlite):
+    entities = [{"entity": "department", "value": "medical_records"}]
+    messages, _ = run(ActionOtherDepartment(), tracker(intent="other_department", entities=entities))
+    assert messages[0]["department_phone"] == "(555) 010-0111"
+    messages, _ = run(ActionOtherDepartment(), tracker(intent="other_department", slots={"client_id": "lakeside"}))
+    assert messages[0]["response"] == "utter_other_department_list" and "(555) 010-0212" in messages[0]["department_list"]
+
+
+def test_opt_out_is_recorded_and_confirmed_once(seeded_sqlite):
+    from billing import db, outreach
+
+    meta = {"phone": "+15550101001"}
+    messages, _ = run(ActionOptOut(), tracker(intent="opt_out", metadata=meta, channel="twilio_sms"))
+    assert said(messages) == ["utter_opt_out_confirmed"]
+    messages, _ = run(ActionOptOut(), tracker(intent="opt_out", metadata=meta, channel="twilio_sms"))
+    assert said(messages) == ["utter_opt_out_already"]
+    with db.session_scope() as session:
+        assert outreach.is_opted_out(session, client_id="riverside", channel="sms", address="+15550101001")
+        assert not outreach.is_opted_out(session, client_id="lakeside", channel="sms", address="+15550101001")
+
+
+def test_wrong_number_stops_contact_and_forgets_any_verification(seeded_sqlite):
+    from billing import db, outreach
+
+    messages, events = run(ActionWrongNumber(), tracker(intent="wrong_number", metadata={"phone": "+15550109999"}, slots={"identity": "verified", "patient_id": "p-maria-garcia"}))
+    assert said(messages) == ["utter_wrong_number"]
+    assert slot_events(events)["identity"] == "unverified" and slot_events(events)["patient_id"] is None
+    with db.session_scope() as session:
+        assert outreach.is_opted_out(session, client_id="riverside", channel="voice", address="+15550109999")
+
+
+def test_callback_numbers_are_validated_and_the_request_recorded(seeded_sqlite):
+    dispatcher = CollectingDispatcher()
+    form = ValidateCallbackForm()
+    assert form.validate_callback_phone("call me at 555 010 1001", dispatcher, tracker(), {}) == {"callback_phone": "+15550101001"}
+    assert form.validate_callback_phone("tomorrow", dispatcher, tracker(), {}) == {"callback_phone": None}
+    assert said(dispatcher.messages) == ["utter_explain_callback_phone"]
+    messages, events = run(ActionSubmitCallback(), tracker(slots={"callback_phone": "+15550101001", "callback_time": "after 5pm"}))
+    assert messages[0]["callback_phone_display"] == "(555) 010-1001" and messages[0]["callback_id"]
+    assert slot_events(events) == {"callback_phone": None, "callback_time": None}

@@ -1,11 +1,135 @@
-"""Verification failures count per patient, across conversations and
-channels (DESIGN.md, Identity; issue 12 item 4): the form and the action
-after it, with fake trackers against the real billing core."""
+"""Verification: the form, the action after it and the session start,
+with rasa-sdk trackers against the real billing core; failures count per
+patient, across conversations and channels (DESIGN.md, Identity; issue 12
+item 4)."""
 from __future__ import annotations
 
+import pytest
+
 from billing import db, handoffs, identity
-from bot.actions.identity import ActionAfterVerification, ValidateVerificationForm
-from tests.actions.test_balance_actions import run, said, slot_events, tracker
+from bot.actions.identity import ActionAfterVerification, ActionHoldRequest, ValidateVerificationForm
+from bot.actions.session import ActionSessionStart
+from bot.nlp.identity import read_account_identifier
+from tests.actions.helpers import run, said, slot_events, tracker
+
+
+def test_session_start_sets_the_client_from_the_channel_and_carries_nothing_over(seeded_sqlite):
+    trk = tracker(slots={"client_id": None, "identity": "verified", "patient_id": "p-maria-garcia", "session_started_metadata": {"client": "lakeside"}})
+    _, events = run(ActionSessionStart(), trk)
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    slots = slot_events(events)
+    assert slots["client_id"] == "lakeside" and slots["client_name"] == "Lakeside Medical Center"
+    assert "identity" not in slots and "patient_id" not in slots
+
+
+def test_a_lockout_outlives_the_session(seeded_sqlite):
+    from billing import db, identity
+
+    with db.session_scope() as session:
+        identity.record_check(session, client_id="riverside", conversation_id="sms-maria", outcome="locked")
+    _, events = run(ActionSessionStart(), tracker(sender="sms-maria"))
+    assert slot_events(events)["identity"] == "locked"
+    _, events = run(ActionSessionStart(), tracker(sender="another-conversation"))
+    assert "identity" not in slot_events(events)
+
+
+def test_the_form_verifies_maria_with_date_of_birth_and_account_number(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "march 3 1985", "account_identifier": "4001 2345", "requested_slot": "account_identifier"}, fresh=["date_of_birth", "account_identifier"])
+    messages, events = run(ValidateVerificationForm(), trk)
+    slots = slot_events(events)
+    assert slots["identity"] == "verified" and slots["patient_id"] == "p-maria-garcia"
+    assert slots["date_of_birth"] == "1985-03-03"
+    assert said(messages) == ["utter_verified"]
+    assert slots["requested_slot"] is None  # verified: the form ends
+
+
+def test_a_wrong_answer_counts_an_attempt_and_asks_again_without_saying_which(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "1985-03-04", "account_identifier": "40012345", "requested_slot": "account_identifier"})
+    messages, events = run(ValidateVerificationForm(), trk)
+    slots = slot_events(events)
+    assert slots["verify_attempts"] == 1 and slots["date_of_birth"] is None and slots["account_identifier"] is None
+    assert "identity" not in slots
+    assert messages[0]["response"] == "utter_verification_no_match" and messages[0]["attempts_left"] == 2
+
+
+def test_the_third_failure_locks_verification_and_ends_the_form(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "1985-03-04", "account_identifier": "40012345", "verify_attempts": 2, "requested_slot": "account_identifier"})
+    messages, events = run(ValidateVerificationForm(), trk)
+    slots = slot_events(events)
+    assert slots["identity"] == "locked" and slots["requested_slot"] is None
+    assert "utter_verified" not in said(messages)
+
+
+def test_a_question_instead_of_an_answer_costs_no_attempt_and_is_answered_after_verification(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "1985-03-03", "account_identifier": "whats my balance", "requested_slot": "account_identifier",
+                         "pending_request": "update_insurance"}, text="whats my balance", intent="check_balance")
+    messages, events = run(ValidateVerificationForm(), trk)
+    slots = slot_events(events)
+    assert said(messages) == ["utter_verification_intro"]
+    assert slots["account_identifier"] is None and slots["pending_request"] == "check_balance" and "verify_attempts" not in slots
+    # a name is an answer, whatever the classifier made of it
+    named = tracker(slots={"date_of_birth": "1985-03-03", "account_identifier": "Maria Garcia", "requested_slot": "account_identifier"},
+                    text="Maria Garcia", intent="check_balance")
+    assert slot_events(run(ValidateVerificationForm(), named)[1])["identity"] == "verified"
+
+
+def test_an_account_of_another_client_does_not_verify(seeded_sqlite):
+    trk = tracker(slots={"client_id": "lakeside", "date_of_birth": "1985-03-03", "account_identifier": "40012345", "requested_slot": "account_identifier"})
+    _, events = run(ValidateVerificationForm(), trk)
+    assert slot_events(events)["verify_attempts"] == 1
+
+
+@pytest.mark.parametrize("answer,response", [
+    ("2030-01-01", "utter_date_of_birth_in_future"),
+    ("march 3", "utter_date_of_birth_needs_year"),
+    ("🙂🙂", "utter_explain_date_of_birth"),
+    ("x" * 5000, "utter_explain_date_of_birth"),
+])
+def test_a_date_of_birth_that_cannot_be_one_is_explained_not_counted(seeded_sqlite, answer, response):
+    trk = tracker(slots={"date_of_birth": answer, "requested_slot": "date_of_birth"})
+    messages, events = run(ValidateVerificationForm(), trk)
+    assert said(messages) == [response]
+    assert slot_events(events)["date_of_birth"] is None and "verify_attempts" not in slot_events(events)
+
+
+def test_an_identifier_that_is_neither_number_nor_name_is_explained(seeded_sqlite):
+    trk = tracker(slots={"date_of_birth": "1985-03-03", "account_identifier": "??", "requested_slot": "account_identifier"})
+    messages, _ = run(ValidateVerificationForm(), trk)
+    assert said(messages) == ["utter_explain_account_identifier"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("40012345", {"account_number": "40012345"}),
+    ("4001-2345", {"account_number": "40012345"}),
+    ("four zero zero one two three four five", {"account_number": "40012345"}),
+    ("account 4001 2345 and i was born 3/3/85", {"account_number": "40012345"}),
+    ("my name is Maria Garcia", {"full_name": "Maria Garcia"}),
+    ("O'Brien-Smith, Kevin", {"full_name": "O'Brien-Smith Kevin"}),
+    ("hello", None),
+])
+def test_account_identifiers(text, expected):
+    assert read_account_identifier(text) == expected
+
+
+def test_after_verification_the_held_request_is_answered(seeded_sqlite):
+    _, events = run(ActionHoldRequest(), tracker(intent="check_balance"))
+    assert slot_events(events) == {"pending_request": "check_balance"}
+    messages, _ = run(ActionAfterVerification(), tracker(slots={"identity": "verified", "patient_id": "p-maria-garcia", "pending_request": "check_balance"}))
+    assert messages[0]["response"] == "utter_balance" and messages[0]["balance"] == "$412.50"
+
+
+def test_after_a_lockout_the_patient_is_handed_to_a_partner_unverified(seeded_sqlite):
+    messages, events = run(ActionAfterVerification(), tracker(slots={"identity": "locked", "pending_request": "check_balance"},
+                                                              sender="locked-conv"))
+    assert said(messages) == ["utter_verification_locked", "utter_handoff_queued"]
+    assert events[-1]["event"] == "pause"
+    with db.session_scope() as session:
+        handoff = handoffs.open_for(session, "locked-conv")
+        assert (handoff.reason, handoff.verified, handoff.patient_id) == ("verification_locked", False, None)
+        assert "not verified" in handoff.summary
+
+
+# --- failures counted per patient
 
 WRONG = ["1/1/1990", "2/2/1991", "4/4/1984", "5/5/1975", "6/6/1966", "7/7/1977", "8/8/1988", "9/9/1999",
          "10/10/1970", "11/11/1971", "12/12/1972", "1/13/1973"]

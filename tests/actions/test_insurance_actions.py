@@ -1,5 +1,5 @@
-"""New insurance, contact details and itemized statements: how the
-patient's words are read, and the actions against the real billing core."""
+"""New insurance: how the patient's words are read (payer, member ids,
+policyholder, start date), and the actions against the real billing core."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,21 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from billing import db
-from billing.models import ContactChange, InsurancePolicy, StatementDelivery
-from bot.actions.contact import ActionConfirmContact, start_update_contact
+from billing.models import InsurancePolicy
 from bot.actions.insurance import ActionConfirmInsurance, ValidateInsuranceForm, start_update_insurance
-from bot.actions.statements import ActionItemizedStatement
-from bot.nlp.contact import contact_field
 from bot.nlp.insurance import read_member_ids, read_payer, read_start_date, read_subscriber
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
-from tests.actions.test_balance_actions import run, said, slot_events, tracker
+from tests.actions.helpers import run, said, slot_events, tracker
 
 INSURANCE_DOMAIN = {
     "forms": {"insurance_form": {"required_slots": ["ins_payer", "ins_ids", "ins_subscriber", "ins_start"]}},
     "slots": {name: {"type": "text", "mappings": [{"type": "from_text"}]} for name in ("ins_payer", "ins_ids", "ins_subscriber", "ins_start")},
     "responses": {},
 }
-MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria", "client_id": "riverside"}
 EMILY = {"identity": "verified", "patient_id": "p-emily-chen", "patient_first_name": "Emily", "client_id": "lakeside"}
 
 
@@ -64,20 +60,6 @@ def test_policyholders_and_start_dates():
     assert read_start_date("2030-01-01", today) is None and read_start_date("soon", today) is None
 
 
-@pytest.mark.parametrize("text, field", [
-    ("i moved", "address"), ("update my email", "email"), ("i have a new cell", "phone"), ("i got married", "name"),
-    ("update my info", None),
-])
-def test_which_detail_a_patient_means(text, field):
-    assert contact_field(text) == field
-
-
-def test_a_request_that_holds_the_new_email_skips_the_questions(seeded_sqlite):
-    trk = tracker(slots=MARIA, text="please update my email to maria.new@example.com", intent="update_contact_info")
-    events = slot_events(start_update_contact(None, None, None, trk))
-    assert events == {"next_form": "contact_form", "contact_field": "email", "contact_value": "maria.new@example.com"}
-
-
 def test_insurance_is_stored_only_after_yes(seeded_sqlite):
     slots = {**EMILY, "ins_payer": "Aetna", "ins_ids": "W123456789|7001", "ins_subscriber": "Emily Chen", "ins_start": "2026-07-01"}
     messages, events = run(ActionConfirmInsurance(), tracker(slots=slots))
@@ -95,36 +77,6 @@ def test_insurance_is_stored_only_after_yes(seeded_sqlite):
         policy = session.execute(select(InsurancePolicy).where(InsurancePolicy.payer == "Aetna",
                                                                InsurancePolicy.patient_id == "p-emily-chen")).scalar_one()
         assert (policy.status, policy.group_number, policy.effective_date) == ("pending_verification", "7001", dt.date(2026, 7, 1))
-
-
-def test_the_same_address_is_not_changed_again(seeded_sqlite):
-    slots = {**MARIA, "contact_field": "address", "contact_value": "41 Elm Street, Atlanta, GA 30303"}
-    messages, events = run(ActionConfirmContact(), tracker(slots=slots))
-    assert said(messages) == ["utter_contact_unchanged"] and "pending_confirmation" not in slot_events(events)
-
-
-def test_a_phone_change_without_a_text_provider_is_kept_and_its_notice_waits_for_a_partner(seeded_sqlite, monkeypatch):
-    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
-    slots = {**MARIA, "contact_field": "phone", "contact_value": "+15550102233"}
-    messages, events = run(ActionConfirmContact(), tracker(slots=slots))
-    assert said(messages) == ["utter_confirm_contact_change"] and messages[0]["old"] == "(555) 010-1001"
-    pending = slot_events(events)["pending_confirmation"]
-    asked = [{"event": "action", "name": "action_confirm_contact"}]
-    yes, _ = run(ActionConfirm(), tracker(slots={**MARIA, "pending_confirmation": pending}, intent="affirm", text="yes", events=asked))
-    assert said(yes) == ["utter_contact_changed_notice_later"]  # not "sent": it was not
-    with db.session_scope() as session:
-        change = session.execute(select(ContactChange)).scalar_one()
-        assert change.patient.phone == "+15550102233" and change.notice_status == "not_sent: delivery failed"
-
-
-def test_a_statement_by_chat_is_a_link_and_only_for_a_verified_patient(seeded_sqlite):
-    messages, _ = run(ActionItemizedStatement(), tracker(slots={"identity": "unverified"}, intent="itemized_statement"))
-    assert messages == []
-    messages, _ = run(ActionItemizedStatement(), tracker(slots=MARIA, intent="itemized_statement", text="email me an itemized bill"))
-    assert said(messages) == ["utter_statement_no_email", "utter_statement_link"] and "/statements/" in messages[1]["url"]
-    with db.session_scope() as session:
-        row = session.execute(select(StatementDelivery)).scalar_one()
-        assert row.delivery == "link" and row.token_hash not in messages[1]["url"]
 
 
 def test_a_payer_named_in_the_request_is_not_asked_again_and_one_answer_can_hold_payer_and_ids(seeded_sqlite):
@@ -146,18 +98,3 @@ def _client(client_id):
 
     with db.session_scope() as session:
         return get_client(session, client_id)
-
-
-def test_a_statement_link_that_cannot_be_texted_is_never_usable_and_a_copy_goes_by_mail(seeded_sqlite, monkeypatch):
-    from billing import statements
-
-    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
-    pending = {"kind": "statement_text", "asked_by": "action_itemized_statement", "id": "q1", "phone": "+15550101001"}
-    asked = [{"event": "action", "name": "action_itemized_statement"}]
-    yes, _ = run(ActionConfirm(), tracker(slots={**MARIA, "pending_confirmation": pending}, intent="affirm", text="yes",
-                                          events=asked, channel="twilio_voice"))
-    assert said(yes) == ["utter_statement_mailed"] and "41 Elm Street" in yes[0]["address"]
-    with db.session_scope() as session:
-        texted, mailed = session.execute(select(StatementDelivery).order_by(StatementDelivery.id)).scalars().all()
-        assert (texted.delivery, texted.status, mailed.delivery, mailed.status) == ("sms", "failed", "mail", "queued")
-        assert statements.by_reference(session, texted.reference) is texted

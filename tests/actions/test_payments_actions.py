@@ -11,8 +11,7 @@ from billing import db, ledger
 from billing.models import Account, Payment
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
 from bot.actions.payments import ActionConfirmPayment, ActionPaymentDeclined, ActionStartPayment, ValidatePaymentForm, read_amount
-from bot.actions.plans import ActionStartPlan, read_request
-from tests.actions.test_balance_actions import run, said, slot_events, tracker
+from tests.actions.helpers import run, said, slot_events, tracker
 
 MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria"}
 LINDA = {"identity": "verified", "patient_id": "p-linda-nguyen", "patient_first_name": "Linda"}
@@ -109,20 +108,3 @@ def test_a_credit_means_there_is_nothing_to_pay(seeded_sqlite):
     messages, events = run(ActionStartPayment(), tracker(slots=aisha, text="pay my bill", intent="make_payment"))
     assert said(messages) == ["utter_payment_nothing_owed_credit"] and messages[0]["credit"] == "$85.00"
     assert slot_events(events)["next_form"] == "none"
-
-
-def test_plan_offers_come_from_the_clients_policy(seeded_sqlite):
-    james = {"identity": "verified", "patient_id": "p-james-carter"}
-    messages, events = run(ActionStartPlan(), tracker(slots=james, text="payment plan please", intent="payment_plan"))
-    assert said(messages) == ["utter_plan_offers"]
-    assert messages[0]["offers"] == "3 months at $616.67, 6 months at $308.33 or 12 months at $154.17"
-    assert slot_events(events)["next_form"] == "plan_form"
-
-
-def test_plan_requests_are_read_as_months_or_a_monthly_amount():
-    trk = tracker(slots=MARIA, text="x")
-    assert read_request(trk, "6 months", 12) == "months:6"
-    assert read_request(trk, "i can do $50 a month", 12) == "monthly:50"
-    assert read_request(trk, "6", 12) == "months:6"
-    assert read_request(trk, "75", 12) == "monthly:75"
-    assert read_request(trk, "no idea", 12) is None

@@ -54,7 +54,7 @@ def test_a_malformed_selfpay_now_is_a_clear_error(monkeypatch):
 ])
 def test_marias_balance_is_said_as_due_or_past_due_by_the_clock(seeded_sqlite, monkeypatch, moment, response):
     from bot.actions.balance import ActionCheckBalance
-    from tests.actions.test_balance_actions import run, tracker
+    from tests.actions.helpers import run, tracker
 
     monkeypatch.setenv("SELFPAY_NOW", moment)
     messages, _ = run(ActionCheckBalance(), tracker(slots={"identity": "verified", "patient_id": "p-maria-garcia"}, intent="check_balance"))
