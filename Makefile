@@ -11,11 +11,11 @@ export PYTHONHASHSEED ?= 0
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test train shell bench eval validate seed test-stories clean browser
+.PHONY: help run test train shell bench eval validate seed test-stories clean browser lint
 
 help:
 	@echo "make run     set up on first use, load the demo data, train if needed, start everything"
-	@echo "make test    validate the data, train if needed, run every test"
+	@echo "make test    lint, check the import rules, validate the data, train if needed, run every test"
 	@echo "make shell   talk to the assistant in this terminal (needs make run in another)"
 	@echo "make train   train the model if config or data changed"
 	@echo "make eval    NLU cross-validation report"
@@ -30,6 +30,11 @@ seed: $(STAMP)
 train: $(STAMP)
 	@$(PY) -m bot.train
 
+# the house's rules: ruff, and the import contracts in pyproject.toml
+lint: $(STAMP)
+	@.venv/bin/ruff check billing bot connectors desk selfpay tests bench
+	@.venv/bin/lint-imports --no-cache
+
 validate: $(STAMP)
 	@$(PY) -m bot.validate
 
@@ -42,7 +47,7 @@ shell: $(STAMP)
 browser:
 	@scripts/setup-browser.sh
 
-test: $(STAMP) browser validate train
+test: $(STAMP) browser lint validate train
 	@$(PY) -m pytest -q tests
 	@$(MAKE) --no-print-directory test-stories
 

@@ -153,6 +153,18 @@ def lock_for_money(session: Session, account: Account, *rows) -> Account:
     return account
 
 
+def take_request(session: Session, row, waiting: str, refused: Exception) -> dict:
+    """The one way a partner's decision on a request starts (refunds,
+    write-offs, assistance applications): lock the account, read the
+    request again, and go on only while it is still ``waiting`` (else
+    ``refused`` is raised: someone decided it first).  Returns its status
+    before the decision, for the audit line."""
+    lock_for_money(session, row.account, row)
+    if row.status != waiting:
+        raise refused
+    return {"status": row.status}
+
+
 def approver_lacks(session: Session, account: Account, kind: str, actor: str, least: Optional[str] = None) -> Optional[str]:
     """None when desk user ``actor`` may approve ``kind`` (refund,
     assistance) on this account; otherwise the role that may, from the

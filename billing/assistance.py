@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import clock, ledger
-from billing.accounts import approver_lacks, lock_for_money
+from billing.accounts import approver_lacks, lock_for_money, take_request
 from billing.models import Account, AssistanceApplication, Client
 from billing.money import money
 from billing.records import Refused, account_event, decide, new_reference
@@ -25,7 +25,7 @@ GUIDELINES_2026 = {
 }
 
 
-class ScreeningError(ValueError):
+class ScreeningError(Refused):
     pass
 
 
@@ -138,13 +138,10 @@ def approve(session: Session, application: AssistanceApplication, *, actor: str,
     role = approver_lacks(session, application.account, "assistance", actor)
     if role:
         raise ApplicationError("not_approver", role=role)
-    lock_for_money(session, application.account, application)
-    if application.status != "open":
-        raise ApplicationError("not_open")
+    before = take_request(session, application, "open", ApplicationError("not_open"))
     balance = ledger.balance(session, application.account)
     percent = application.discount_percent if application.screening != "not_likely" else Decimal("0")
     amount = (balance * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if balance > 0 else Decimal("0")
-    before = {"status": application.status}
     if amount > 0:
         entry = ledger.post(
             session, application.account, kind="discount", amount=-amount,
@@ -160,10 +157,7 @@ def approve(session: Session, application: AssistanceApplication, *, actor: str,
 
 
 def deny(session: Session, application: AssistanceApplication, *, actor: str, note: str) -> AssistanceApplication:
-    lock_for_money(session, application.account, application)
-    if application.status != "open":
-        raise ApplicationError("not_open")
-    before = {"status": application.status}
+    before = take_request(session, application, "open", ApplicationError("not_open"))
     decide(application, "denied", actor, note)
     session.flush()
     _audit(session, application, actor, "assistance_denied", f"denied {application.reference}: {application.decision_note}", before)

@@ -40,15 +40,15 @@ def _cmd_seed(args) -> int:
 def _cmd_payments(args) -> int:
     import datetime as dt
 
-    from billing import payments
+    from billing import runs
 
     db.migrate()
     with db.session_scope() as session:
         if args.action == "reconcile":
-            report = payments.reconcile(session)
+            report = runs.reconcile(session)
         else:
             today = dt.date.fromisoformat(args.date) if args.date else None
-            report = payments.run_due(session, today=today)
+            report = runs.run_due(session, today=today)
     for line in report.lines():
         print(line)
     return 1 if report.pending else 0

@@ -16,7 +16,7 @@ from billing import ledger
 from billing.accounts import lock_for_money
 from billing.records import Refused, account_event, new_reference
 from billing.models import Account, Dispute, Encounter, LedgerEntry, ServiceLine, utcnow
-from billing.money import money
+from billing.money import AmountRefused, money, positive_amount
 
 REASONS = ("duplicate", "not_received", "amount_wrong", "insurance_should_pay", "quality_of_care")
 
@@ -89,8 +89,6 @@ def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: 
     if dispute.status != "open":
         raise DisputeError("not_open")
     amount = money(amount)
-    if amount <= 0:
-        raise DisputeError("amount_not_positive")
     # a disputed charge is corrected up to what it billed, less what earlier
     # disputes of it took off (a paid one becomes a credit, offered back as a
     # refund); a dispute of the whole account up to what is owed
@@ -98,8 +96,12 @@ def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: 
         limit = max(dispute.service_line.charge - adjusted_on_line(session, dispute.service_line_id), money(0))
     else:
         limit = ledger.balance(session, dispute.account)
-    if amount > limit:
-        raise DisputeError("above_charge" if dispute.service_line is not None else "above_balance", limit=limit)
+    try:
+        amount = positive_amount(amount, at_most=limit)
+    except AmountRefused as refused:
+        if refused.reason != "above_limit":
+            raise DisputeError("amount_not_positive") from None
+        raise DisputeError("above_charge" if dispute.service_line is not None else "above_balance", limit=limit) from None
     entry = ledger.post(
         session, dispute.account, kind="write_off", amount=-amount, reason_code=f"DISPUTE-{dispute.reason.upper()}",
         description=f"Dispute {dispute.reference} resolved: {note}"[:300], actor=actor, source=f"dispute:{dispute.id}",

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import Base, Money, utcnow
+from billing.refused import Refused
 from selfpay import settings
 
 # Outcomes of the sandbox test cards (DESIGN.md, "Sandbox gateway").
@@ -32,7 +33,7 @@ SANDBOX_TEST_CARDS = {
 }
 
 
-class CardError(ValueError):
+class CardError(Refused):
     """The card details cannot be tokenised (bad number, bad expiry)."""
 
 

@@ -6,7 +6,6 @@ Tables only: the rules that use them live in the service modules
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlalchemy import (
     JSON,

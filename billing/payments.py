@@ -21,11 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import clock, ledger
+from billing import clock, ledger, plans
 from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
-from billing.money import InvalidAmount, money
+from billing import money as money_rules
+from billing.money import money, positive_amount
 from billing.records import token_hash
+from billing.refused import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +38,12 @@ LINK_ATTEMPTS = 5
 
 # --- what a patient may pay -------------------------------------------------
 
-class AmountRefused(ValueError):
+class AmountRefused(Refused):
     """An amount a patient may not pay; ``reason`` says why:
     not_a_number, zero, negative, too_many_places, above_balance, nothing_owed."""
 
     def __init__(self, reason: str, balance: Decimal):
         super().__init__(reason)
-        self.reason = reason
         self.balance = balance
 
 
@@ -54,24 +55,15 @@ def check_amount(value, balance: Decimal) -> Decimal:
     text = str(value if value is not None else "").strip().lower()
     if text in ("full", "all", "balance", "the full amount", "everything"):
         return balance
-    text = text.replace("$", "").replace(",", "").replace("usd", "").strip()
+    return _payable(text.replace("usd", ""), balance, at_most=balance)
+
+
+def _payable(value, balance: Decimal, at_most: Optional[Decimal] = None) -> Decimal:
+    """money.positive_amount, refused in a payment's words."""
     try:
-        amount = Decimal(text)
-    except ArithmeticError:
-        raise AmountRefused("not_a_number", balance) from None
-    if not amount.is_finite():
-        raise AmountRefused("not_a_number", balance)
-    if amount < 0:
-        raise AmountRefused("negative", balance)
-    if amount == 0:
-        raise AmountRefused("zero", balance)
-    try:
-        amount = money(amount)
-    except InvalidAmount:
-        raise AmountRefused("too_many_places", balance) from None
-    if amount > balance:
-        raise AmountRefused("above_balance", balance)
-    return amount
+        return positive_amount(value, at_most)
+    except money_rules.AmountRefused as refused:
+        raise AmountRefused("above_balance" if refused.reason == "above_limit" else refused.reason, balance) from None
 
 
 # --- outcomes ---------------------------------------------------------------
@@ -93,13 +85,9 @@ class PaymentOutcome:
         return -self.balance if self.balance < 0 else Decimal("0.00")
 
 
-class PaymentRefused(ValueError):
+class PaymentRefused(Refused):
     """The request cannot become a charge (wrong account, a retry the
     decline does not allow, a link already used ...)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
@@ -161,10 +149,8 @@ def _audit(session: Session, payment: Payment, action: str, reason: str) -> None
     ))
 
 
-def _settle(session: Session, payment: Payment, result: ChargeResult) -> None:
+def settle(session: Session, payment: Payment, result: ChargeResult) -> None:
     """Write what the processor said; post the ledger once if approved."""
-    from billing import plans  # plans use payments for installments; imported here to avoid a cycle
-
     payment.gateway_reference = result.reference
     payment.settled_at = utcnow()
     if not result.approved:
@@ -187,7 +173,7 @@ def _settle(session: Session, payment: Payment, result: ChargeResult) -> None:
     _audit(session, payment, "payment_posted", f"payment {payment.confirmation_number} posted")
 
 
-def _charge(session: Session, payment: Payment, token: str, gateway: PaymentGateway) -> None:
+def charge(session: Session, payment: Payment, token: str, gateway: PaymentGateway) -> None:
     try:
         result = gateway.charge(session, token, payment.amount, payment.idempotency_key)
     except GatewayError as exc:
@@ -196,7 +182,7 @@ def _charge(session: Session, payment: Payment, token: str, gateway: PaymentGate
         session.flush()
         logger.warning("payment %s left pending: %s", payment.id, exc)
         return
-    _settle(session, payment, result)
+    settle(session, payment, result)
 
 
 def _method_of(session: Session, account: Account, method_id: int) -> PaymentMethod:
@@ -225,9 +211,7 @@ def pay_with_card_on_file(
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return _outcome(session, existing)
-    amount = money(amount)
-    if amount <= 0:
-        raise AmountRefused("zero" if amount == 0 else "negative", ledger.balance(session, account))
+    amount = _payable(amount, ledger.balance(session, account))
     method = _method_of(session, account, method_id)
     payment = Payment(
         account=account, payment_method_id=method.id, amount=amount, status="pending", card_brand=method.brand,
@@ -237,7 +221,7 @@ def pay_with_card_on_file(
     earlier = _record(session, payment)
     if earlier is not None:
         return _outcome(session, earlier)
-    _charge(session, payment, method.token, gateway or default_gateway())
+    charge(session, payment, method.token, gateway or default_gateway())
     return _outcome(session, payment)
 
 
@@ -398,9 +382,7 @@ def create_link(
 ) -> tuple[PaymentLink, str]:
     """A single-use page for ``amount``, valid 24 hours.  Returns the link
     and its token; only the token's hash is stored."""
-    amount = money(amount)
-    if amount <= 0:
-        raise AmountRefused("zero" if amount == 0 else "negative", ledger.balance(session, account))
+    amount = _payable(amount, ledger.balance(session, account))
     now = now or utcnow()
     raw = secrets.token_urlsafe(24)
     link = PaymentLink(
@@ -412,12 +394,11 @@ def create_link(
     return link, raw
 
 
-class LinkError(ValueError):
+class LinkError(Refused):
     """unknown, expired, used, or attempts (LINK_ATTEMPTS cards declined on it)"""
 
     def __init__(self, reason: str, link: Optional[PaymentLink] = None):
         super().__init__(reason)
-        self.reason = reason
         self.link = link
 
 
@@ -473,17 +454,20 @@ def pay_with_card_token(
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return _outcome(session, existing)
+    # a keypad or payment-page amount: positive and in cents (the amount
+    # was read back and confirmed, or fixed when the link was made)
+    amount = _payable(amount, ledger.balance(session, account))
     gateway = gateway or default_gateway()
     brand, last4 = gateway.describe(session, card_token)
     payment = Payment(
-        account=account, amount=money(amount), status="pending", card_brand=brand, card_last4=last4, method=method,
+        account=account, amount=amount, status="pending", card_brand=brand, card_last4=last4, method=method,
         payment_date=(now or utcnow()).date(), idempotency_key=idempotency_key, actor=actor, channel=channel,
         conversation_id=conversation_id,
     )
     earlier = _record(session, payment)
     if earlier is not None:
         return _outcome(session, earlier)
-    _charge(session, payment, card_token, gateway)
+    charge(session, payment, card_token, gateway)
     return _outcome(session, payment)
 
 
@@ -521,87 +505,3 @@ def pay_link(
         link.payment_id = outcome.payment_id
         session.flush()
     return outcome
-
-
-# --- the scheduler and reconciliation -------------------------------------
-
-@dataclass
-class RunReport:
-    posted: list[str]
-    declined: list[str]
-    pending: list[str]
-    missed: list[str]
-    defaulted: list[str]
-
-    def lines(self) -> list[str]:
-        out = []
-        for label, items in (("posted", self.posted), ("declined", self.declined), ("left pending", self.pending),
-                             ("installments missed", self.missed), ("plans defaulted", self.defaulted)):
-            out.append(f"{label}: {len(items)}" + (f" ({', '.join(items)})" if items else ""))
-        return out
-
-
-def _tally(report: RunReport, payment: Payment, label: str) -> None:
-    {"posted": report.posted, "declined": report.declined}.get(payment.status, report.pending).append(label)
-
-
-def run_due(session: Session, today: Optional[dt.date] = None, gateway: Optional[PaymentGateway] = None, actor: str = "scheduler") -> RunReport:
-    """Charge scheduled payments and autopay installments that are due;
-    count missed installments and default plans past the policy's limit.
-    Safe to run more than once a day: every charge has a fixed key."""
-    from billing import plans
-
-    today = today or clock.today()
-    gateway = gateway or default_gateway()
-    report = RunReport([], [], [], [], [])
-    due = session.execute(
-        select(Payment).where(Payment.status == "scheduled", Payment.payment_date <= today).order_by(Payment.id)
-    ).scalars().all()
-    for payment in due:
-        method = session.get(PaymentMethod, payment.payment_method_id)
-        payment.status = "pending"
-        payment.payment_date = today
-        session.flush()
-        _charge(session, payment, method.token, gateway)
-        _tally(report, payment, payment.confirmation_number or str(payment.id))
-    plans.run_installments(session, today, gateway, actor, report)
-    return report
-
-
-def reconcile(session: Session, gateway: Optional[PaymentGateway] = None) -> RunReport:
-    """Settle payments left pending by a processor that did not answer:
-    ask the processor for the result under the payment's key; if it never
-    received the charge, send it again under the same key."""
-    gateway = gateway or default_gateway()
-    report = RunReport([], [], [], [], [])
-    pending = session.execute(select(Payment).where(Payment.status == "pending").order_by(Payment.id)).scalars().all()
-    for payment in pending:
-        label = str(payment.id)
-        try:
-            result = gateway.lookup(session, payment.idempotency_key)
-            if result is None:
-                token = _token_for(session, payment)
-                if token is None:
-                    report.pending.append(label)
-                    continue
-                result = gateway.charge(session, token, payment.amount, payment.idempotency_key)
-        except GatewayError as exc:
-            logger.warning("payment %s still pending: %s", payment.id, exc)
-            report.pending.append(label)
-            continue
-        _settle(session, payment, result)
-        if payment.status == "declined" and payment.method == "link":
-            # the link that was closed while the answer was awaited opens again
-            for link in session.execute(select(PaymentLink).where(PaymentLink.payment_id == payment.id)).scalars():
-                link.used_at, link.payment_id = None, None
-        _tally(report, payment, payment.confirmation_number or label)
-    return report
-
-
-def _token_for(session: Session, payment: Payment) -> Optional[str]:
-    if payment.payment_method_id:
-        return session.get(PaymentMethod, payment.payment_method_id).token
-    if payment.method in ("link", "keypad"):
-        # a one-time card token's charge has the token at the end of its key
-        return payment.idempotency_key.rsplit(":", 1)[-1]
-    return None

@@ -8,7 +8,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +16,9 @@ from sqlalchemy.orm import Session
 from billing import clock, ledger
 from billing.models import Account, AccountEvent, Payment, PaymentMethod, PaymentPlan, PlanInstallment
 from billing.money import money
-from billing.policy import PlanPolicy
+from billing.policy import PlanPolicy, policy_of
+from billing.refused import Refused
 from billing.schedule import add_months, monthly_due_dates
-
-if TYPE_CHECKING:
-    from billing.gateway import PaymentGateway
-    from billing.payments import RunReport
 
 CENT = Decimal("0.01")
 # the plan lengths offered first, when the policy allows them
@@ -42,7 +39,7 @@ class PlanTerms:
         return [self.monthly] * (self.months - 1) + [self.last]
 
 
-class PlanRefused(ValueError):
+class PlanRefused(Refused):
     """Terms outside policy.  ``reason``: below_minimum_balance,
     too_few_months, too_many_months, monthly_too_low, pay_in_full,
     plan_exists, no_plan, nothing_owed.  ``nearest`` holds the allowed
@@ -50,7 +47,6 @@ class PlanRefused(ValueError):
 
     def __init__(self, reason: str, nearest: Optional[list[PlanTerms]] = None):
         super().__init__(reason)
-        self.reason = reason
         self.nearest = nearest or []
 
 
@@ -288,45 +284,24 @@ def apply_payment(session: Session, payment: Payment) -> Optional[PlanInstallmen
     return target
 
 
-def run_installments(session: Session, today: dt.date, gateway: "PaymentGateway", actor: str, report: "RunReport") -> None:
-    """Charge autopay installments due today or earlier; an installment not
-    paid by its due date is missed; at the policy's limit the plan defaults."""
-    from billing.payments import _tally, pay_with_card_on_file
-    from billing.policy import policy_of
+def miss_installment(session: Session, inst: PlanInstallment, actor: str) -> bool:
+    """An installment not paid by its due date is missed; at the client's
+    limit of missed payments the plan defaults.  Returns whether it did."""
+    plan, account = inst.plan, inst.plan.account
+    inst.status = "missed"
+    plan.missed_payments += 1
+    limit = policy_of(account.patient.client).payment_plan.max_missed_payments_before_default
+    defaulted = plan.missed_payments >= limit
+    if defaulted:
+        before = _terms_record(plan)
+        plan.status = "defaulted"
+        _event(session, account, actor, "plan_defaulted", f"{plan.missed_payments} missed payments (policy limit {limit})",
+               before=before, after=_terms_record(plan))
+    session.flush()
+    return defaulted
 
-    due = session.execute(
-        select(PlanInstallment).join(PaymentPlan)
-        .where(PaymentPlan.status == "active", PlanInstallment.status == "due", PlanInstallment.due_date <= today)
-        .order_by(PlanInstallment.due_date, PlanInstallment.id)
-    ).scalars().all()
-    for inst in due:
-        plan = inst.plan
-        if plan.status != "active":
-            continue
-        account = plan.account
-        label = f"{account.account_number}#{inst.seq}"
-        if plan.payment_method_id is not None:
-            outcome = pay_with_card_on_file(
-                session, account, plan.payment_method_id, inst.amount, idempotency_key=f"installment:{inst.id}:autopay",
-                actor=actor, channel="autopay", gateway=gateway, today=today,
-            )
-            payment = session.get(Payment, outcome.payment_id)
-            _tally(report, payment, label)
-            if outcome.status in ("posted", "pending"):
-                if outcome.status == "pending":
-                    inst.payment_id = payment.id
-                continue
-            inst.payment_id = payment.id
-        elif inst.due_date >= today:
-            continue  # paid by link: the patient has until the end of the due date
-        inst.status = "missed"
-        plan.missed_payments += 1
-        report.missed.append(label)
-        limit = policy_of(account.patient.client).payment_plan.max_missed_payments_before_default
-        if plan.missed_payments >= limit:
-            before = _terms_record(plan)
-            plan.status = "defaulted"
-            report.defaulted.append(account.account_number)
-            _event(session, account, actor, "plan_defaulted", f"{plan.missed_payments} missed payments (policy limit {limit})",
-                   before=before, after=_terms_record(plan))
-        session.flush()
+
+def installment_paid_by(session: Session, payment_id: int) -> Optional[PlanInstallment]:
+    """Which plan installment this payment paid (or was charged for), if any."""
+    return session.execute(select(PlanInstallment).where(PlanInstallment.payment_id == payment_id)).scalars().first()
+

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.models import Account, AccountEvent, utcnow
+from billing.refused import Refused  # noqa: F401 (every rule's refusal; reached as billing.records.Refused too)
 from selfpay import settings
-
-
-class Refused(ValueError):
-    """A rule said no; ``reason`` is the machine-readable why."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def account_event(session: Session, account: Account, actor: str, action: str, reason: str, before=None, after=None) -> None:
@@ -43,6 +37,25 @@ def new_reference(session: Session, column, prefix: str) -> str:
         reference = f"{prefix}-{secrets.token_hex(3).upper()}"
         if session.execute(select(column).where(column == reference)).first() is None:
             return reference
+
+
+class Decision(str, Enum):
+    """A partner's answer to a request (refund, write-off, assistance, name
+    change, insurance to verify)."""
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+def read_decision(decision: str, note: str = "") -> Decision:
+    """The decision a partner made; a denial needs a reason, since someone
+    is told why.  Refused("bad_decision") or Refused("denial_needs_reason")."""
+    try:
+        chosen = Decision(decision)
+    except ValueError:
+        raise Refused("bad_decision") from None
+    if chosen is Decision.DENY and not (note or "").strip():
+        raise Refused("denial_needs_reason")
+    return chosen
 
 
 def decide(row, status: str, actor: str, note: str = "") -> None:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import insurance, ledger
-from billing.accounts import approver_lacks, lock_for_money
+from billing.accounts import approver_lacks, lock_for_money, take_request
 from billing.gateway import GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, Payment, PaymentMethod, RefundRequest
-from billing.money import money
+from billing.money import AmountRefused, money, positive_amount
 from billing.records import Refused, account_event, decide
 
 METHODS = ("card", "check")
@@ -73,8 +73,10 @@ def request_refund(session: Session, account: Account, amount, method: str, *, a
     available = credit(session, account)
     if method not in METHODS:
         raise RefundError("bad_method")
-    if amount <= 0:
-        raise RefundError("not_positive")
+    try:
+        positive_amount(amount)
+    except AmountRefused:
+        raise RefundError("not_positive") from None
     if available <= 0:
         raise RefundError("no_credit", available)
     if amount > available:
@@ -100,13 +102,10 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
     role = approver_lacks(session, request.account, "refund", actor)
     if role:
         raise RefundError("not_approver", role=role)
-    lock_for_money(session, request.account, request)
-    if request.status != "requested":
-        raise RefundError("not_requested")
+    before = take_request(session, request, "requested", RefundError("not_requested"))
     available = credit(session, request.account)
     if request.amount > available:
         raise RefundError("above_credit", available)
-    before = {"status": request.status}
     if request.method == "card":
         gateway = gateway or default_gateway()
         try:
@@ -132,10 +131,7 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
 
 
 def deny(session: Session, request: RefundRequest, *, actor: str, note: str) -> RefundRequest:
-    lock_for_money(session, request.account, request)
-    if request.status != "requested":
-        raise RefundError("not_requested")
-    before = {"status": request.status}
+    before = take_request(session, request, "requested", RefundError("not_requested"))
     decide(request, "denied", actor, note)
     _audit(session, request, actor, "refund_denied", f"refund denied: {request.decision_note}", before)
     return request

@@ -25,6 +25,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billing.refused import Refused
 from billing.models import DeskAuditEntry, Handoff, LoginAttempt, StaffSession, StaffUser, utcnow
 from selfpay import settings
 
@@ -46,12 +47,8 @@ ADDRESS_FAILURES = 20
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 
 
-class StaffError(ValueError):
+class StaffError(Refused):
     """reason: bad_username, bad_role, bad_department, weak_password, exists, production"""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class TooManyAttempts(Exception):

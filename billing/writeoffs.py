@@ -6,16 +6,18 @@ Each is a ledger entry with a reason code and an actor, and an audit
 event."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from typing import List, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing import clock, ledger
-from billing.accounts import approver_lacks, lock_for_money
+from billing.accounts import approver_lacks, lock_for_money, take_request
 from billing.models import Account, Client, LedgerEntry, WriteOffRequest
-from billing.money import money
+from billing.money import AmountRefused, money, positive_amount
 from billing.policy import policy_of
 from billing.records import Refused, account_event, decide
 
@@ -32,6 +34,14 @@ class WriteOffRefused(Refused):
 
 # who approves a write-off above the agent limit (or an admin)
 APPROVER_ROLE = "supervisor"
+
+
+def _within_balance(amount, balance: Decimal) -> Decimal:
+    """money.positive_amount up to the balance, refused in a write-off's words."""
+    try:
+        return positive_amount(money(amount), at_most=max(balance, money(0)))
+    except AmountRefused as refused:
+        raise WriteOffRefused("above_balance" if refused.reason == "above_limit" else "not_positive") from None
 
 
 def written_off_today(session: Session, account: Account, actor: str) -> Decimal:
@@ -79,13 +89,9 @@ def write_off(session: Session, account: Account, amount, *, reason_code: str, r
     """A partner's write-off: up to what is left today of the client's
     agent limit for this partner on this account; above it only with a
     supervisor's approval (``approved_by``, a desk user name)."""
-    amount = money(amount)
     lock_for_money(session, account)
     balance = ledger.balance(session, account)
-    if amount <= 0:
-        raise WriteOffRefused("not_positive")
-    if amount > balance:
-        raise WriteOffRefused("above_balance")
+    amount = _within_balance(amount, balance)
     if approved_by:
         if approver_lacks(session, account, "write_off", approved_by, least=APPROVER_ROLE):
             raise WriteOffRefused("not_approver")
@@ -100,15 +106,41 @@ def write_off(session: Session, account: Account, amount, *, reason_code: str, r
     return entry
 
 
+class Routed(str, Enum):
+    POSTED = "posted"                            # on the ledger now
+    AWAITING_SUPERVISOR = "awaiting_supervisor"  # above the agent's limit: a request a supervisor decides
+
+
+@dataclass(frozen=True)
+class WriteOffOutcome:
+    routed: Routed
+    entry: Optional[LedgerEntry] = None
+    request: Optional[WriteOffRequest] = None
+    limit: Optional[Decimal] = None       # the agent's daily limit on the account (awaiting_supervisor)
+    remaining: Optional[Decimal] = None   # what was left of it today
+
+
+def write_off_or_request(session: Session, account: Account, amount, *, reason_code: str, reason: str, actor: str,
+                         approved_by: Optional[str] = None) -> WriteOffOutcome:
+    """A partner's write-off, routed: posted when within the agent's limit
+    (or approved by a supervisor), else a request for a supervisor.
+    Raises WriteOffRefused for anything else (not positive, above the
+    balance, an approver who may not approve)."""
+    try:
+        entry = write_off(session, account, amount, reason_code=reason_code, reason=reason, actor=actor, approved_by=approved_by)
+        return WriteOffOutcome(Routed.POSTED, entry=entry)
+    except WriteOffRefused as refused:
+        if refused.reason != "needs_supervisor":
+            raise
+        request = request_write_off(session, account, amount, reason_code=reason_code, reason=reason, actor=actor)
+        return WriteOffOutcome(Routed.AWAITING_SUPERVISOR, request=request, limit=refused.limit, remaining=refused.remaining)
+
+
 def request_write_off(session: Session, account: Account, amount, *, reason_code: str, reason: str, actor: str) -> WriteOffRequest:
     """A write-off above the agent limit goes to a supervisor: checked now
     (positive, within the balance), posted only on approval."""
-    amount = money(amount)
     lock_for_money(session, account)
-    if amount <= 0:
-        raise WriteOffRefused("not_positive")
-    if amount > ledger.balance(session, account):
-        raise WriteOffRefused("above_balance")
+    amount = _within_balance(amount, ledger.balance(session, account))
     request = WriteOffRequest(account=account, amount=amount, reason_code=reason_code, reason=reason, requested_by=actor)
     session.add(request)
     session.flush()
@@ -121,9 +153,7 @@ def approve_request(session: Session, request: WriteOffRequest, *, actor: str, n
     """A supervisor approves: the write-off posts once, in the requester's name."""
     if approver_lacks(session, request.account, "write_off", actor, least=APPROVER_ROLE):
         raise WriteOffRefused("not_approver")
-    lock_for_money(session, request.account, request)
-    if request.status != "requested":
-        raise WriteOffRefused("not_requested")
+    take_request(session, request, "requested", WriteOffRefused("not_requested"))
     entry = write_off(session, request.account, request.amount, reason_code=request.reason_code, reason=request.reason,
                       actor=request.requested_by, approved_by=actor)
     request.ledger_entry_id = entry.id
@@ -133,9 +163,7 @@ def approve_request(session: Session, request: WriteOffRequest, *, actor: str, n
 
 
 def deny_request(session: Session, request: WriteOffRequest, *, actor: str, note: str) -> WriteOffRequest:
-    lock_for_money(session, request.account, request)
-    if request.status != "requested":
-        raise WriteOffRefused("not_requested")
+    take_request(session, request, "requested", WriteOffRefused("not_requested"))
     decide(request, "denied", actor, note)
     account_event(session, request.account, actor, "write_off_denied", (note or "denied")[:300], None,
                   {"write_off_request": request.id})

@@ -73,6 +73,9 @@ def main(argv=None) -> int:
         return 2
     from rasa_sdk import utils
 
+    from connectors import wiring
+
+    wiring.install()  # the actions tell patients through billing's port
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     app = create_app(token)

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from typing import List
+
+from billing.notify import Message, NoRoute
 from selfpay import settings
 
 
-class NoMailServer(RuntimeError):
-    pass
+class NoMailServer(NoRoute):
+    reason = "no mail server"
+
+
+class EmailSender:
+    """The notification port's email sender (billing.notify)."""
+
+    def send(self, message: Message) -> List[str]:
+        send_email(message.to, message.subject or "A message about your bill", message.text)
+        return []
 
 
 def send_email(to: str, subject: str, body: str) -> None:

@@ -1,10 +1,10 @@
-"""Texts the bot sends outside a reply (a partner's answer, a reminder):
-through Twilio's REST API with twilio's own client, in SMS-sized parts,
-retried on Twilio's or the network's failures, never to a number that
-opted out of this client's texts."""
+"""The notification port's SMS sender (billing.notify): texts sent outside
+a reply (a partner's answer, a notice, a reminder) through Twilio's REST
+API with twilio's own client, in SMS-sized parts, retried on Twilio's or
+the network's failures.  Whether a text may go out at all (opt-outs,
+consent) is billing.notify's decision, taken before this is called."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import List, Optional
@@ -12,45 +12,39 @@ from typing import List, Optional
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from billing import db, outreach
+from billing.notify import Message
 from connectors.twilio_sms import split_sms
 from selfpay import settings
 
 logger = logging.getLogger(__name__)
 
 
-class OptedOut(Exception):
-    """The number has withdrawn consent for this client's texts."""
-
-
 class SmsSender:
     def __init__(self, account_sid: Optional[str] = None, auth_token: Optional[str] = None,
                  base_url: Optional[str] = None, attempts: int = 3, backoff: float = 0.5):
-        self.account_sid = account_sid or settings.get("TWILIO_ACCOUNT_SID")
-        self.auth_token = auth_token or settings.secret("TWILIO_AUTH_TOKEN")
-        self.base_url = base_url or settings.get("TWILIO_API_BASE_URL")
+        # given here (tests), or read from the settings at each send
+        self.account_sid, self.auth_token, self.base_url = account_sid, auth_token, base_url
         self.attempts = attempts
         self.backoff = backoff
 
     def _client(self) -> Client:
-        if not self.account_sid or not self.auth_token:
+        account_sid = self.account_sid or settings.get("TWILIO_ACCOUNT_SID")
+        auth_token = self.auth_token or settings.secret("TWILIO_AUTH_TOKEN")
+        base_url = self.base_url or settings.get("TWILIO_API_BASE_URL")
+        if not account_sid or not auth_token:
             raise RuntimeError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to send texts")
-        client = Client(self.account_sid, self.auth_token)
-        if self.base_url:  # a local server that speaks Twilio's REST API (tests)
-            client.api.base_url = self.base_url
+        client = Client(account_sid, auth_token)
+        if base_url:  # a local server that speaks Twilio's REST API (tests)
+            client.api.base_url = base_url
         return client
 
-    def send(self, client_id: str, from_number: str, to: str, text: str) -> List[str]:
-        """Send now; returns the message SIDs.  Raises OptedOut, or the
-        last error once the attempts are spent."""
-        with db.session_scope() as session:
-            if outreach.is_opted_out(session, client_id=client_id, channel="sms", address=to):
-                logger.info("text to an opted-out number for %s not sent", client_id)
-                raise OptedOut(to)
+    def send(self, message: Message) -> List[str]:
+        """Send now, from the client's number; returns the message SIDs.
+        Raises the last error once the attempts are spent."""
         twilio = self._client()
         sids = []
-        for part in split_sms([text]):
-            sids.append(self._send_part(twilio, from_number, to, part))
+        for part in split_sms([message.text]):
+            sids.append(self._send_part(twilio, message.sender_number, message.to, part))
         return sids
 
     def _send_part(self, twilio: Client, from_number: str, to: str, body: str) -> str:
@@ -67,7 +61,3 @@ class SmsSender:
                 logger.warning("could not reach Twilio (%s); retrying the text (attempt %s)", exc.__class__.__name__, attempt)
             time.sleep(self.backoff * attempt)
         raise RuntimeError("unreachable")
-
-    async def send_later(self, client_id: str, from_number: str, to: str, text: str) -> List[str]:
-        """The same, off the event loop, for a web handler."""
-        return await asyncio.get_running_loop().run_in_executor(None, self.send, client_id, from_number, to, text)

@@ -38,6 +38,7 @@ from collections import OrderedDict
 from typing import Any, List, Optional, Sequence, Tuple
 
 from billing.redaction import Group, Redaction, mask_fragment, mask_fragments_in, redact_card_numbers, redact_message
+from selfpay.tracker import stored_event
 
 logger = logging.getLogger(__name__)
 
@@ -169,14 +170,7 @@ def _mask_sql(store: Any, conversation_id: str, parts: Sequence[str], last4: str
         rows = (session.query(event_row).filter(event_row.sender_id == conversation_id)
                 .order_by(event_row.id.desc()).limit(LOOKBACK_EVENTS).all())
         rows.reverse()
-        events = []
-        for row in rows:
-            try:
-                data = json.loads(row.data) if row.data else {}
-            except ValueError:
-                data = {}
-            data.setdefault("event", row.type_name)
-            events.append(data)
+        events = [stored_event(row.type_name, row.data) for row in rows]
         masked, changed = masked_events(events, parts, last4)
         for row, before, after in zip(rows, events, masked):
             if after != before:

@@ -20,13 +20,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from billing import db, inbound, outreach
 from billing.ratelimit import capped, limiter
+from billing.vocabulary import Channel, conversation_id
 from billing.scripts import cut_note, script
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "twilio_sms"
+CHANNEL = Channel.SMS.value
 MAX_SMS = 320
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE"}
 OPT_IN = {"START", "UNSTOP", "YES"}
@@ -40,10 +41,6 @@ class SmsCollector(CollectingOutputChannel):
     @classmethod
     def name(cls) -> Text:
         return CHANNEL
-
-
-def conversation_id(client_id: str, phone: str) -> str:
-    return f"sms:{client_id}:{phone}"
 
 
 def split_sms(texts: List[str], limit: int = MAX_SMS) -> List[str]:
@@ -141,14 +138,14 @@ class TwilioSmsInput(TwilioInput):
             return twiml([])
         # card numbers out, also one split over this number's texts (connectors/text.py)
         body, cut = capped(body)
-        text = await safe_patient_text(request, conversation_id(client.id, sender), body, key=sid)
+        text = await safe_patient_text(request, conversation_id(Channel.SMS, sender, client.id), body, key=sid)
         if not text:
             if (params.get("NumMedia") or "0").strip() not in ("", "0"):
                 return twiml([script("utter_sms_media_only", client)])
             return twiml([])
         collector = SmsCollector()
         await on_new_message(UserMessage(
-            text, collector, conversation_id(client.id, sender), input_channel=CHANNEL, message_id=sid,
+            text, collector, conversation_id(Channel.SMS, sender, client.id), input_channel=CHANNEL, message_id=sid,
             metadata={"client": client.id, "phone": sender, "channel": "sms"},
         ))
         return twiml(([cut_note()] if cut else []) + bot_texts(collector.messages))

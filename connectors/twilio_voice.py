@@ -32,15 +32,16 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from billing import db, handoffs, inbound, payments
 from billing.clients import UnknownClient, get_client
 from billing.models import Account
-from billing.money import InvalidAmount, format_money, money
+from billing.money import format_money
 from billing.ratelimit import capped, limiter
 from billing.scripts import script
+from billing.vocabulary import Channel, conversation_id
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "twilio_voice"
+CHANNEL = Channel.VOICE.value
 HINTS = ("balance, payment, pay my bill, payment plan, insurance, explanation of benefits, EOB, statement, "
          "itemized bill, dispute, financial assistance, refund, credit, declined, representative, agent, person")
 ENDED = {"completed", "canceled", "failed", "busy", "no-answer"}
@@ -245,8 +246,8 @@ class TwilioVoiceInput(TwilioInput):
             return str(reply)
         if not call_sid:
             return str(VoiceResponse())
-        sender = f"voice:{call_sid}"
-        metadata = {"client": client.id, "phone": params.get("From"), "channel": "voice"}
+        sender = conversation_id(Channel.VOICE, call_sid)
+        metadata = {"client": client.id, "phone": params.get("From"), "channel": Channel.VOICE.short}
         if status in ENDED:
             # the call is over: a new session forgets the caller's verification
             await on_new_message(UserMessage("/session_start", VoiceCollector(), sender, input_channel=CHANNEL, metadata=metadata))
@@ -278,7 +279,7 @@ class TwilioVoiceInput(TwilioInput):
         else:
             # a key press that picks an offered button sends that button's payload
             text = chosen(request, params.get("Digits") or "") or await safe_patient_text(request, sender, heard, key=turn_id)
-        allowed, _wait = limiter("voice").allow(params.get("From") or call_sid)
+        allowed, _wait = limiter(Channel.VOICE.short).allow(params.get("From") or call_sid)
         if not allowed:
             logger.warning("call %s: the calling number sends turns faster than a caller can speak; ending the call", call_sid)
             reply = VoiceResponse()
@@ -366,13 +367,12 @@ def charge_keyed_card(params: Dict[str, str], account_number: str, amount_text: 
         if account is None:
             return None
         try:
-            # the amount the patient confirmed before the keypad capture
-            amount = money(amount_text)
-        except InvalidAmount:
+            # the amount the patient confirmed before the keypad capture; billing checks it
+            return payments.pay_with_card_token(
+                session, account, params["PaymentToken"], amount_text,
+                idempotency_key=f"call:{params['CallSid']}:pay:{params['PaymentToken']}", actor="patient:keypad",
+                channel=Channel.VOICE.short, conversation_id=conversation_id(Channel.VOICE, params["CallSid"]),
+            )
+        except payments.AmountRefused as refused:
+            logger.warning("keypad payment on call %s refused: %s", params.get("CallSid"), refused.reason)
             return None
-        if amount <= 0:
-            return None
-        return payments.pay_with_card_token(
-            session, account, params["PaymentToken"], amount, idempotency_key=f"call:{params['CallSid']}:pay:{params['PaymentToken']}",
-            actor="patient:keypad", channel="voice", conversation_id=f"voice:{params['CallSid']}",
-        )

@@ -15,11 +15,12 @@ from billing import db
 from billing.clients import UnknownClient, get_client
 from billing.ratelimit import capped, limiter
 from billing.scripts import cut_note
+from billing.vocabulary import Channel, conversation_id
 from connectors.text import safe_patient_text
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "webchat"
+CHANNEL = Channel.WEBCHAT.value
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -66,14 +67,14 @@ class WebChatInput(InputChannel):
             if not isinstance(message, str):
                 return response.json({"error": "message must be text"}, status=400)
             message, cut = capped(message)
-            text = await safe_patient_text(request, f"web:{client_id}:{sender}", message)
+            text = await safe_patient_text(request, conversation_id(Channel.WEBCHAT, sender, client_id), message)
             if not text:
                 return response.json([])
             collector = CollectingOutputChannel()
             if cut:
                 await collector.send_text_message(sender, cut_note())
             await on_new_message(UserMessage(
-                text, collector, f"web:{client_id}:{sender}", input_channel=CHANNEL,
+                text, collector, conversation_id(Channel.WEBCHAT, sender, client_id), input_channel=CHANNEL,
                 metadata={"client": client_id, "channel": "web"},
             ))
             return response.json([

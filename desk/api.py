@@ -9,8 +9,9 @@ from urllib.parse import unquote
 from sanic import Blueprint
 from sanic.response import json
 
+from billing import writeoffs
 from desk import assist, auth, record_work, review, work
-from desk.app import client_address, pdf_response, run_sync
+from desk.web import client_address, pdf_response, run_sync
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("api", url_prefix="/api")
@@ -24,9 +25,11 @@ def _body(request) -> dict:
     return payload if isinstance(payload, dict) else {}
 
 
-async def _call(fn, *args, **kwargs):
+async def _call(fn, *args, status_of=None, **kwargs):
+    """The use case's view as JSON: 200, or what ``status_of(view)`` says."""
     try:
-        return json(await run_sync(fn, *args, **kwargs))
+        view = await run_sync(fn, *args, **kwargs)
+        return json(view, status=status_of(view) if status_of else 200)
     except work.DeskError as problem:
         return json({"error": problem.message, "reason": problem.reason or None}, status=problem.status)
     except RasaUnavailable:
@@ -138,11 +141,10 @@ async def close(request, handoff_id):
 @auth.api()
 async def write_off(request, number):
     body = _body(request)
-    response = await _call(work.write_off, number, request.ctx.user, str(body.get("amount") or ""), str(body.get("reason_code") or ""),
-                           str(body.get("reason") or ""))
-    if response.status == 200 and b'"awaiting_supervisor"' in response.body:
-        response.status = 202  # accepted for a supervisor's approval, not posted
-    return response
+    # 202: accepted for a supervisor's approval, not posted
+    return await _call(work.write_off, number, request.ctx.user, str(body.get("amount") or ""), str(body.get("reason_code") or ""),
+                       str(body.get("reason") or ""),
+                       status_of=lambda view: 202 if view["status"] == writeoffs.Routed.AWAITING_SUPERVISOR else 200)
 
 
 @bp.post("/write-offs/<request_id:int>/<decision:str>")

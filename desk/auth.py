@@ -16,7 +16,7 @@ from typing import Optional
 from sanic.response import json, redirect
 
 from billing import clock, db, staff
-from desk.app import run_sync
+from desk.web import page as render, run_sync
 from selfpay import settings
 
 COOKIE = "desk_session"
@@ -80,8 +80,6 @@ def page(role: str = "agent"):
     def decorate(handler):
         @functools.wraps(handler)
         async def wrapper(request, *args, **kwargs):
-            from desk.app import page as render
-
             user, _ = await current_user(request)
             if user is None:
                 return redirect("/desk/login?next=" + request.path)

@@ -15,7 +15,8 @@ from sanic.response import json as json_response
 from billing import db
 from billing.clients import UnknownClient, get_client
 from billing.ratelimit import limiter
-from desk.app import client_address, page, run_sync
+from billing.vocabulary import Channel, conversation_id
+from desk.web import client_address, page, run_sync
 from selfpay import settings
 
 bp = Blueprint("chat")
@@ -113,5 +114,5 @@ async def chat_updates(request):
         return json_response({"error": "after is a time in seconds"}, status=400)
     if not client_id or not (8 <= len(sender) <= 64) or not sender.replace("-", "").replace("_", "").isalnum():
         return json_response({"error": "client and sender are required"}, status=400)
-    lines = await run_sync(transcripts.since, f"web:{client_id}:{sender}", after)
+    lines = await run_sync(transcripts.since, conversation_id(Channel.WEBCHAT, sender, client_id), after)
     return json_response({"lines": lines})

@@ -13,7 +13,7 @@ from sanic.response import redirect
 from billing import handoffs as handoff_rules
 from billing.staff import SESSION_HOURS
 from desk import assist, auth, record_work, review, work
-from desk.app import client_address, page, pdf_response, run_sync, set_cookie
+from desk.web import client_address, page, pdf_response, run_sync, set_cookie
 from desk.transcripts import RasaUnavailable
 
 bp = Blueprint("desk_pages", url_prefix="/desk")

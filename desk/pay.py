@@ -16,7 +16,7 @@ from billing.contact import display_phone
 from billing.gateway import default_gateway
 from billing.models import Client
 from billing.money import format_money
-from desk.app import page, run_sync
+from desk.web import page, run_sync
 
 bp = Blueprint("pay")
 

@@ -14,9 +14,11 @@ from billing import contact, db, identity, insurance, ledger, staff, statements
 from billing.clients import get_client
 from billing.contact import display_phone, normalise_phone
 from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTransfer, Patient, StatementDelivery
-from connectors.notices import send_contact_notice, text_statement_link
+from billing import notify
+from billing.notices import send_contact_notice, text_statement_link
 from billing.scripts import script
-from desk.work import DeskError, _account, _apply_decision, _by_id, _channel_of, _send_sms, notify_patient
+from billing.vocabulary import channel_of_conversation
+from desk.common import DeskError, apply_decision, find_account, find_row, notify_patient, text_refused
 
 
 def _first_account(patient) -> Optional[Account]:
@@ -95,10 +97,10 @@ def _insurance_error(error: insurance.InsuranceError) -> DeskError:
 
 def decide_insurance(policy_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        policy = _by_id(session, InsurancePolicy, policy_id, "There is no such insurance policy.")
+        policy = find_row(session, InsurancePolicy, policy_id, "There is no such insurance policy.")
         before = {"status": policy.status}
         try:
-            _apply_decision({"verify": "approve", "reject": "deny"}.get(decision, decision), note,
+            apply_decision({"verify": "approve", "reject": "deny"}.get(decision, decision), note,
                             lambda: insurance.verify_policy(session, policy, actor=user.username, note=note),
                             lambda: insurance.reject_policy(session, policy, actor=user.username, note=note), "insurance")
         except insurance.InsuranceError as error:
@@ -112,7 +114,7 @@ def decide_insurance(policy_id, user: staff.SignedIn, decision: str, note: str =
             notice = script("utter_notice_insurance_rejected", client, payer=policy.payer, explanation=note.strip().rstrip(".") + ".")
         conversation_id = policy.conversation_id
     if view["account_number"]:
-        view["patient_told"] = notify_patient(view["account_number"], conversation_id, _channel_of(conversation_id), notice, user.username)
+        view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel_of_conversation(conversation_id), notice, user.username)
     return view
 
 
@@ -120,9 +122,9 @@ def transfer(account_number: str, user: staff.SignedIn, reason: str, policy_id=N
     if not (reason or "").strip():
         raise DeskError(400, "Say why the balance goes back to insurance (for example: new coverage verified, claim to re-bill).")
     with db.session_scope() as session:
-        account = _account(session, account_number)
+        account = find_account(session, account_number)
         if policy_id not in (None, ""):
-            policy = _by_id(session, InsurancePolicy, policy_id, "There is no such insurance policy on this patient.")
+            policy = find_row(session, InsurancePolicy, policy_id, "There is no such insurance policy on this patient.")
             if policy.patient_id != account.patient_id:
                 raise DeskError(404, "There is no such insurance policy on this patient.")
         else:
@@ -143,7 +145,7 @@ def close_transfer(transfer_id, user: staff.SignedIn, note: str) -> Dict[str, An
     if not (note or "").strip():
         raise DeskError(400, "Say how the re-billed claim was settled (for example: Aetna paid, claim 12345).")
     with db.session_scope() as session:
-        row = _by_id(session, InsuranceTransfer, transfer_id, "There is no such insurance transfer.")
+        row = find_row(session, InsuranceTransfer, transfer_id, "There is no such insurance transfer.")
         try:
             insurance.close_transfer(session, row, actor=user.username, note=note)
         except insurance.InsuranceError as error:
@@ -159,9 +161,9 @@ def close_transfer(transfer_id, user: staff.SignedIn, note: str) -> Dict[str, An
 
 def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        row = _by_id(session, ContactChange, change_id, "There is no such contact change.")
+        row = find_row(session, ContactChange, change_id, "There is no such contact change.")
         try:
-            _apply_decision(decision, note, lambda: contact.decide_name_change(session, row, approve=True, actor=user.username, note=note),
+            apply_decision(decision, note, lambda: contact.decide_name_change(session, row, approve=True, actor=user.username, note=note),
                             lambda: contact.decide_name_change(session, row, approve=False, actor=user.username, note=note),
                             "name change")
         except contact.ContactError:
@@ -184,7 +186,7 @@ def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str
 def settle_notice(change_id, user: staff.SignedIn, how: str) -> Dict[str, Any]:
     """A change notice that did not go out: send it again, or record the letter a partner sent."""
     with db.session_scope() as session:
-        row = _by_id(session, ContactChange, change_id, "There is no such change notice.")
+        row = find_row(session, ContactChange, change_id, "There is no such change notice.")
         if not row.notice_to:
             raise DeskError(404, "There is no such change notice.")
         if (row.notice_status or "").startswith("sent"):
@@ -207,7 +209,7 @@ def send_statement(account_number: str, user: staff.SignedIn, delivery: str, pho
     if delivery not in ("sms", "mail"):
         raise DeskError(400, "Send the statement by sms or mail.")
     with db.session_scope() as session:
-        account = _account(session, account_number)
+        account = find_account(session, account_number)
         client = get_client(session, account.client_id)
         to = None
         if delivery == "sms":
@@ -222,13 +224,16 @@ def send_statement(account_number: str, user: staff.SignedIn, delivery: str, pho
         view = _statement_view(row)
         staff.record(session, user.username, f"statement.{delivery}", f"account:{account_number}", None, {"reference": row.reference})
     if raw:
-        text_statement_link(client, account_number, view["reference"], to, raw, send=_send_sms)
+        try:
+            text_statement_link(client, account_number, view["reference"], to, raw)
+        except notify.NotSent as problem:
+            raise text_refused(problem) from problem
     return view
 
 
 def statement_pdf(account_number: str, user: staff.SignedIn) -> bytes:
     with db.session_scope() as session:
-        account = _account(session, account_number)
+        account = find_account(session, account_number)
         pdf = statements.render_pdf(statements.build(session, account))
         staff.record(session, user.username, "statement.print", f"account:{account_number}", None, None)
         return pdf
@@ -264,7 +269,7 @@ def unlock_identity(user: staff.SignedIn, note: str, *, patient_id: Optional[str
         if account_number is not None:
             if not account_number.strip():
                 raise DeskError(400, "Give the patient's account number.")
-            patient = _account(session, account_number.strip()).patient
+            patient = find_account(session, account_number.strip()).patient
         else:
             patient = session.get(Patient, str(patient_id or ""))
             if patient is None:

@@ -11,7 +11,7 @@ from sanic import Blueprint
 
 from billing import db, statements
 from billing.models import Client
-from desk.app import page, pdf_response, run_sync
+from desk.web import page, pdf_response, run_sync
 
 bp = Blueprint("statements")
 

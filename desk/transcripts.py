@@ -7,11 +7,7 @@ API so the assistant's lock and tracker stay the only writers."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -20,16 +16,19 @@ from sqlalchemy.engine import Engine
 
 from billing import clock
 from billing.redaction import redact_card_numbers, redact_lines
+from billing.vocabulary import Channel
 from selfpay import settings
+from selfpay.tracker import RasaUnavailable, append_events, stored_event  # noqa: F401 (RasaUnavailable: what the desk catches)
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_NAMES = {"twilio_sms": "sms", "twilio_voice": "voice", "webchat": "webchat", "rest": "rest"}
 _engines: Dict[str, Engine] = {}
 
 
-class RasaUnavailable(RuntimeError):
-    pass
+def _short(input_channel: Optional[str]) -> Optional[str]:
+    """A Rasa input channel's short name (sms, voice, webchat, rest)."""
+    known = Channel.named(input_channel)
+    return known.short if known else input_channel
 
 
 def _engine() -> Engine:
@@ -52,11 +51,7 @@ def _rows(where: str = "", **params) -> List[Dict[str, Any]]:
         raise
     out = []
     for row in rows:
-        try:
-            data = json.loads(row.data) if row.data else {}
-        except ValueError:
-            data = {}
-        data.setdefault("event", row.type_name)
+        data = stored_event(row.type_name, row.data)
         data.setdefault("timestamp", row.timestamp)
         data["_sender"] = row.sender_id
         out.append(data)
@@ -88,7 +83,7 @@ def transcript(conversation_events: Iterable[Dict[str, Any]]) -> List[Dict[str, 
     for event in conversation_events:
         kind = event.get("event")
         if kind == "user":
-            channel = CHANNEL_NAMES.get(event.get("input_channel"), event.get("input_channel")) or channel
+            channel = _short(event.get("input_channel")) or channel
             words = event.get("text") or ""
             if words.startswith("/"):
                 # an intent the channel sent for the patient (a key press, silence, the end of a call)
@@ -155,7 +150,7 @@ def facts(conversation_id: str, conversation_events: List[Dict[str, Any]]) -> Co
             verified = False
         elif kind == "user":
             channel = event.get("input_channel")
-            out.channel = CHANNEL_NAMES.get(channel, channel) or out.channel
+            out.channel = _short(channel) or out.channel
             metadata = event.get("metadata") or {}
             out.client = metadata.get("client") or out.client
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -193,28 +188,13 @@ def facts(conversation_id: str, conversation_events: List[Dict[str, Any]]) -> Co
 
 # --- writing through Rasa's HTTP API ----------------------------------------
 
-def _rasa() -> tuple[str, str]:
-    return settings.get("RASA_URL").rstrip("/"), settings.get("RASA_TOKEN")
-
-
 def append(conversation_id: str, new_events: List[Dict[str, Any]]) -> None:
-    """Append events to the conversation's tracker (Rasa takes its lock).
-    Rasa's router (Sanic 21.12) does not decode the path, so the id's own
-    characters (``sms:riverside:+1555...``) go in as they are."""
-    base, token = _rasa()
-    stamp = clock.timestamp()  # the clock Rasa's own events follow (bot/rasa_main.py)
+    """Append events to the conversation's tracker, stamped by the clock
+    Rasa's own events follow (bot/rasa_main.py)."""
+    stamp = clock.timestamp()
     for event in new_events:
         event.setdefault("timestamp", stamp)
-    url = f"{base}/conversations/{urllib.parse.quote(conversation_id, safe=':+@/')}/tracker/events?" + urllib.parse.urlencode(
-        {"token": token, "include_events": "NONE"})
-    request = urllib.request.Request(url, data=json.dumps(new_events).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=15) as answer:
-            answer.read()
-    except (urllib.error.URLError, OSError) as exc:
-        logger.error("could not append to conversation %s: %s", conversation_id, exc)
-        raise RasaUnavailable(str(exc)) from exc
+    append_events(conversation_id, new_events)
 
 
 def partner_said(conversation_id: str, agent: str, words: str, handoff_id: int) -> None:

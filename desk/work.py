@@ -18,31 +18,13 @@ from billing.models import (
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
 from billing.scripts import script
+from billing.vocabulary import Channel, channel_of_conversation
 from desk import transcripts
+from desk.common import (
+    DeskError, apply_decision, deliver, find_account, find_row, handoff_error, notify_patient,
+)
 
 logger = logging.getLogger(__name__)
-
-
-class DeskError(Exception):
-    """A request the desk refuses: ``status`` (HTTP) and a sentence for the partner."""
-
-    def __init__(self, status: int, message: str, reason: str = ""):
-        super().__init__(message)
-        self.status, self.message, self.reason = status, message, reason
-
-
-HANDOFF_PROBLEMS = {
-    "unknown": (404, "There is no such handoff."),
-    "not_waiting": (409, "Someone else has already claimed this handoff."),
-    "not_open": (409, "This handoff is not open: claim it first, or it is already closed."),
-    "not_yours": (403, "Another partner has claimed this handoff."),
-    "bad_disposition": (400, "Choose a disposition: " + ", ".join(handoffs.DISPOSITIONS) + "."),
-}
-
-
-def _handoff_error(error: handoffs.HandoffError) -> DeskError:
-    status, message = HANDOFF_PROBLEMS.get(error.reason, (400, error.reason))
-    return DeskError(status, message, error.reason)
 
 
 # --- accounts ---------------------------------------------------------------
@@ -151,7 +133,7 @@ def handoff_detail(handoff_id) -> Dict[str, Any]:
         try:
             return handoffs.as_dict(handoffs.get(session, handoff_id))
         except handoffs.HandoffError as error:
-            raise _handoff_error(error)
+            raise handoff_error(error)
 
 
 def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
@@ -161,69 +143,13 @@ def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
                 raise DeskError(403, "This handoff waits in another team's queue: a partner who works that queue takes it.")
             handoff = handoffs.claim(session, handoff_id, user.username)
         except handoffs.HandoffError as error:
-            raise _handoff_error(error)
+            raise handoff_error(error)
         view = handoffs.as_dict(handoff)
         was_after_hours = handoff.after_hours
     if was_after_hours:
         # the bot kept serving after hours: the partner takes the conversation over now
         transcripts.pause(view["conversation_id"])
     return view
-
-
-def _deliver(handoff: Handoff, client, words: str) -> None:
-    """Send a desk line to the patient on the conversation's channel.
-    Web chat picks it up from the transcript; REST integrations read the
-    tracker; a call is spoken by the partner on the line."""
-    if handoff.channel == "twilio_sms":
-        _send_sms(client, handoff.conversation_id.rsplit(":", 1)[-1], words)
-    elif handoff.channel == "twilio_voice":
-        raise DeskError(409, "This is a phone call: speak with the patient on the line.")
-
-
-def notify_patient(account_number: str, conversation_id: Optional[str], channel: Optional[str], words: str, actor: str) -> str:
-    """Tell the patient a partner's decision on the channel they used: a
-    text on SMS, a line in the web chat or REST conversation; after a call
-    (or with no conversation) a text to the phone on file when they agreed
-    to texts.  Returns how they were told; a patient we cannot reach is
-    recorded for a letter."""
-    with db.session_scope() as session:
-        account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one()
-        client = get_client(session, account.client_id)
-        patient = account.patient
-        phone, consent = patient.phone, patient.consent_sms
-    how = "not reached: send a letter"
-    try:
-        if channel == "twilio_sms" and conversation_id:
-            _send_sms(client, conversation_id.rsplit(":", 1)[-1], words)
-            how = "text"
-        elif channel in ("webchat", "rest") and conversation_id:
-            how = "chat"
-        elif phone and consent:
-            _send_sms(client, phone, words)
-            conversation_id, how = f"sms:{client.id}:{phone}", "text to the phone on file"
-    except DeskError as problem:
-        logger.warning("notice on account %s not delivered: %s", account_number, problem.message)
-        how = "not reached: send a letter"
-    if how != "not reached: send a letter" and conversation_id:
-        try:
-            transcripts.partner_said(conversation_id, actor, words, 0)
-        except transcripts.RasaUnavailable:
-            logger.warning("notice on account %s sent but not added to the transcript", account_number)
-    with db.session_scope() as session:
-        staff.record(session, actor, "patient.notice", f"account:{account_number}", None, {"how": how, "channel": channel})
-    return how
-
-
-def _send_sms(client, to: str, words: str) -> None:
-    from connectors.sms_sender import OptedOut, SmsSender
-
-    try:
-        SmsSender().send(client.id, client.phone_number, to, words)
-    except OptedOut:
-        raise DeskError(409, "The patient has opted out of texts from this number; the message was not sent.")
-    except Exception as exc:  # the SMS provider failed after its retries
-        logger.error("SMS to a patient failed: %s", exc)
-        raise DeskError(502, "The text could not be sent; try again in a moment.")
 
 
 def reply(handoff_id, user: staff.SignedIn, words: str) -> Dict[str, Any]:
@@ -237,10 +163,10 @@ def reply(handoff_id, user: staff.SignedIn, words: str) -> Dict[str, Any]:
             handoff = handoffs.get(session, handoff_id)
             handoffs.check_can_write(handoff, user.username, user.role)
         except handoffs.HandoffError as error:
-            raise _handoff_error(error)
+            raise handoff_error(error)
         client = get_client(session, handoff.client_id)
     # sending checks consent in its own transaction: none of ours may be open
-    _deliver(handoff, client, words)
+    deliver(handoff, client, words)
     with db.session_scope() as session:
         staff.record(session, user.username, "handoff.message", f"handoff:{handoff.id}", None, {"length": len(words)})
     transcripts.partner_said(handoff.conversation_id, user.username, words, handoff.id)
@@ -253,13 +179,13 @@ def close(handoff_id, user: staff.SignedIn, disposition: str, note: str, resume_
             handoff = handoffs.close(session, handoff_id, user.username, user.role, disposition=disposition, note=note,
                                      resume_bot=resume_bot)
         except handoffs.HandoffError as error:
-            raise _handoff_error(error)
+            raise handoff_error(error)
         client = get_client(session, handoff.client_id)
         view = handoffs.as_dict(handoff)
     back = script("utter_handoff_resumed", client) if resume_bot else None
-    if back and handoff.channel == "twilio_sms":
+    if back and handoff.channel == Channel.SMS:
         try:
-            _deliver(handoff, client, back)
+            deliver(handoff, client, back)
         except DeskError as problem:
             # the hand-back is still recorded; the patient's next text gets the bot
             logger.warning("hand-back text for handoff %s not sent: %s", handoff.id, problem.message)
@@ -290,21 +216,6 @@ def conversation(conversation_id: str) -> Dict[str, Any]:
 
 # --- account operations -----------------------------------------------------
 
-def _account(session, account_number: str) -> Account:
-    account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one_or_none()
-    if account is None:
-        raise DeskError(404, f"There is no account {account_number}.")
-    return account
-
-
-def _by_id(session, model, row_id, missing: str):
-    """The row a URL or form names by id, or a 404 saying what is missing."""
-    row = session.get(model, int(row_id)) if str(row_id).isdigit() else None
-    if row is None:
-        raise DeskError(404, missing)
-    return row
-
-
 WRITE_OFF_PROBLEMS = {
     "not_positive": "The amount must be more than zero.",
     "above_balance": "That is more than the balance.",
@@ -326,49 +237,36 @@ def write_off(account_number: str, user: staff.SignedIn, amount: str, reason_cod
     # an agent's own approval does not count: above the limit a supervisor decides
     approver = user.username if user.role in ("supervisor", "admin") else None
     with db.session_scope() as session:
-        account = _account(session, account_number)
+        account = find_account(session, account_number)
         before = str(ledger.balance(session, account))
         try:
-            try:
-                entry = writeoffs.write_off(session, account, value, reason_code=code, reason=why, actor=user.username, approved_by=approver)
-            except writeoffs.WriteOffRefused as refused:
-                if refused.reason != "needs_supervisor":
-                    raise
-                request = writeoffs.request_write_off(session, account, value, reason_code=code, reason=why, actor=user.username)
-                staff.record(session, user.username, "account.write_off_request", f"account:{account_number}", None,
-                             {"amount": str(value), "reason_code": code, "request": request.id})
-                return {"account_number": account_number, "status": "awaiting_supervisor", "request_id": request.id,
-                        "balance": before, "limit": str(refused.limit), "remaining_today": str(refused.remaining),
-                        "message": f"Write-offs above {format_money(refused.limit)} a day on one account need a supervisor "
-                                   f"({format_money(refused.remaining)} of yours left today): sent for approval."}
+            outcome = writeoffs.write_off_or_request(session, account, value, reason_code=code, reason=why, actor=user.username,
+                                                     approved_by=approver)
         except writeoffs.WriteOffRefused as refused:
             raise DeskError(400, WRITE_OFF_PROBLEMS.get(refused.reason, refused.reason), refused.reason)
+        if outcome.routed is writeoffs.Routed.AWAITING_SUPERVISOR:
+            request = outcome.request
+            staff.record(session, user.username, "account.write_off_request", f"account:{account_number}", None,
+                         {"amount": str(value), "reason_code": code, "request": request.id})
+            return {"account_number": account_number, "status": outcome.routed.value, "request_id": request.id,
+                    "balance": before, "limit": str(outcome.limit), "remaining_today": str(outcome.remaining),
+                    "message": f"Write-offs above {format_money(outcome.limit)} a day on one account need a supervisor "
+                               f"({format_money(outcome.remaining)} of yours left today): sent for approval."}
+        entry = outcome.entry
         after = str(ledger.balance(session, account))
         staff.record(session, user.username, "account.write_off", f"account:{account_number}", {"balance": before},
                      {"balance": after, "amount": str(value), "reason_code": entry.reason_code})
-        return {"account_number": account_number, "status": "posted", "entry_id": entry.id, "balance": after}
-
-
-def _apply_decision(decision: str, note: str, approve, deny, what: str, who_is_told: str = "the patient is told") -> None:
-    """approve() or deny(); a denial needs a reason someone is told."""
-    if decision == "approve":
-        approve()
-    elif decision == "deny":
-        if not (note or "").strip():
-            raise DeskError(400, f"Say why the {what} is denied: {who_is_told}.")
-        deny()
-    else:
-        raise DeskError(400, "The decision is approve or deny.")
+        return {"account_number": account_number, "status": outcome.routed.value, "entry_id": entry.id, "balance": after}
 
 
 def decide_write_off(request_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     if user.role not in ("supervisor", "admin"):
         raise DeskError(403, "Only a supervisor approves write-offs above the agent limit.")
     with db.session_scope() as session:
-        request = _by_id(session, WriteOffRequest, request_id, "There is no such write-off request.")
+        request = find_row(session, WriteOffRequest, request_id, "There is no such write-off request.")
         before = {"status": request.status}
         try:
-            _apply_decision(decision, note, lambda: writeoffs.approve_request(session, request, actor=user.username, note=note),
+            apply_decision(decision, note, lambda: writeoffs.approve_request(session, request, actor=user.username, note=note),
                             lambda: writeoffs.deny_request(session, request, actor=user.username, note=note), "write-off",
                             "the partner who asked is told")
         except writeoffs.WriteOffRefused as refused:
@@ -391,7 +289,7 @@ def plan_change(account_number: str, user: staff.SignedIn, months: Optional[int]
     if not reason.strip():
         raise DeskError(400, "Say why the plan changes.")
     with db.session_scope() as session:
-        account = _account(session, account_number)
+        account = find_account(session, account_number)
         client = get_client(session, account.client_id)
         before = _plan_view(plans.active_plan(session, account))
         if before is None:
@@ -493,10 +391,10 @@ def _a(role: str) -> str:
 
 def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
-        request = _by_id(session, RefundRequest, refund_id, "There is no such refund request.")
+        request = find_row(session, RefundRequest, refund_id, "There is no such refund request.")
         before = {"status": request.status}
         try:
-            _apply_decision(decision, note, lambda: refunds.approve(session, request, actor=user.username, note=note),
+            apply_decision(decision, note, lambda: refunds.approve(session, request, actor=user.username, note=note),
                             lambda: refunds.deny(session, request, actor=user.username, note=note), "refund")
         except refunds.RefundError as error:
             if error.reason == "not_approver":
@@ -517,7 +415,7 @@ def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = ""
             notice = None
         conversation_id = request.conversation_id
     if notice:
-        view["patient_told"] = notify_patient(view["account_number"], conversation_id, _channel_of(conversation_id), notice, user.username)
+        view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel_of_conversation(conversation_id), notice, user.username)
     return view
 
 
@@ -528,7 +426,7 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
             raise DeskError(404, f"There is no application {reference}.")
         before = {"status": application.status}
         try:
-            _apply_decision(decision, note, lambda: assistance.approve(session, application, actor=user.username, note=note),
+            apply_decision(decision, note, lambda: assistance.approve(session, application, actor=user.username, note=note),
                             lambda: assistance.deny(session, application, actor=user.username, note=note), "application")
         except assistance.ApplicationError as error:
             if error.reason == "not_approver":
@@ -549,11 +447,3 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
         conversation_id, channel = application.conversation_id, application.channel
     view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel, notice, user.username)
     return view
-
-
-def _channel_of(conversation_id: Optional[str]) -> Optional[str]:
-    """The channel a conversation id belongs to (connectors name them so)."""
-    if not conversation_id:
-        return None
-    prefix = conversation_id.split(":", 1)[0]
-    return {"sms": "twilio_sms", "voice": "twilio_voice", "web": "webchat"}.get(prefix, "rest")

@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from billing import db, seed
+from connectors import wiring
+
+# the test process is a composition root too: the desk and action code it
+# calls tells patients through billing's port, with the real senders
+wiring.install()
 
 pytest_plugins = ["tests.servers"]
 

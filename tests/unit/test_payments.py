@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing import db, ledger, payments
+from billing import db, ledger, payments, runs
 from billing.gateway import SandboxGateway
 from billing.models import Account, AccountEvent, LedgerEntry, Payment, PaymentMethod, PaymentPlan
 from billing.payments import AmountRefused, LinkError, PaymentRefused, check_amount
@@ -128,10 +128,10 @@ def test_a_gateway_timeout_leaves_the_payment_pending_and_reconcile_posts_it_onc
     assert outcome.status == "pending"
     assert _balance(seeded_url, MARIA) == Decimal("412.50")
     with db.session_scope(seeded_url) as session:
-        report = payments.reconcile(session, SandboxGateway())
+        report = runs.reconcile(session, SandboxGateway())
     assert len(report.posted) == 1 and not report.pending
     with db.session_scope(seeded_url) as session:
-        report = payments.reconcile(session, SandboxGateway())
+        report = runs.reconcile(session, SandboxGateway())
     assert report.posted == []
     assert _balance(seeded_url, MARIA) == Decimal("312.50")
     assert _payment_entries(seeded_url, MARIA) == 1
@@ -141,10 +141,10 @@ def test_an_unavailable_gateway_loses_nothing_and_reconcile_charges_under_the_sa
     outcome = _pay(seeded_url, MARIA, "100", "conv-1:u", gateway=SandboxGateway(mode="unavailable"))
     assert outcome.status == "pending"
     with db.session_scope(seeded_url) as session:
-        still = payments.reconcile(session, SandboxGateway(mode="unavailable"))
+        still = runs.reconcile(session, SandboxGateway(mode="unavailable"))
     assert len(still.pending) == 1
     with db.session_scope(seeded_url) as session:
-        report = payments.reconcile(session, SandboxGateway())
+        report = runs.reconcile(session, SandboxGateway())
     assert len(report.posted) == 1
     assert _balance(seeded_url, MARIA) == Decimal("312.50")
     # the original request retried after the outage gives the settled payment back
@@ -255,11 +255,11 @@ def test_a_scheduled_payment_is_charged_by_run_due_on_its_day_only(seeded_url):
         outcome = payments.schedule_payment(session, account, method.id, "75", dt.date(2026, 12, 15), idempotency_key="s1", actor="test", today=today)
         assert outcome.status == "scheduled" and outcome.confirmation_number
     with db.session_scope(seeded_url) as session:
-        assert payments.run_due(session, today=dt.date(2026, 12, 14)).posted == []
+        assert runs.run_due(session, today=dt.date(2026, 12, 14)).posted == []
     with db.session_scope(seeded_url) as session:
-        assert len(payments.run_due(session, today=dt.date(2026, 12, 15)).posted) == 1
+        assert len(runs.run_due(session, today=dt.date(2026, 12, 15)).posted) == 1
     with db.session_scope(seeded_url) as session:
-        assert payments.run_due(session, today=dt.date(2026, 12, 15)).posted == []
+        assert runs.run_due(session, today=dt.date(2026, 12, 15)).posted == []
     assert _balance(seeded_url, MARIA) == Decimal("337.50")
 
 
@@ -271,7 +271,7 @@ def test_a_cancelled_scheduled_payment_is_never_charged(seeded_url):
                                             idempotency_key="s2", actor="test", today=today)
         payments.cancel_scheduled(session, account, outcome.payment_id, actor="patient", reason="patient cancelled in chat")
     with db.session_scope(seeded_url) as session:
-        payments.run_due(session, today=dt.date(2026, 12, 20))
+        runs.run_due(session, today=dt.date(2026, 12, 20))
     assert _balance(seeded_url, MARIA) == Decimal("412.50")
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from billing import db, ledger, payments, plans
+from billing import db, ledger, plans, runs
 from billing.clients import get_client
 from billing.models import Account, AccountEvent
 from billing.plans import PlanRefused, PlanTerms
@@ -93,7 +93,7 @@ def test_a_plan_paid_by_link_misses_an_unpaid_installment_and_defaults_at_the_li
         terms = plans.terms_for_months(_policy(session), Decimal("1850.00"), 6)
         plans.create_plan(session, account, _policy(session), terms, actor="bot", start=dt.date(2026, 12, 1))
     with db.session_scope(seeded_url) as session:
-        report = payments.run_due(session, today=dt.date(2027, 1, 2))
+        report = runs.run_due(session, today=dt.date(2027, 1, 2))
     assert [m for m in report.missed if m.startswith(JAMES)] == ["40023456#1", "40023456#2"]
     assert JAMES in report.defaulted  # riverside: two missed payments default a plan
     # Linda's December autopay on the visa that lacks funds is her second miss
@@ -110,7 +110,7 @@ def test_autopay_charges_the_installment_once(seeded_url):
         plans.create_plan(session, account, _policy(session), terms, actor="bot", payment_method_id=card.id, start=dt.date(2026, 12, 10))
     for _ in range(2):
         with db.session_scope(seeded_url) as session:
-            payments.run_due(session, today=dt.date(2026, 12, 10))
+            runs.run_due(session, today=dt.date(2026, 12, 10))
     with db.session_scope(seeded_url) as session:
         account = _account(session, MARIA)
         assert ledger.balance(session, account) == Decimal("275.00")

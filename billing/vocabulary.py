@@ -1,0 +1,91 @@
+"""One vocabulary for every room: the channels a conversation arrives on,
+the channels a notice goes out on, and the conversation id each channel's
+connector makes from its address (and the desk reads back).
+
+Values are the strings already stored in the databases and trackers, so
+an enum member compares equal to the stored text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional
+
+
+class Channel(str, Enum):
+    """A conversation's channel: the Rasa input channel's name."""
+    SMS = "twilio_sms"
+    VOICE = "twilio_voice"
+    WEBCHAT = "webchat"
+    REST = "rest"
+
+    @property
+    def short(self) -> str:
+        """The short name in settings, rate limits and consent rows."""
+        return _SHORT[self]
+
+    @property
+    def words(self) -> str:
+        """How a partner reads it in a handoff summary."""
+        return _WORDS[self]
+
+    @classmethod
+    def named(cls, name: Optional[str]) -> Optional["Channel"]:
+        """The channel for a Rasa name or a short name ("voice", "sms"), or None."""
+        if not name:
+            return None
+        for channel in cls:
+            if name in (channel.value, channel.short):
+                return channel
+        return None
+
+
+_SHORT = {Channel.SMS: "sms", Channel.VOICE: "voice", Channel.WEBCHAT: "webchat", Channel.REST: "rest"}
+_WORDS = {Channel.SMS: "SMS", Channel.VOICE: "phone call", Channel.WEBCHAT: "web chat", Channel.REST: "chat"}
+# the prefix of each channel's conversation ids; REST senders carry none
+_PREFIX = {Channel.SMS: "sms", Channel.VOICE: "voice", Channel.WEBCHAT: "web"}
+
+
+class NoticeChannel(str, Enum):
+    """How a message reaches a patient outside a reply (billing.notify)."""
+    SMS = "sms"
+    EMAIL = "email"
+    CHAT = "chat"  # a line in the patient's open web chat or REST conversation
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    channel: Channel
+    address: str                 # the phone number, CallSid, browser id or REST sender
+    client_id: Optional[str] = None
+
+
+def conversation_id(channel: Channel, address: str, client_id: Optional[str] = None) -> str:
+    """The one way a conversation id is made: ``sms:<client>:<phone>``,
+    ``voice:<CallSid>``, ``web:<client>:<browser id>``, or the REST sender."""
+    channel = Channel(channel)
+    if channel is Channel.REST:
+        return address
+    if channel is Channel.VOICE:
+        return f"voice:{address}"
+    if not client_id:
+        raise ValueError(f"a {channel.short} conversation id needs its client")
+    return f"{_PREFIX[channel]}:{client_id}:{address}"
+
+
+def read_conversation_id(conversation: Optional[str]) -> Optional[ConversationRef]:
+    """The channel, client and address a conversation id holds (None for none)."""
+    if not conversation:
+        return None
+    prefix, _, rest = conversation.partition(":")
+    if prefix == "voice" and rest:
+        return ConversationRef(Channel.VOICE, rest)
+    for channel, known in _PREFIX.items():
+        if prefix == known and ":" in rest:
+            client_id, _, address = rest.partition(":")
+            return ConversationRef(channel, address, client_id)
+    return ConversationRef(Channel.REST, conversation)
+
+
+def channel_of_conversation(conversation: Optional[str]) -> Optional[Channel]:
+    ref = read_conversation_id(conversation)
+    return ref.channel if ref else None
