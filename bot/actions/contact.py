@@ -105,7 +105,7 @@ class ActionConfirmContact(Action):
 
 @register("contact")
 def _change_contact(dispatcher, session, client, tracker, pending) -> List[EventType]:
-    from connectors.notices import send_contact_notice
+    from billing.notices import send_contact_notice
 
     patient = patient_of(session, tracker)
     try:

@@ -74,7 +74,7 @@ class ActionItemizedStatement(Action):
 
 @register("statement_text")
 def _text_statement(dispatcher, session, client, tracker, pending) -> List[EventType]:
-    from connectors.notices import text_statement_link
+    from billing.notices import text_statement_link
 
     account = patient_account(session, client, tracker)
     row, raw = statements.send(session, account, "sms", actor="patient:bot", to=pending["phone"], channel=channel_of(tracker),
