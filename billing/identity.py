@@ -169,6 +169,16 @@ class Attempt:
     def attempts_left(self) -> int:
         return max(self.max_attempts - self.attempts, 0)
 
+    @property
+    def verified(self) -> bool:
+        return self.outcome == "verified"
+
+    @property
+    def lock(self) -> str | None:
+        """Whose lock ended verification: "patient" (the patient's, across
+        conversations), "conversation" (its attempts are used up), or None."""
+        return {"patient_locked": "patient", "locked": "conversation"}.get(self.outcome)
+
 
 def _naive_utc(now: dt.datetime | None) -> dt.datetime:
     moment = now or utcnow()

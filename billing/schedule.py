@@ -1,8 +1,36 @@
-"""Calendar arithmetic for monthly schedules."""
+"""Calendar arithmetic for monthly schedules, and the window a one-time
+payment may be scheduled in."""
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Optional
+
+from billing import clock
+from billing.refused import Refused
+
+# a one-time payment is scheduled for a later day, at most this many days ahead
+PAYMENT_WINDOW_DAYS = 90
+
+
+class DateRefused(Refused):
+    """reason: date_not_in_future, date_too_far"""
+
+
+def payment_window(today: Optional[dt.date] = None) -> tuple[dt.date, dt.date]:
+    """The first and the last day a one-time payment may be scheduled for."""
+    today = today or clock.today()
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=PAYMENT_WINDOW_DAYS)
+
+
+def check_payment_date(on: dt.date, today: Optional[dt.date] = None) -> dt.date:
+    """``on`` if a one-time payment may be scheduled for it, else DateRefused."""
+    first, last = payment_window(today)
+    if on < first:
+        raise DateRefused("date_not_in_future")
+    if on > last:
+        raise DateRefused("date_too_far")
+    return on
 
 
 def add_months(day: dt.date, months: int, day_of_month: int | None = None) -> dt.date:

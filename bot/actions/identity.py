@@ -99,9 +99,10 @@ class ValidateVerificationForm(FormValidationAction):
                 failed_before=int(slots.get("verify_attempts") or 0), max_attempts=client.policy.max_identity_attempts,
             )
             values = client_values(client)
+        # the decision is billing.identity's: here it becomes slots and words
         match = result.match
         logger.info("verification %s for conversation %s", result.outcome, tracker.sender_id)
-        if match:
+        if result.verified:
             dispatcher.utter_message(response="utter_verified", patient_first_name=match.first_name)
             return [
                 SlotSet("identity", "verified"),
@@ -110,10 +111,10 @@ class ValidateVerificationForm(FormValidationAction):
                 SlotSet("verify_attempts", float(result.attempts)),
             ]
         events = [SlotSet("verify_attempts", float(result.attempts)), SlotSet("date_of_birth", None), SlotSet("account_identifier", None)]
-        if result.outcome == "patient_locked":
+        if result.lock == "patient":
             # the patient's lock: said by action_after_verification, which offers a person
             return events + [SlotSet("identity", "locked"), SlotSet("verification_lock", "patient")]
-        if result.outcome == "locked":
+        if result.lock == "conversation":
             # the locked message itself is said by action_after_verification
             return events + [SlotSet("identity", "locked")]
         remaining = result.attempts_left

@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import clock, ledger, payments
+from billing import clock, ledger, payments, schedule
 from billing.clients import ClientInfo
 from billing.models import Account, Payment
 from billing.records import desk_url
@@ -255,10 +255,22 @@ class ActionConfirmPayment(Action):
                 return reset
             common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
             if on is not None:
+                try:
+                    schedule.check_payment_date(on)  # the window is billing's: asked before the patient is
+                except schedule.DateRefused:
+                    tell_window(dispatcher, client)
+                    return reset
                 dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(on), **common)
                 return reset + [ask("schedule", self.name(), account_id=account.id, method_id=method.id, amount=str(amount), date=on.isoformat())]
             dispatcher.utter_message(response="utter_confirm_payment", **common)
             return reset + [ask("payment", self.name(), account_id=account.id, method_id=method.id, amount=str(amount))]
+
+
+def tell_window(dispatcher: CollectingDispatcher, client: ClientInfo) -> None:
+    """The days a payment may be scheduled for (billing.schedule)."""
+    first, last = schedule.payment_window()
+    dispatcher.utter_message(response="utter_payment_date_outside_window", first_date=say_date(first), last_date=say_date(last),
+                             days=schedule.PAYMENT_WINDOW_DAYS, **client_values(client))
 
 
 def _future_date(value: Optional[str]) -> Optional[dt.date]:
@@ -296,10 +308,17 @@ def _pay_now(dispatcher, session, client, tracker, pending) -> List[EventType]:
 @register("schedule")
 def _schedule(dispatcher, session, client, tracker, pending) -> List[EventType]:
     account = _pending_account(session, tracker, pending)
-    outcome = payments.schedule_payment(
-        session, account, int(pending["method_id"]), Decimal(pending["amount"]), dt.date.fromisoformat(pending["date"]),
-        idempotency_key=idempotency_key(tracker, pending), actor="bot", channel=channel_of(tracker), conversation_id=tracker.sender_id,
-    )
+    try:
+        outcome = payments.schedule_payment(
+            session, account, int(pending["method_id"]), Decimal(pending["amount"]), dt.date.fromisoformat(pending["date"]),
+            idempotency_key=idempotency_key(tracker, pending), actor="bot", channel=channel_of(tracker), conversation_id=tracker.sender_id,
+        )
+    except (payments.PaymentRefused, schedule.DateRefused) as refused:
+        if refused.reason not in ("date_not_in_future", "date_too_far"):
+            raise
+        # the day passed the window since the question (or the window changed): say the window, schedule nothing
+        tell_window(dispatcher, client)
+        return []
     dispatcher.utter_message(
         response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date),
         card=outcome.card, confirmation_number=outcome.confirmation_number, **client_values(client),

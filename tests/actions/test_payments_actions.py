@@ -3,14 +3,17 @@ validators explain a refused answer, the confirmation step is the only
 way money moves, and a yes that answers something else moves nothing."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
-from billing import db, ledger
+from billing import clock, db, ledger, schedule
 from billing.models import Account, Payment
 from bot.actions.confirm import ActionCancelPending, ActionConfirm
 from bot.actions.payments import ActionConfirmPayment, ActionPaymentDeclined, ActionStartPayment, ValidatePaymentForm, read_amount
+from bot.actions.common import say_date
 from tests.actions.helpers import run, said, slot_events, tracker
 
 MARIA = {"identity": "verified", "patient_id": "p-maria-garcia", "patient_first_name": "Maria"}
@@ -108,3 +111,54 @@ def test_a_credit_means_there_is_nothing_to_pay(seeded_sqlite):
     messages, events = run(ActionStartPayment(), tracker(slots=aisha, text="pay my bill", intent="make_payment"))
     assert said(messages) == ["utter_payment_nothing_owed_credit"] and messages[0]["credit"] == "$85.00"
     assert slot_events(events)["next_form"] == "none"
+
+
+# --- the scheduling window is billing's (billing/schedule.py) -----------------------
+
+def _maria_card():
+    with db.session_scope() as session:
+        maria = session.execute(select(Account).where(Account.account_number == "40012345")).scalar_one()
+        return maria.id, maria.patient.payment_methods[0].id
+
+
+def _scheduled():
+    with db.session_scope() as session:
+        return session.execute(select(func.count()).select_from(Payment).where(Payment.status == "scheduled")).scalar_one()
+
+
+def test_a_payment_date_billing_would_refuse_is_explained_not_offered(seeded_sqlite):
+    _, card_id = _maria_card()
+    far = clock.today() + dt.timedelta(days=120)
+    trk = tracker(slots={**MARIA, "payment_amount": "50.00", "payment_method": f"card:{card_id}", "payment_date": far.isoformat()}, fresh=[])
+    messages, events = run(ActionConfirmPayment(), trk)
+    assert said(messages) == ["utter_payment_date_outside_window"]
+    assert messages[0]["last_date"] == say_date(clock.today() + dt.timedelta(days=90))
+    assert "pending_confirmation" not in slot_events(events)
+
+
+def test_a_date_inside_the_window_is_offered_as_before(seeded_sqlite):
+    _, card_id = _maria_card()
+    soon = clock.today() + dt.timedelta(days=30)
+    trk = tracker(slots={**MARIA, "payment_amount": "50.00", "payment_method": f"card:{card_id}", "payment_date": soon.isoformat()}, fresh=[])
+    messages, events = run(ActionConfirmPayment(), trk)
+    assert said(messages) == ["utter_confirm_scheduled_payment"]
+    assert slot_events(events)["pending_confirmation"]["kind"] == "schedule"
+
+
+def test_a_yes_to_a_schedule_billing_refuses_is_told_and_schedules_nothing(seeded_sqlite):
+    account_id, card_id = _maria_card()
+    far = clock.today() + dt.timedelta(days=120)
+    pending = {"kind": "schedule", "asked_by": "action_confirm_payment", "id": "far1", "account_id": account_id, "method_id": card_id,
+               "amount": "50.00", "date": far.isoformat()}
+    messages, _ = run(ActionConfirm(), _answer(pending, "action_confirm_payment"))
+    assert said(messages) == ["utter_payment_date_outside_window"] and _scheduled() == 0
+
+
+def test_the_window_is_one_rule():
+    today = dt.date(2026, 12, 1)
+    assert schedule.payment_window(today) == (dt.date(2026, 12, 2), dt.date(2027, 3, 1))
+    assert schedule.check_payment_date(dt.date(2027, 3, 1), today) == dt.date(2027, 3, 1)
+    for day, reason in [(today, "date_not_in_future"), (dt.date(2027, 3, 2), "date_too_far")]:
+        with pytest.raises(schedule.DateRefused) as refused:
+            schedule.check_payment_date(day, today)
+        assert refused.value.reason == reason

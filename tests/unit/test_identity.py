@@ -74,6 +74,15 @@ def test_one_conversation_is_locked_after_the_clients_attempts(seeded_url):
     assert [(r.outcome, r.attempts, r.attempts_left) for r in results] == [("no_match", 1, 2), ("no_match", 2, 1), ("locked", 3, 0)]
 
 
+def test_each_attempt_is_one_decision_the_bot_translates(seeded_url):
+    with db.session_scope(seeded_url) as session:
+        results = _guess_in_conversations(session, ["c1", "c2", "c3"]) + [_guess(session, "c4", WRONG_DOBS[0])]
+        right = _guess(session, "c5", dt.date(1979, 11, 21), account_number="40023456")
+    assert [(r.verified, r.lock) for r in results[:3]] == [(False, None), (False, None), (False, "conversation")]
+    assert (results[-1].verified, results[-1].lock) == (False, "patient")
+    assert (right.verified, right.lock, right.match.patient_id) == (True, None, right.match.patient_id)
+
+
 def test_twelve_guesses_over_four_conversations_lock_the_patient_and_refuse_the_right_answer(seeded_url):
     with db.session_scope(seeded_url) as session:
         results = _guess_in_conversations(session, ["c1", "sms:riverside:+15550001", "c3", "c4"])
