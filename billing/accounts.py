@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from billing import insurance, ledger
 from billing.models import Account, Client, Payment, PaymentPlan, StaffUser
 from billing.policy import policy_of, role_at_least
+from billing.vocabulary import InstallmentStatus, PaymentStatus, PlanStatus
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class LastPayment:
 
 
 @dataclass(frozen=True)
-class PlanStatus:
+class PlanSummary:
     status: str                 # active, completed, defaulted, cancelled
     monthly_amount: Decimal
     months: int
@@ -42,7 +43,7 @@ class AccountOverview:
     statement_date: dt.date | None
     due_date: dt.date | None
     last_payment: LastPayment | None
-    plan: PlanStatus | None
+    plan: PlanSummary | None
     # (payer, amount) while the balance is with insurance for re-billing
     with_insurance: tuple | None = None
 
@@ -59,7 +60,7 @@ def _with_insurance(session: Session, account: Account) -> tuple | None:
 def _last_payment(session: Session, account: Account) -> LastPayment | None:
     payment = session.execute(
         select(Payment)
-        .where(Payment.account_id == account.id, Payment.status == "posted")
+        .where(Payment.account_id == account.id, Payment.status == PaymentStatus.POSTED)
         .order_by(Payment.payment_date.desc(), Payment.id.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -68,14 +69,14 @@ def _last_payment(session: Session, account: Account) -> LastPayment | None:
     return LastPayment(payment.amount, payment.payment_date, payment.card_brand, payment.card_last4)
 
 
-def plan_status(plan: PaymentPlan) -> PlanStatus:
-    due = [i for i in plan.installments if i.status in ("due", "missed")]
-    upcoming = next((i for i in plan.installments if i.status == "due"), None)
-    return PlanStatus(
+def plan_status(plan: PaymentPlan) -> PlanSummary:
+    due = [i for i in plan.installments if i.status in (InstallmentStatus.DUE, InstallmentStatus.MISSED)]
+    upcoming = next((i for i in plan.installments if i.status == InstallmentStatus.DUE), None)
+    return PlanSummary(
         status=plan.status,
         monthly_amount=plan.monthly_amount,
         months=plan.months,
-        paid_installments=sum(1 for i in plan.installments if i.status == "paid"),
+        paid_installments=sum(1 for i in plan.installments if i.status == InstallmentStatus.PAID),
         missed_payments=plan.missed_payments,
         next_due_date=upcoming.due_date if upcoming else (due[0].due_date if due else None),
         next_amount=upcoming.amount if upcoming else None,
@@ -85,7 +86,7 @@ def plan_status(plan: PaymentPlan) -> PlanStatus:
 def _current_plan(session: Session, account: Account) -> PaymentPlan | None:
     return session.execute(
         select(PaymentPlan)
-        .where(PaymentPlan.account_id == account.id, PaymentPlan.status.in_(("active", "defaulted")))
+        .where(PaymentPlan.account_id == account.id, PaymentPlan.status.in_((PlanStatus.ACTIVE, PlanStatus.DEFAULTED)))
         .order_by(PaymentPlan.id.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -16,6 +16,7 @@ from billing.models import Account, AssistanceApplication, Client
 from billing.money import money
 from billing.records import Refused, account_event, decide, new_reference
 from billing.policy import AssistancePolicy, policy_of
+from billing.vocabulary import ApplicationStatus
 
 # 2026 HHS poverty guidelines: (first person, each additional person)
 GUIDELINES_2026 = {
@@ -105,7 +106,7 @@ def _audit(session: Session, application: AssistanceApplication, actor: str, act
 def open_applications(session: Session, account: Account) -> List[AssistanceApplication]:
     today = clock.today()
     return [a for a in session.execute(
-        select(AssistanceApplication).where(AssistanceApplication.account_id == account.id, AssistanceApplication.status == "open")
+        select(AssistanceApplication).where(AssistanceApplication.account_id == account.id, AssistanceApplication.status == ApplicationStatus.OPEN)
         .order_by(AssistanceApplication.id)).scalars() if a.window_ends >= today]
 
 
@@ -120,7 +121,7 @@ def apply(session: Session, account: Account, screening: Screening, *, actor: st
     application = AssistanceApplication(
         reference=new_reference(session, AssistanceApplication.reference, "FA"), account=account, household_size=screening.household_size,
         annual_income=screening.annual_income, fpl_percent=screening.fpl_percent, screening=screening.outcome,
-        discount_percent=screening.discount_percent, status="open", opened_by=actor, channel=channel,
+        discount_percent=screening.discount_percent, status=ApplicationStatus.OPEN, opened_by=actor, channel=channel,
         conversation_id=conversation_id,
         window_ends=window_ends(account, policy.application_period_days, today or clock.today()),
     )
@@ -150,7 +151,7 @@ def approve(session: Session, application: AssistanceApplication, *, actor: str,
             source=f"assistance:{application.id}",
         )
         application.adjustment_entry_id = entry.id
-    decide(application, "approved", actor, note)
+    decide(application, ApplicationStatus.APPROVED, actor, note)
     session.flush()
     _audit(session, application, actor, "assistance_approved", f"approved {application.reference}: {amount} adjusted", before)
     return application
@@ -158,7 +159,7 @@ def approve(session: Session, application: AssistanceApplication, *, actor: str,
 
 def deny(session: Session, application: AssistanceApplication, *, actor: str, note: str) -> AssistanceApplication:
     before = take_request(session, application, "open", ApplicationError("not_open"))
-    decide(application, "denied", actor, note)
+    decide(application, ApplicationStatus.DENIED, actor, note)
     session.flush()
     _audit(session, application, actor, "assistance_denied", f"denied {application.reference}: {application.decision_note}", before)
     return application

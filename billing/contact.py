@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from billing.models import ContactChange, Patient
 from billing.records import Refused, decide, patient_event
+from billing.vocabulary import ChangeStatus
 
 
 def normalise_phone(text: str, region: str = "US") -> str | None:
@@ -183,7 +184,7 @@ def change(session: Session, patient: Patient, field: str, text: str, *, actor: 
         raise ContactError("unchanged")
     old = current_value(patient, field)
     row = ContactChange(client_id=patient.client_id, patient=patient, field=field, old_value=old, new_value=value,
-                        status="pending_review" if field == "name" else "applied", requested_by=actor, channel=channel,
+                        status=ChangeStatus.PENDING_REVIEW if field == "name" else ChangeStatus.APPLIED, requested_by=actor, channel=channel,
                         conversation_id=conversation_id)
     if field in ("phone", "email") and old:
         row.notice_to, row.notice_status = old, "to_send"
@@ -210,9 +211,9 @@ def _apply(patient: Patient, field: str, value: str) -> None:
 
 
 def decide_name_change(session: Session, row: ContactChange, *, approve: bool, actor: str, note: str = "") -> ContactChange:
-    if row.status != "pending_review":
+    if row.status != ChangeStatus.PENDING_REVIEW:
         raise ContactError("not_pending")
-    decide(row, "approved" if approve else "denied", actor, note)
+    decide(row, ChangeStatus.APPROVED if approve else ChangeStatus.DENIED, actor, note)
     if approve:
         before = row.patient.full_name
         _apply(row.patient, row.field, row.new_value)
@@ -227,7 +228,7 @@ def record_notice(row: ContactChange, status: str) -> None:
 
 
 def pending_name_changes(session: Session) -> List[ContactChange]:
-    return list(session.execute(select(ContactChange).where(ContactChange.status == "pending_review").order_by(ContactChange.id)).scalars())
+    return list(session.execute(select(ContactChange).where(ContactChange.status == ChangeStatus.PENDING_REVIEW).order_by(ContactChange.id)).scalars())
 
 
 def unsent_notices(session: Session) -> List[ContactChange]:

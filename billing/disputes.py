@@ -17,6 +17,7 @@ from billing.accounts import lock_for_money
 from billing.records import Refused, account_event, new_reference
 from billing.models import Account, Dispute, Encounter, LedgerEntry, ServiceLine, utcnow
 from billing.money import AmountRefused, money, positive_amount
+from billing.vocabulary import DisputeStatus
 
 REASONS = ("duplicate", "not_received", "amount_wrong", "insurance_should_pay", "quality_of_care")
 
@@ -55,7 +56,7 @@ def open_dispute(session: Session, account: Account, reason: str, *, actor: str,
             raise DisputeError("already_open", reference=already.reference)
     dispute = Dispute(
         reference=new_reference(session, Dispute.reference, "D"), account=account, service_line_id=service_line_id, reason=reason,
-        description=(description or "")[:1000], status="open", opened_by=actor, channel=channel, conversation_id=conversation_id,
+        description=(description or "")[:1000], status=DisputeStatus.OPEN, opened_by=actor, channel=channel, conversation_id=conversation_id,
     )
     session.add(dispute)
     session.flush()
@@ -65,7 +66,7 @@ def open_dispute(session: Session, account: Account, reason: str, *, actor: str,
 
 def open_dispute_of_line(session: Session, service_line_id: int) -> Optional[Dispute]:
     return session.execute(
-        select(Dispute).where(Dispute.service_line_id == service_line_id, Dispute.status == "open").order_by(Dispute.id)
+        select(Dispute).where(Dispute.service_line_id == service_line_id, Dispute.status == DisputeStatus.OPEN).order_by(Dispute.id)
     ).scalars().first()
 
 
@@ -80,13 +81,13 @@ def adjusted_on_line(session: Session, service_line_id: int) -> Decimal:
 
 def open_disputes(session: Session, account: Account) -> List[Dispute]:
     return list(session.execute(
-        select(Dispute).where(Dispute.account_id == account.id, Dispute.status == "open").order_by(Dispute.id)
+        select(Dispute).where(Dispute.account_id == account.id, Dispute.status == DisputeStatus.OPEN).order_by(Dispute.id)
     ).scalars())
 
 
 def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: str, note: str) -> Dispute:
     lock_for_money(session, dispute.account, dispute)
-    if dispute.status != "open":
+    if dispute.status != DisputeStatus.OPEN:
         raise DisputeError("not_open")
     amount = money(amount)
     # a disputed charge is corrected up to what it billed, less what earlier
@@ -107,7 +108,7 @@ def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: 
         description=f"Dispute {dispute.reference} resolved: {note}"[:300], actor=actor, source=f"dispute:{dispute.id}",
     )
     before = {"status": dispute.status}
-    dispute.status, dispute.resolved_by, dispute.resolved_at = "adjusted", actor, utcnow()
+    dispute.status, dispute.resolved_by, dispute.resolved_at = DisputeStatus.ADJUSTED, actor, utcnow()
     dispute.resolution, dispute.adjustment_entry_id = note, entry.id
     session.flush()
     _audit(session, dispute, actor, "dispute_adjusted", note, before)
@@ -116,10 +117,10 @@ def resolve_by_adjustment(session: Session, dispute: Dispute, amount, *, actor: 
 
 def uphold(session: Session, dispute: Dispute, *, actor: str, explanation: str) -> Dispute:
     lock_for_money(session, dispute.account, dispute)
-    if dispute.status != "open":
+    if dispute.status != DisputeStatus.OPEN:
         raise DisputeError("not_open")
     before = {"status": dispute.status}
-    dispute.status, dispute.resolved_by, dispute.resolved_at, dispute.resolution = "upheld", actor, utcnow(), explanation
+    dispute.status, dispute.resolved_by, dispute.resolved_at, dispute.resolution = DisputeStatus.UPHELD, actor, utcnow(), explanation
     session.flush()
     _audit(session, dispute, actor, "dispute_upheld", explanation, before)
     return dispute

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from billing import clock, ledger, plans
 from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
-from billing.models import Account, AccountEvent, Payment, PaymentLink, PaymentMethod, utcnow
+from billing.models import Account, Payment, PaymentLink, PaymentMethod, utcnow
 from billing import money as money_rules
 from billing.money import money, positive_amount
-from billing.records import token_hash
+from billing.records import account_event, token_hash
 from billing.refused import Refused
+from billing.vocabulary import PaymentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -136,17 +137,13 @@ def _record(session: Session, payment: Payment) -> Optional[Payment]:
 
 def _audit(session: Session, payment: Payment, action: str, reason: str) -> None:
     account = payment.account
-    session.add(AccountEvent(
-        actor=payment.actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id,
-        action=action, reason=reason,
-        after={
-            "payment_id": payment.id, "status": payment.status, "amount": str(payment.amount),
-            "confirmation_number": payment.confirmation_number, "decline_code": payment.decline_code,
-            "card": card_label(payment.card_brand, payment.card_last4), "channel": payment.channel,
-            "conversation_id": payment.conversation_id, "payment_date": payment.payment_date.isoformat(),
-            "balance": str(ledger.balance(session, account)),
-        },
-    ))
+    account_event(session, account, payment.actor, action, reason, after={
+        "payment_id": payment.id, "status": payment.status, "amount": str(payment.amount),
+        "confirmation_number": payment.confirmation_number, "decline_code": payment.decline_code,
+        "card": card_label(payment.card_brand, payment.card_last4), "channel": payment.channel,
+        "conversation_id": payment.conversation_id, "payment_date": payment.payment_date.isoformat(),
+        "balance": str(ledger.balance(session, account)),
+    })
 
 
 def settle(session: Session, payment: Payment, result: ChargeResult) -> None:
@@ -154,12 +151,12 @@ def settle(session: Session, payment: Payment, result: ChargeResult) -> None:
     payment.gateway_reference = result.reference
     payment.settled_at = utcnow()
     if not result.approved:
-        payment.status = "declined"
+        payment.status = PaymentStatus.DECLINED
         payment.decline_code = result.decline_code
         session.flush()
         _audit(session, payment, "payment_declined", f"declined by the processor: {result.decline_code}")
         return
-    payment.status = "posted"
+    payment.status = PaymentStatus.POSTED
     payment.decline_code = None
     payment.confirmation_number = payment.confirmation_number or _new_confirmation(session)
     session.flush()
@@ -177,7 +174,7 @@ def charge(session: Session, payment: Payment, token: str, gateway: PaymentGatew
     try:
         result = gateway.charge(session, token, payment.amount, payment.idempotency_key)
     except GatewayError as exc:
-        payment.status = "pending"
+        payment.status = PaymentStatus.PENDING
         payment.note = f"processor did not answer: {exc}"[:300]
         session.flush()
         logger.warning("payment %s left pending: %s", payment.id, exc)
@@ -214,7 +211,7 @@ def pay_with_card_on_file(
     amount = _payable(amount, ledger.balance(session, account))
     method = _method_of(session, account, method_id)
     payment = Payment(
-        account=account, payment_method_id=method.id, amount=amount, status="pending", card_brand=method.brand,
+        account=account, payment_method_id=method.id, amount=amount, status=PaymentStatus.PENDING, card_brand=method.brand,
         card_last4=method.last4, method="card", payment_date=today or clock.today(), idempotency_key=idempotency_key,
         actor=actor, channel=channel, conversation_id=conversation_id, retry_of_id=retry_of.id if retry_of else None,
     )
@@ -249,7 +246,7 @@ def schedule_payment(
         return _outcome(session, existing)
     method = _method_of(session, account, method_id)
     payment = Payment(
-        account=account, payment_method_id=method.id, amount=money(amount), status="scheduled", card_brand=method.brand,
+        account=account, payment_method_id=method.id, amount=money(amount), status=PaymentStatus.SCHEDULED, card_brand=method.brand,
         card_last4=method.last4, method="card", payment_date=on, idempotency_key=idempotency_key, actor=actor,
         channel=channel, conversation_id=conversation_id, confirmation_number=_new_confirmation(session),
     )
@@ -262,7 +259,7 @@ def schedule_payment(
 
 def scheduled_payments(session: Session, account: Account) -> list[Payment]:
     return list(session.execute(
-        select(Payment).where(Payment.account_id == account.id, Payment.status == "scheduled").order_by(Payment.payment_date, Payment.id)
+        select(Payment).where(Payment.account_id == account.id, Payment.status == PaymentStatus.SCHEDULED).order_by(Payment.payment_date, Payment.id)
     ).scalars())
 
 
@@ -270,17 +267,15 @@ def cancel_scheduled(session: Session, account: Account, payment_id: int, *, act
     payment = session.get(Payment, payment_id)
     if payment is None or payment.account_id != account.id:
         raise PaymentRefused("unknown_payment")
-    if payment.status == "cancelled":
+    if payment.status == PaymentStatus.CANCELLED:
         return _outcome(session, payment)
-    if payment.status != "scheduled":
+    if payment.status != PaymentStatus.SCHEDULED:
         raise PaymentRefused("not_scheduled")
-    payment.status = "cancelled"
+    payment.status = PaymentStatus.CANCELLED
     session.flush()
-    session.add(AccountEvent(
-        actor=actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id,
-        action="payment_cancelled", reason=reason,
-        before={"payment_id": payment.id, "status": "scheduled"}, after={"payment_id": payment.id, "status": "cancelled"},
-    ))
+    account_event(session, account, actor, "payment_cancelled", reason,
+                  before={"payment_id": payment.id, "status": PaymentStatus.SCHEDULED},
+                  after={"payment_id": payment.id, "status": PaymentStatus.CANCELLED})
     return _outcome(session, payment)
 
 
@@ -308,13 +303,13 @@ def decline_advice(code: Optional[str]) -> DeclineAdvice:
 def latest_declined(session: Session, account: Account) -> Optional[Payment]:
     """The newest declined payment that no later payment has made good."""
     declined = session.execute(
-        select(Payment).where(Payment.account_id == account.id, Payment.status == "declined").order_by(Payment.payment_date.desc(), Payment.id.desc())
+        select(Payment).where(Payment.account_id == account.id, Payment.status == PaymentStatus.DECLINED).order_by(Payment.payment_date.desc(), Payment.id.desc())
     ).scalars()
     for payment in declined:
         if payment.retry_of_id is not None:
             continue  # a failed retry: the original is what the patient asks about
         made_good = session.execute(
-            select(Payment.id).where(Payment.retry_of_id == payment.id, Payment.status == "posted")
+            select(Payment.id).where(Payment.retry_of_id == payment.id, Payment.status == PaymentStatus.POSTED)
         ).first()
         if made_good is None:
             return payment
@@ -357,7 +352,7 @@ def retry_declined(
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return _outcome(session, existing)
-    if declined.status != "declined":
+    if declined.status != PaymentStatus.DECLINED:
         raise PaymentRefused("not_declined")
     same_card_ok, _others = retry_options(session, declined)
     if method_id == declined.payment_method_id and not same_card_ok:
@@ -412,7 +407,7 @@ def link_declines(session: Session, raw_token: str) -> int:
     prefix = _link_key_prefix(raw_token)
     return session.execute(select(func.count(Payment.id)).where(
         Payment.idempotency_key.startswith(prefix, autoescape=True), Payment.method == "link",
-        Payment.status == "declined")).scalar_one()
+        Payment.status == PaymentStatus.DECLINED)).scalar_one()
 
 
 def open_link(session: Session, raw_token: str, now: Optional[dt.datetime] = None, *, lock: bool = False) -> PaymentLink:
@@ -460,7 +455,7 @@ def pay_with_card_token(
     gateway = gateway or default_gateway()
     brand, last4 = gateway.describe(session, card_token)
     payment = Payment(
-        account=account, amount=amount, status="pending", card_brand=brand, card_last4=last4, method=method,
+        account=account, amount=amount, status=PaymentStatus.PENDING, card_brand=brand, card_last4=last4, method=method,
         payment_date=(now or utcnow()).date(), idempotency_key=idempotency_key, actor=actor, channel=channel,
         conversation_id=conversation_id,
     )
@@ -500,7 +495,7 @@ def pay_link(
         session, link.account, card_token, link.amount, idempotency_key=key, actor="patient:payment-link", method="link",
         channel=link.channel, conversation_id=link.conversation_id, gateway=gateway, now=now,
     )
-    if outcome.status in ("posted", "pending"):
+    if outcome.status in (PaymentStatus.POSTED, PaymentStatus.PENDING):
         link.used_at = now or utcnow()
         link.payment_id = outcome.payment_id
         session.flush()

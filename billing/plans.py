@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import clock, ledger
-from billing.models import Account, AccountEvent, Payment, PaymentMethod, PaymentPlan, PlanInstallment
+from billing.models import Account, Payment, PaymentMethod, PaymentPlan, PlanInstallment
 from billing.money import money
 from billing.policy import PlanPolicy, policy_of
+from billing.records import account_event
 from billing.refused import Refused
 from billing.schedule import add_months, monthly_due_dates
+from billing.vocabulary import InstallmentStatus, PlanStatus
 
 CENT = Decimal("0.01")
 # the plan lengths offered first, when the policy allows them
@@ -121,7 +123,7 @@ def terms_for_monthly(policy: PlanPolicy, balance: Decimal, monthly) -> PlanTerm
 
 def active_plan(session: Session, account: Account) -> Optional[PaymentPlan]:
     return session.execute(
-        select(PaymentPlan).where(PaymentPlan.account_id == account.id, PaymentPlan.status == "active").order_by(PaymentPlan.id.desc())
+        select(PaymentPlan).where(PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE).order_by(PaymentPlan.id.desc())
     ).scalars().first()
 
 
@@ -132,10 +134,7 @@ def first_due_date(today: dt.date, day_of_month: Optional[int] = None) -> dt.dat
 
 
 def _event(session: Session, account: Account, actor: str, action: str, reason: str, before=None, after=None) -> None:
-    session.add(AccountEvent(
-        actor=actor, client_id=account.client_id, patient_id=account.patient_id, account_id=account.id,
-        action=action, reason=reason, before=before, after=after,
-    ))
+    account_event(session, account, actor, action, reason, before, after)
 
 
 def _terms_record(plan: PaymentPlan) -> dict:
@@ -173,12 +172,12 @@ def create_plan(
     start = start or first_due_date(today or clock.today())
     plan = PaymentPlan(
         account_id=account.id, start_date=start, monthly_amount=terms.monthly, months=terms.months,
-        day_of_month=start.day, status="active", missed_payments=0, payment_method_id=payment_method_id, created_by=actor,
+        day_of_month=start.day, status=PlanStatus.ACTIVE, missed_payments=0, payment_method_id=payment_method_id, created_by=actor,
     )
     session.add(plan)
     session.flush()
     for seq, (due, amount) in enumerate(zip(monthly_due_dates(start, start.day, terms.months), terms.amounts()), start=1):
-        session.add(PlanInstallment(plan_id=plan.id, seq=seq, due_date=due, amount=amount, status="due"))
+        session.add(PlanInstallment(plan_id=plan.id, seq=seq, due_date=due, amount=amount, status=InstallmentStatus.DUE))
     session.flush()
     session.refresh(plan)
     _event(session, account, actor, "plan_created", reason, after=_terms_record(plan))
@@ -186,7 +185,7 @@ def create_plan(
 
 
 def _open_installments(plan: PaymentPlan) -> list[PlanInstallment]:
-    return [i for i in plan.installments if i.status in ("due", "missed")]
+    return [i for i in plan.installments if i.status in (InstallmentStatus.DUE, InstallmentStatus.MISSED)]
 
 
 def change_terms(session: Session, account: Account, policy: PlanPolicy, terms: PlanTerms, *, actor: str, reason: str,
@@ -204,15 +203,15 @@ def change_terms(session: Session, account: Account, policy: PlanPolicy, terms: 
     before = _terms_record(plan)
     today = today or clock.today()
     for inst in _open_installments(plan):
-        inst.status = "replaced"
+        inst.status = InstallmentStatus.REPLACED
     start = add_months(today, 0, plan.day_of_month)
     if start <= today:
         start = add_months(today, 1, plan.day_of_month)
     next_seq = max((i.seq for i in plan.installments), default=0) + 1
     for offset, (due, amount) in enumerate(zip(monthly_due_dates(start, plan.day_of_month, terms.months), terms.amounts())):
-        session.add(PlanInstallment(plan_id=plan.id, seq=next_seq + offset, due_date=due, amount=amount, status="due"))
+        session.add(PlanInstallment(plan_id=plan.id, seq=next_seq + offset, due_date=due, amount=amount, status=InstallmentStatus.DUE))
     plan.monthly_amount = terms.monthly
-    plan.months = sum(1 for i in plan.installments if i.status == "paid") + terms.months
+    plan.months = sum(1 for i in plan.installments if i.status == InstallmentStatus.PAID) + terms.months
     plan.missed_payments = 0
     session.flush()
     session.refresh(plan)
@@ -228,7 +227,7 @@ def change_day(session: Session, account: Account, day_of_month: int, *, actor: 
         raise PlanRefused("day_out_of_range")
     before = _terms_record(plan)
     for inst in plan.installments:
-        if inst.status == "due":
+        if inst.status == InstallmentStatus.DUE:
             inst.due_date = add_months(inst.due_date, 0, day_of_month)
     plan.day_of_month = day_of_month
     session.flush()
@@ -259,27 +258,27 @@ def apply_payment(session: Session, payment: Payment) -> Optional[PlanInstallmen
     plan = active_plan(session, payment.account)
     if plan is None:
         return None
-    already = next((i for i in plan.installments if i.payment_id == payment.id and i.status == "paid"), None)
+    already = next((i for i in plan.installments if i.payment_id == payment.id and i.status == InstallmentStatus.PAID), None)
     if already is not None:
         return already
     target = None
     if payment.idempotency_key.startswith("installment:"):  # an autopay charge names its installment
         inst_id = int(payment.idempotency_key.split(":")[1])
-        target = next((i for i in plan.installments if i.id == inst_id and i.status != "paid"), None)
+        target = next((i for i in plan.installments if i.id == inst_id and i.status != InstallmentStatus.PAID), None)
     if target is None and payment.retry_of_id is not None:
-        target = next((i for i in plan.installments if i.payment_id == payment.retry_of_id and i.status != "paid"), None)
+        target = next((i for i in plan.installments if i.payment_id == payment.retry_of_id and i.status != InstallmentStatus.PAID), None)
     if target is None:
-        open_ = sorted(_open_installments(plan), key=lambda i: (i.status != "missed", i.due_date))
+        open_ = sorted(_open_installments(plan), key=lambda i: (i.status != InstallmentStatus.MISSED, i.due_date))
         target = next((i for i in open_ if payment.amount >= i.amount), None)
     if target is None:
         return None
-    was_missed = target.status == "missed"
-    target.status = "paid"
+    was_missed = target.status == InstallmentStatus.MISSED
+    target.status = InstallmentStatus.PAID
     target.payment_id = payment.id
     if was_missed and plan.missed_payments:
         plan.missed_payments -= 1
     if not _open_installments(plan) or ledger.balance(session, payment.account) <= 0:
-        plan.status = "completed"
+        plan.status = PlanStatus.COMPLETED
     session.flush()
     return target
 
@@ -288,13 +287,13 @@ def miss_installment(session: Session, inst: PlanInstallment, actor: str) -> boo
     """An installment not paid by its due date is missed; at the client's
     limit of missed payments the plan defaults.  Returns whether it did."""
     plan, account = inst.plan, inst.plan.account
-    inst.status = "missed"
+    inst.status = InstallmentStatus.MISSED
     plan.missed_payments += 1
     limit = policy_of(account.patient.client).payment_plan.max_missed_payments_before_default
     defaulted = plan.missed_payments >= limit
     if defaulted:
         before = _terms_record(plan)
-        plan.status = "defaulted"
+        plan.status = PlanStatus.DEFAULTED
         _event(session, account, actor, "plan_defaulted", f"{plan.missed_payments} missed payments (policy limit {limit})",
                before=before, after=_terms_record(plan))
     session.flush()

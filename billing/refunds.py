@@ -16,6 +16,7 @@ from billing.gateway import GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, Payment, PaymentMethod, RefundRequest
 from billing.money import AmountRefused, money, positive_amount
 from billing.records import Refused, account_event, decide
+from billing.vocabulary import PaymentStatus, RequestStatus
 
 METHODS = ("card", "check")
 
@@ -43,7 +44,7 @@ def original_card(session: Session, account: Account) -> Optional[PaymentMethod]
     """The card on file the credit was paid with: the latest posted card
     payment's card, matched by its last four digits."""
     paid = session.execute(
-        select(Payment).where(Payment.account_id == account.id, Payment.status == "posted", Payment.card_last4.isnot(None))
+        select(Payment).where(Payment.account_id == account.id, Payment.status == PaymentStatus.POSTED, Payment.card_last4.isnot(None))
         .order_by(Payment.payment_date.desc(), Payment.id.desc())
     ).scalars().first()
     if paid is None:
@@ -62,7 +63,7 @@ def _audit(session: Session, request: RefundRequest, actor: str, action: str, re
 
 def pending(session: Session, account: Account) -> List[RefundRequest]:
     return list(session.execute(
-        select(RefundRequest).where(RefundRequest.account_id == account.id, RefundRequest.status == "requested")
+        select(RefundRequest).where(RefundRequest.account_id == account.id, RefundRequest.status == RequestStatus.REQUESTED)
         .order_by(RefundRequest.id)).scalars())
 
 
@@ -86,7 +87,7 @@ def request_refund(session: Session, account: Account, amount, method: str, *, a
     card = original_card(session, account) if method == "card" else None
     if method == "card" and card is None:
         raise RefundError("no_card", available)
-    request = RefundRequest(account=account, amount=amount, method=method, payment_method=card, status="requested",
+    request = RefundRequest(account=account, amount=amount, method=method, payment_method=card, status=RequestStatus.REQUESTED,
                             requested_by=actor, conversation_id=conversation_id)
     session.add(request)
     session.flush()
@@ -114,7 +115,7 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
             # nothing posted; the request stays for another try
             raise RefundError("gateway_unavailable", available)
         if not result.approved:
-            decide(request, "failed", actor, f"card refund declined ({result.decline_code})")
+            decide(request, RequestStatus.FAILED, actor, f"card refund declined ({result.decline_code})")
             _audit(session, request, actor, "refund_failed", request.decision_note, before)
             return request
         request.gateway_reference = result.reference
@@ -124,7 +125,7 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
         actor=actor, source=f"refund:{request.id}",
     )
     request.ledger_entry_id = entry.id
-    decide(request, "refunded", actor, note)
+    decide(request, RequestStatus.REFUNDED, actor, note)
     session.flush()
     _audit(session, request, actor, "refund_paid", f"refund of {request.amount} by {request.method} approved", before)
     return request
@@ -132,6 +133,6 @@ def approve(session: Session, request: RefundRequest, *, actor: str, note: str =
 
 def deny(session: Session, request: RefundRequest, *, actor: str, note: str) -> RefundRequest:
     before = take_request(session, request, "requested", RefundError("not_requested"))
-    decide(request, "denied", actor, note)
+    decide(request, RequestStatus.DENIED, actor, note)
     _audit(session, request, actor, "refund_denied", f"refund denied: {request.decision_note}", before)
     return request

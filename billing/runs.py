@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from billing import clock, payments, plans
 from billing.gateway import GatewayError, PaymentGateway, default_gateway
 from billing.models import Payment, PaymentLink, PaymentMethod, PaymentPlan, PlanInstallment
+from billing.vocabulary import InstallmentStatus, PaymentStatus, PlanStatus
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,11 @@ def run_due(session: Session, today: Optional[dt.date] = None, gateway: Optional
     gateway = gateway or default_gateway()
     report = RunReport([], [], [], [], [])
     due = session.execute(
-        select(Payment).where(Payment.status == "scheduled", Payment.payment_date <= today).order_by(Payment.id)
+        select(Payment).where(Payment.status == PaymentStatus.SCHEDULED, Payment.payment_date <= today).order_by(Payment.id)
     ).scalars().all()
     for payment in due:
         method = session.get(PaymentMethod, payment.payment_method_id)
-        payment.status = "pending"
+        payment.status = PaymentStatus.PENDING
         payment.payment_date = today
         session.flush()
         payments.charge(session, payment, method.token, gateway)
@@ -64,12 +65,12 @@ def _run_installments(session: Session, today: dt.date, gateway: PaymentGateway,
     paid by its due date is missed."""
     due = session.execute(
         select(PlanInstallment).join(PaymentPlan)
-        .where(PaymentPlan.status == "active", PlanInstallment.status == "due", PlanInstallment.due_date <= today)
+        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstallment.status == InstallmentStatus.DUE, PlanInstallment.due_date <= today)
         .order_by(PlanInstallment.due_date, PlanInstallment.id)
     ).scalars().all()
     for inst in due:
         plan = inst.plan
-        if plan.status != "active":
+        if plan.status != PlanStatus.ACTIVE:
             continue
         account = plan.account
         label = f"{account.account_number}#{inst.seq}"
@@ -80,8 +81,8 @@ def _run_installments(session: Session, today: dt.date, gateway: PaymentGateway,
             )
             payment = session.get(Payment, outcome.payment_id)
             report.tally(payment, label)
-            if outcome.status in ("posted", "pending"):
-                if outcome.status == "pending":
+            if outcome.status in (PaymentStatus.POSTED, PaymentStatus.PENDING):
+                if outcome.status == PaymentStatus.PENDING:
                     inst.payment_id = payment.id
                 continue
             inst.payment_id = payment.id
@@ -98,7 +99,7 @@ def reconcile(session: Session, gateway: Optional[PaymentGateway] = None) -> Run
     received the charge, send it again under the same key."""
     gateway = gateway or default_gateway()
     report = RunReport([], [], [], [], [])
-    pending = session.execute(select(Payment).where(Payment.status == "pending").order_by(Payment.id)).scalars().all()
+    pending = session.execute(select(Payment).where(Payment.status == PaymentStatus.PENDING).order_by(Payment.id)).scalars().all()
     for payment in pending:
         label = str(payment.id)
         try:
@@ -114,7 +115,7 @@ def reconcile(session: Session, gateway: Optional[PaymentGateway] = None) -> Run
             report.pending.append(label)
             continue
         payments.settle(session, payment, result)
-        if payment.status == "declined" and payment.method == "link":
+        if payment.status == PaymentStatus.DECLINED and payment.method == "link":
             # the link that was closed while the answer was awaited opens again
             for link in session.execute(select(PaymentLink).where(PaymentLink.payment_id == payment.id)).scalars():
                 link.used_at, link.payment_id = None, None

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from billing.refused import Refused
 from billing.models import DeskAuditEntry, Handoff, LoginAttempt, StaffSession, StaffUser, utcnow
+from billing.vocabulary import HandoffStatus
 from selfpay import settings
 
 ROLES = ("agent", "supervisor", "admin")
@@ -227,7 +228,7 @@ def may_read_conversation(session: Session, user: SignedIn, conversation_id: str
     for handoff in session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id)).scalars():
         if handoff.claimed_by == user.username:
             return True
-        if handoff.status == "waiting" and serves(user, handoff.department):
+        if handoff.status == HandoffStatus.WAITING and serves(user, handoff.department):
             return True
     return False
 

@@ -22,6 +22,7 @@ from billing.clients import get_client
 from billing.models import Account, StatementDelivery, utcnow
 from billing.money import format_money
 from billing.records import Refused, account_event, desk_url, new_reference, token_hash
+from billing.vocabulary import DeliveryStatus
 
 LINK_LIFETIME = dt.timedelta(hours=72)
 DELIVERIES = ("link", "sms", "mail")
@@ -168,14 +169,14 @@ def send(session: Session, account: Account, delivery: str, *, actor: str, to: O
     row = StatementDelivery(reference=new_reference(session, StatementDelivery.reference, "S"), account=account, delivery=delivery,
                             created_at=now, created_by=actor, channel=channel, conversation_id=conversation_id, failed_checks=0)
     if delivery == "mail":
-        row.sent_to, row.status = mailing_address(account.patient), "queued"
+        row.sent_to, row.status = mailing_address(account.patient), DeliveryStatus.QUEUED
         if row.sent_to is None:
             raise StatementError("no_address")
     else:
         if delivery == "sms" and not to:
             raise StatementError("no_phone")
         raw = secrets.token_urlsafe(24)
-        row.token_hash, row.expires_at, row.sent_to, row.status = token_hash(raw), now + LINK_LIFETIME, to, "sent"
+        row.token_hash, row.expires_at, row.sent_to, row.status = token_hash(raw), now + LINK_LIFETIME, to, DeliveryStatus.SENT
     session.add(row)
     session.flush()
     account_event(session, account, actor, "statement_sent", f"itemized statement {row.reference} by {delivery}", None,
@@ -189,7 +190,7 @@ def open_link(session: Session, raw: str, now: Optional[dt.datetime] = None) -> 
         raise StatementError("unknown")
     if row.downloaded_at is not None:
         raise StatementError("used")
-    if row.status in ("locked", "failed"):
+    if row.status in (DeliveryStatus.LOCKED, DeliveryStatus.FAILED):
         raise StatementError("expired")
     if (now or utcnow()) >= row.expires_at:
         raise StatementError("expired")
@@ -207,20 +208,20 @@ def download(session: Session, raw: str, date_of_birth: dt.date, now: Optional[d
     if date_of_birth != row.account.patient.date_of_birth:
         row.failed_checks = (row.failed_checks or 0) + 1
         if row.failed_checks >= MAX_CHECKS:
-            row.status = "locked"
+            row.status = DeliveryStatus.LOCKED
             account_event(session, row.account, "patient:link", "statement_locked",
                           f"itemized statement {row.reference}: link locked after {MAX_CHECKS} wrong dates of birth")
             raise StatementError("locked")
         raise StatementError("wrong_date_of_birth")
     pdf = render_pdf(build(session, row.account))
-    row.downloaded_at, row.status = now or utcnow(), "downloaded"
+    row.downloaded_at, row.status = now or utcnow(), DeliveryStatus.DOWNLOADED
     account_event(session, row.account, "patient:link", "statement_downloaded", f"itemized statement {row.reference} downloaded")
     return row, pdf
 
 
 def mark_failed(session: Session, row: StatementDelivery) -> None:
     """The text with the link could not be sent: the link is never usable."""
-    row.status = "failed"
+    row.status = DeliveryStatus.FAILED
     account_event(session, row.account, "bot", "statement_not_sent", f"itemized statement {row.reference} could not be texted")
 
 
@@ -230,12 +231,12 @@ def by_reference(session: Session, reference: str) -> Optional[StatementDelivery
 
 def mail_queue(session: Session) -> List[StatementDelivery]:
     return list(session.execute(select(StatementDelivery).where(
-        StatementDelivery.delivery == "mail", StatementDelivery.status == "queued").order_by(StatementDelivery.id)).scalars())
+        StatementDelivery.delivery == "mail", StatementDelivery.status == DeliveryStatus.QUEUED).order_by(StatementDelivery.id)).scalars())
 
 
 def mark_mailed(session: Session, row: StatementDelivery, *, actor: str) -> StatementDelivery:
-    if row.delivery != "mail" or row.status != "queued":
+    if row.delivery != "mail" or row.status != DeliveryStatus.QUEUED:
         raise StatementError("not_queued")
-    row.status, row.mailed_at, row.mailed_by = "mailed", utcnow(), actor
+    row.status, row.mailed_at, row.mailed_by = DeliveryStatus.MAILED, utcnow(), actor
     account_event(session, row.account, actor, "statement_mailed", f"itemized statement {row.reference} mailed to {row.sent_to}")
     return row

@@ -89,3 +89,91 @@ def read_conversation_id(conversation: Optional[str]) -> Optional[ConversationRe
 def channel_of_conversation(conversation: Optional[str]) -> Optional[Channel]:
     ref = read_conversation_id(conversation)
     return ref.channel if ref else None
+
+
+# --- the statuses the billing database stores, one enum per table ------------
+
+class Status(str, Enum):
+    """A stored status: compares equal to its text and prints as it."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PaymentStatus(Status):
+    SCHEDULED = "scheduled"   # charged on its date by the daily run
+    PENDING = "pending"       # sent to the processor, no answer yet
+    POSTED = "posted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class PlanStatus(Status):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DEFAULTED = "defaulted"
+
+
+class InstallmentStatus(Status):
+    DUE = "due"
+    PAID = "paid"
+    MISSED = "missed"
+    REPLACED = "replaced"     # the plan's terms changed
+
+
+class HandoffStatus(Status):
+    WAITING = "waiting"
+    ACTIVE = "active"         # a partner claimed it
+    CLOSED = "closed"
+
+
+class DisputeStatus(Status):
+    OPEN = "open"
+    ADJUSTED = "adjusted"
+    UPHELD = "upheld"
+
+
+class RequestStatus(Status):
+    """A refund or write-off request."""
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DENIED = "denied"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class ApplicationStatus(Status):
+    OPEN = "open"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class CoverageStatus(Status):
+    """Insurance a patient reported."""
+    PENDING_VERIFICATION = "pending_verification"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class ChangeStatus(Status):
+    """A change of contact details or name."""
+    APPLIED = "applied"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class DeliveryStatus(Status):
+    """An itemized statement's delivery."""
+    SENT = "sent"
+    QUEUED = "queued"
+    MAILED = "mailed"
+    DOWNLOADED = "downloaded"
+    FAILED = "failed"
+    LOCKED = "locked"
+
+
+class TransferStatus(Status):
+    """A balance moved back to insurance."""
+    OPEN = "open"
+    CLOSED = "closed"

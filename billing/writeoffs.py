@@ -20,6 +20,7 @@ from billing.models import Account, Client, LedgerEntry, WriteOffRequest
 from billing.money import AmountRefused, money, positive_amount
 from billing.policy import policy_of
 from billing.records import Refused, account_event, decide
+from billing.vocabulary import RequestStatus
 
 
 class WriteOffRefused(Refused):
@@ -157,14 +158,14 @@ def approve_request(session: Session, request: WriteOffRequest, *, actor: str, n
     entry = write_off(session, request.account, request.amount, reason_code=request.reason_code, reason=request.reason,
                       actor=request.requested_by, approved_by=actor)
     request.ledger_entry_id = entry.id
-    decide(request, "approved", actor, note)
+    decide(request, RequestStatus.APPROVED, actor, note)
     session.flush()
     return request
 
 
 def deny_request(session: Session, request: WriteOffRequest, *, actor: str, note: str) -> WriteOffRequest:
     take_request(session, request, "requested", WriteOffRefused("not_requested"))
-    decide(request, "denied", actor, note)
+    decide(request, RequestStatus.DENIED, actor, note)
     account_event(session, request.account, actor, "write_off_denied", (note or "denied")[:300], None,
                   {"write_off_request": request.id})
     return request

@@ -163,7 +163,6 @@ def segments(text: str) -> tuple[list[list[str]], str]:
 
 def read(text: str, source: str = "835") -> ReadResult:
     """Read a whole file: every transaction, and every problem met."""
-    problems: List[str] = []
     if not text.strip():
         return ReadResult([], [f"{source}: the file is empty"])
     try:
@@ -172,99 +171,145 @@ def read(text: str, source: str = "835") -> ReadResult:
         return ReadResult([], [f"{source}: no X12 envelope or ST segment could be read"])
     if not segs or segs[0][0] not in ("ISA", "ST"):
         return ReadResult([], [f"{source}: not an X12 file (it starts with {segs[0][0][:10] if segs else 'nothing'!r})"])
-    remittances: List[Remittance] = []
-    current: Optional[Remittance] = None
-    claim: Optional[ClaimPayment] = None
-    line: Optional[ServiceLine] = None
-    isa_control = None
+    reader = _Reader(source, component)
     for seg in segs:
-        tag = seg[0].strip().upper()
-        el = lambda i: seg[i].strip() if len(seg) > i else ""  # noqa: E731 - a reader for this segment
-        where = f"{source} {current.control_number if current else ''} {tag}".replace("  ", " ")
-        if tag == "ISA":
-            isa_control = el(13)
-        elif tag == "IEA":
-            if isa_control is not None and el(2) != isa_control:
-                problems.append(f"{source}: IEA02 {el(2)!r} does not match ISA13 {isa_control!r}")
-        elif tag == "ST":
-            if el(1) != "835":
-                problems.append(f"{source}: transaction {el(2)} is a {el(1)}, not an 835; skipped")
-                current = None
-                continue
-            current = Remittance(control_number=el(2), total_paid=None, payment_date=None, trace_number="", payer="")
-            remittances.append(current)
-            claim = line = None
-        elif current is None:
-            continue
-        elif tag == "BPR":
-            current.total_paid = _decimal(el(2))
-            if current.total_paid is None:
-                problems.append(f"{where}: BPR02 {el(2)!r} is not an amount")
-            if el(16):
-                current.payment_date = _date(el(16))
-                if current.payment_date is None:
-                    problems.append(f"{where}: BPR16 {el(16)!r} is not a valid date")
-        elif tag == "TRN":
-            current.trace_number = el(2)
-        elif tag == "N1" and el(1) == "PR":
-            current.payer = el(2)
-        elif tag == "CLP":
-            amounts = [_decimal(el(i)) if el(i) else None for i in (3, 4, 5)]
-            if amounts[0] is None or amounts[1] is None or (el(5) and amounts[2] is None):
-                problems.append(f"{where} {el(1)}: charge, payment or patient share is not an amount ({el(3)!r}, {el(4)!r}, {el(5)!r})")
-            claim = ClaimPayment(
-                claim_id=el(1), status=el(2), charge=amounts[0] or Decimal("0"), paid=amounts[1] or Decimal("0"),
-                patient_share=amounts[2], payer_claim_number=el(7),
-            )
-            current.claims.append(claim)
-            line = None
-        elif tag == "SVC" and claim is not None:
-            procedure = el(1)
-            if procedure and not any(c in procedure for c in (component,)) and any(c in procedure for c in COMPONENT_CANDIDATES):
-                problems.append(f"{where} {claim.claim_id}: SVC01 {procedure!r} uses a component separator other than {component!r}")
-            charge, paid = el(2), el(3)
-            if re.fullmatch(r"[A-Z0-9]{2}", procedure) and el(4):
-                # qualifier alone in SVC01: the code was sent in its own element, and the amounts shifted by one
-                problems.append(f"{where} {claim.claim_id}: malformed SVC {'*'.join(seg)!r}: procedure code in its own element; read as {procedure}:{el(2)}")
-                procedure, charge, paid = f"{procedure}{component}{el(2)}", el(3), el(4)
-            elif not procedure:
-                problems.append(f"{where} {claim.claim_id}: SVC01 is empty ({'*'.join(seg)!r})")
-            line = ServiceLine(procedure=procedure, charge=_decimal(charge), paid=_decimal(paid))
-            claim.lines.append(line)
-        elif tag == "CAS" and claim is not None:
-            group = el(1)
-            if group not in GROUPS:
-                problems.append(f"{where} {claim.claim_id}: CAS group {group!r} is not CO, PR, OA, PI or CR; segment not used: {'*'.join(seg)!r}")
-                continue
-            for i in range(2, len(seg), 3):
-                reason, amount_text = el(i), el(i + 1)
-                if not reason and not amount_text:
-                    continue
-                amount = _decimal(amount_text)
-                if not reason or amount is None:
-                    problems.append(f"{where} {claim.claim_id}: CAS triplet {reason!r} {amount_text!r} is not readable")
-                    continue
-                adjustment = Adjustment(group, reason, amount, "line" if line is not None else "claim")
-                claim.adjustments.append(adjustment)
-                if line is not None:
-                    line.adjustments.append(adjustment)
-        elif tag == "PLB":
-            for i in range(3, len(seg), 2):
-                reason_ref, amount_text = el(i), el(i + 1)
-                if not reason_ref and not amount_text:
-                    continue
-                parts = re.split(r"[:>|^\\]", reason_ref, maxsplit=1)
-                reason, reference = parts[0], parts[1] if len(parts) > 1 else ""
-                amount = _decimal(amount_text)
-                if amount is None or not re.fullmatch(r"[A-Z0-9]{2}", reason):
-                    problems.append(f"{where}: provider adjustment {reason_ref!r} {amount_text!r} is not readable; not used")
-                    continue
-                current.provider_adjustments.append(ProviderAdjustment(reason, reference, amount))
-        elif tag == "SE":
-            claim = line = None
-    for remittance in remittances:
+        reader.segment(seg)
+    problems = reader.problems
+    for remittance in reader.remittances:
         problems += _checks(remittance, source)
-    return ReadResult(remittances, problems)
+    return ReadResult(reader.remittances, problems)
+
+
+class _Reader:
+    """The state of one file's reading: the transaction, claim and service
+    line being read, and the problems met; one method per segment."""
+
+    def __init__(self, source: str, component: str):
+        self.source, self.component = source, component
+        self.problems: List[str] = []
+        self.remittances: List[Remittance] = []
+        self.current: Optional[Remittance] = None
+        self.claim: Optional[ClaimPayment] = None
+        self.line: Optional[ServiceLine] = None
+        self.isa_control: Optional[str] = None
+        self.seg: List[str] = []
+
+    def el(self, i: int) -> str:
+        return self.seg[i].strip() if len(self.seg) > i else ""
+
+    @property
+    def where(self) -> str:
+        tag = self.seg[0].strip().upper()
+        return f"{self.source} {self.current.control_number if self.current else ''} {tag}".replace("  ", " ")
+
+    def segment(self, seg: List[str]) -> None:
+        self.seg = seg
+        tag = seg[0].strip().upper()
+        if tag in ("ISA", "IEA", "ST"):
+            getattr(self, f"_{tag.lower()}")()
+        elif self.current is None:
+            return
+        elif tag == "N1" and self.el(1) == "PR":
+            self.current.payer = self.el(2)
+        elif tag in ("SVC", "CAS") and self.claim is None:
+            return
+        elif tag in ("BPR", "TRN", "CLP", "SVC", "CAS", "PLB", "SE"):
+            getattr(self, f"_{tag.lower()}")()
+
+    def _isa(self) -> None:
+        self.isa_control = self.el(13)
+
+    def _iea(self) -> None:
+        if self.isa_control is not None and self.el(2) != self.isa_control:
+            self.problems.append(f"{self.source}: IEA02 {self.el(2)!r} does not match ISA13 {self.isa_control!r}")
+
+    def _st(self) -> None:
+        el = self.el
+        if el(1) != "835":
+            self.problems.append(f"{self.source}: transaction {el(2)} is a {el(1)}, not an 835; skipped")
+            self.current = None
+            return
+        self.current = Remittance(control_number=el(2), total_paid=None, payment_date=None, trace_number="", payer="")
+        self.remittances.append(self.current)
+        self.claim = self.line = None
+
+    def _bpr(self) -> None:
+        el, current = self.el, self.current
+        current.total_paid = _decimal(el(2))
+        if current.total_paid is None:
+            self.problems.append(f"{self.where}: BPR02 {el(2)!r} is not an amount")
+        if el(16):
+            current.payment_date = _date(el(16))
+            if current.payment_date is None:
+                self.problems.append(f"{self.where}: BPR16 {el(16)!r} is not a valid date")
+
+    def _trn(self) -> None:
+        self.current.trace_number = self.el(2)
+
+    def _clp(self) -> None:
+        el = self.el
+        amounts = [_decimal(el(i)) if el(i) else None for i in (3, 4, 5)]
+        if amounts[0] is None or amounts[1] is None or (el(5) and amounts[2] is None):
+            self.problems.append(f"{self.where} {el(1)}: charge, payment or patient share is not an amount ({el(3)!r}, {el(4)!r}, {el(5)!r})")
+        self.claim = ClaimPayment(
+            claim_id=el(1), status=el(2), charge=amounts[0] or Decimal("0"), paid=amounts[1] or Decimal("0"),
+            patient_share=amounts[2], payer_claim_number=el(7),
+        )
+        self.current.claims.append(self.claim)
+        self.line = None
+
+    def _svc(self) -> None:
+        el, seg, claim, component = self.el, self.seg, self.claim, self.component
+        procedure = el(1)
+        if procedure and not any(c in procedure for c in (component,)) and any(c in procedure for c in COMPONENT_CANDIDATES):
+            self.problems.append(f"{self.where} {claim.claim_id}: SVC01 {procedure!r} uses a component separator other than {component!r}")
+        charge, paid = el(2), el(3)
+        if re.fullmatch(r"[A-Z0-9]{2}", procedure) and el(4):
+            # qualifier alone in SVC01: the code was sent in its own element, and the amounts shifted by one
+            self.problems.append(f"{self.where} {claim.claim_id}: malformed SVC {'*'.join(seg)!r}: procedure code in its own element; "
+                                 f"read as {procedure}:{el(2)}")
+            procedure, charge, paid = f"{procedure}{component}{el(2)}", el(3), el(4)
+        elif not procedure:
+            self.problems.append(f"{self.where} {claim.claim_id}: SVC01 is empty ({'*'.join(seg)!r})")
+        self.line = ServiceLine(procedure=procedure, charge=_decimal(charge), paid=_decimal(paid))
+        claim.lines.append(self.line)
+
+    def _cas(self) -> None:
+        el, seg, claim, line = self.el, self.seg, self.claim, self.line
+        group = el(1)
+        if group not in GROUPS:
+            self.problems.append(f"{self.where} {claim.claim_id}: CAS group {group!r} is not CO, PR, OA, PI or CR; "
+                                 f"segment not used: {'*'.join(seg)!r}")
+            return
+        for i in range(2, len(seg), 3):
+            reason, amount_text = el(i), el(i + 1)
+            if not reason and not amount_text:
+                continue
+            amount = _decimal(amount_text)
+            if not reason or amount is None:
+                self.problems.append(f"{self.where} {claim.claim_id}: CAS triplet {reason!r} {amount_text!r} is not readable")
+                continue
+            adjustment = Adjustment(group, reason, amount, "line" if line is not None else "claim")
+            claim.adjustments.append(adjustment)
+            if line is not None:
+                line.adjustments.append(adjustment)
+
+    def _plb(self) -> None:
+        el, seg = self.el, self.seg
+        for i in range(3, len(seg), 2):
+            reason_ref, amount_text = el(i), el(i + 1)
+            if not reason_ref and not amount_text:
+                continue
+            parts = re.split(r"[:>|^\\]", reason_ref, maxsplit=1)
+            reason, reference = parts[0], parts[1] if len(parts) > 1 else ""
+            amount = _decimal(amount_text)
+            if amount is None or not re.fullmatch(r"[A-Z0-9]{2}", reason):
+                self.problems.append(f"{self.where}: provider adjustment {reason_ref!r} {amount_text!r} is not readable; not used")
+                continue
+            self.current.provider_adjustments.append(ProviderAdjustment(reason, reference, amount))
+
+    def _se(self) -> None:
+        self.claim = self.line = None
 
 
 def _checks(remittance: Remittance, source: str) -> List[str]:

@@ -35,7 +35,7 @@ from billing.models import Account
 from billing.money import format_money
 from billing.ratelimit import capped, limiter
 from billing.scripts import script
-from billing.vocabulary import Channel, conversation_id
+from billing.vocabulary import Channel, HandoffStatus, PaymentStatus, conversation_id
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
@@ -190,7 +190,7 @@ def partner_turn(client_id: str, department: str, partner_phone: str) -> str:
         except UnknownClient:
             reply.hangup()
             return str(reply)
-        waiting = [h for h in handoffs.listing(session, status="waiting", client_id=client.id)
+        waiting = [h for h in handoffs.listing(session, status=HandoffStatus.WAITING, client_id=client.id)
                    if h.channel == CHANNEL and h.department == department]
         if not waiting:
             _say(reply, script("utter_voice_partner_none_waiting", client))
@@ -218,6 +218,26 @@ def chosen(request: Request, digits: str) -> Optional[str]:
         return None
 
 
+def _hang_up(words: str) -> str:
+    """Say this and end the call."""
+    reply = VoiceResponse()
+    _say(reply, words)
+    reply.hangup()
+    return str(reply)
+
+
+def _greeting(request: Request, client) -> str:
+    """The call's start: the client's greeting and recording notice, then
+    the first question."""
+    reply = VoiceResponse()
+    _say(reply, script("utter_voice_greeting", client))
+    gather = _gather(request)
+    _say(gather, script("utter_voice_how_can_i_help", client))
+    reply.append(gather)
+    reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
+    return str(reply)
+
+
 class TwilioVoiceInput(TwilioInput):
     @classmethod
     def name(cls) -> Text:
@@ -226,24 +246,13 @@ class TwilioVoiceInput(TwilioInput):
     async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
         loop = request.app.loop
         turn = request.args.get("turn")
-        # the partner's side of a transfer: not a patient's call
-        if turn == "whisper":
-            return await loop.run_in_executor(None, whisper_turn, request.args.get("handoff", ""))
-        if turn == "partner":
-            return await loop.run_in_executor(
-                None, partner_turn, request.args.get("client", ""), request.args.get("department", "billing"), params.get("From") or "",
-            )
-        if turn == "after_transfer":
-            # the caller left the queue or the partner line: the call ends here
-            return str(VoiceResponse())
+        if turn in ("whisper", "partner", "after_transfer"):
+            return await self._partner_side(request, turn, params)
         call_sid, status = params.get("CallSid") or "", (params.get("CallStatus") or "").lower()
         client = await loop.run_in_executor(None, client_for, params.get("To"))
         if client is None:
             logger.warning("call to %s, which is no client's number", params.get("To"))
-            reply = VoiceResponse()
-            _say(reply, script("utter_channel_unknown_number"))
-            reply.hangup()
-            return str(reply)
+            return _hang_up(script("utter_channel_unknown_number"))
         if not call_sid:
             return str(VoiceResponse())
         sender = conversation_id(Channel.VOICE, call_sid)
@@ -257,13 +266,26 @@ class TwilioVoiceInput(TwilioInput):
         if turn == "wait":
             return await self._collect(request, client, sender, call_sid)
         if turn is None:
-            reply = VoiceResponse()
-            _say(reply, script("utter_voice_greeting", client))
-            gather = _gather(request)
-            _say(gather, script("utter_voice_how_can_i_help", client))
-            reply.append(gather)
-            reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
-            return str(reply)
+            return _greeting(request, client)
+        return await self._caller_turn(request, client, params, sender, metadata, on_new_message)
+
+    async def _partner_side(self, request: Request, turn: str, params: Dict[str, str]) -> str:
+        """The partner's side of a transfer (not a patient's call), or the end
+        of the call once the caller left the queue or the partner line."""
+        loop = request.app.loop
+        if turn == "whisper":
+            return await loop.run_in_executor(None, whisper_turn, request.args.get("handoff", ""))
+        if turn == "partner":
+            return await loop.run_in_executor(
+                None, partner_turn, request.args.get("client", ""), request.args.get("department", "billing"), params.get("From") or "",
+            )
+        return str(VoiceResponse())
+
+    async def _caller_turn(self, request: Request, client, params: Dict[str, str], sender: str, metadata: Dict[str, Any],
+                           on_new_message) -> str:
+        """What the caller said or keyed (or silence), answered once per turn."""
+        loop = request.app.loop
+        call_sid = params.get("CallSid") or ""
         heard = capped((params.get("SpeechResult") or "").strip() or (params.get("Digits") or "").strip())[0]
         if not heard:
             silence = _count(request, "silence", MAX_SILENCE)
@@ -282,10 +304,7 @@ class TwilioVoiceInput(TwilioInput):
         allowed, _wait = limiter(Channel.VOICE.short).allow(params.get("From") or call_sid)
         if not allowed:
             logger.warning("call %s: the calling number sends turns faster than a caller can speak; ending the call", call_sid)
-            reply = VoiceResponse()
-            _say(reply, script("utter_channel_trouble", client))
-            reply.hangup()
-            answer = str(reply)
+            answer = _hang_up(script("utter_channel_trouble", client))
         else:
             collector = VoiceCollector()
             task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
@@ -322,10 +341,7 @@ class TwilioVoiceInput(TwilioInput):
         messages = task.collector.messages  # type: ignore[attr-defined]
         if _count(request, "silence", MAX_SILENCE) >= MAX_SILENCE and not _transfers(messages):
             # nobody to take a silent call (outside partner hours): end it politely
-            reply = VoiceResponse()
-            _say(reply, script("utter_voice_silence_goodbye", client))
-            reply.hangup()
-            return str(reply)
+            return _hang_up(script("utter_voice_silence_goodbye", client))
         return render(request, client, messages, call_sid)
 
     def _silence(self, request: Request, client, silence: int) -> str:
@@ -343,10 +359,10 @@ class TwilioVoiceInput(TwilioInput):
         reply = VoiceResponse()
         if outcome is None:
             _say(reply, script("utter_voice_pay_failed", client))
-        elif outcome.status == "posted":
+        elif outcome.status == PaymentStatus.POSTED:
             _say(reply, script("utter_voice_pay_posted", client, amount=format_money(outcome.amount),
                                confirmation=" ".join(outcome.confirmation_number or ""), balance=format_money(outcome.balance)))
-        elif outcome.status == "declined":
+        elif outcome.status == PaymentStatus.DECLINED:
             _say(reply, script("utter_voice_pay_declined", client, amount=format_money(outcome.amount)))
         else:
             _say(reply, script("utter_voice_pay_pending", client, amount=format_money(outcome.amount)))

@@ -65,6 +65,12 @@ def apply_decision(decision: str, note: str, approve, deny, what: str, who_is_to
     (approve if chosen is records.Decision.APPROVE else deny)()
 
 
+def approver_refused(error, what: str) -> DeskError:
+    """The partner may not approve these for this client: who may."""
+    role = error.role
+    return DeskError(403, f"Only {'an' if role[:1] in 'aeiou' else 'a'} {role} approves {what} for this client.", error.reason)
+
+
 # --- telling the patient ------------------------------------------------------
 
 def deliver(handoff: Handoff, client, words: str) -> None:

@@ -16,6 +16,7 @@ from billing.contact import display_phone
 from billing.gateway import default_gateway
 from billing.models import Client
 from billing.money import format_money
+from billing.vocabulary import PaymentStatus
 from desk.web import page, run_sync
 
 bp = Blueprint("pay")
@@ -130,9 +131,9 @@ async def pay(request, token: str):
     outcome, refused = await run_sync(_pay, token, card_token)
     if refused:
         return _problem_page(*refused)
-    if outcome.status == "posted":
+    if outcome.status == PaymentStatus.POSTED:
         return _done_page(outcome, view["client_name"])
-    if outcome.status == "pending":
+    if outcome.status == PaymentStatus.PENDING:
         return page("pay_pending.html", amount=format_money(outcome.amount), **{k: v for k, v in view.items() if k != "amount"})
     return page("pay_declined.html", token=token, card=outcome.card, reason=DECLINE_WORDS.get(outcome.decline_code, "The card's bank declined it."),
                 status=402, **view)

@@ -17,7 +17,7 @@ from billing.models import Account, ContactChange, InsurancePolicy, InsuranceTra
 from billing import notify
 from billing.notices import send_contact_notice, text_statement_link
 from billing.scripts import script
-from billing.vocabulary import channel_of_conversation
+from billing.vocabulary import ChangeStatus, CoverageStatus, TransferStatus, channel_of_conversation
 from desk.common import DeskError, apply_decision, find_account, find_row, notify_patient, text_refused
 
 
@@ -70,7 +70,7 @@ def pending() -> Dict[str, Any]:
         return {
             "insurance_to_verify": [_policy_work_view(p) for p in insurance.pending_policies(session)],
             "insurance_transfers": [insurance.transfer_view(t) for t in session.execute(
-                select(InsuranceTransfer).where(InsuranceTransfer.status == "open").order_by(InsuranceTransfer.id)).scalars()],
+                select(InsuranceTransfer).where(InsuranceTransfer.status == TransferStatus.OPEN).order_by(InsuranceTransfer.id)).scalars()],
             "name_changes": [_change_view(c) for c in contact.pending_name_changes(session)],
             "unsent_notices": [_change_view(c) for c in contact.unsent_notices(session)],
             "statements_to_mail": [_statement_view(s) for s in statements.mail_queue(session)],
@@ -108,7 +108,7 @@ def decide_insurance(policy_id, user: staff.SignedIn, decision: str, note: str =
         staff.record(session, user.username, f"insurance.{policy.status}", f"insurance:{policy.id}", before, {"status": policy.status})
         view = _policy_work_view(policy)
         client = get_client(session, policy.patient.client_id)
-        if policy.status == "verified":
+        if policy.status == CoverageStatus.VERIFIED:
             notice = script("utter_notice_insurance_verified", client, payer=policy.payer)
         else:
             notice = script("utter_notice_insurance_rejected", client, payer=policy.payer, explanation=note.strip().rstrip(".") + ".")
@@ -173,7 +173,7 @@ def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str
         view = _change_view(row)
         client = get_client(session, row.client_id)
         account = _first_account(row.patient)
-        if row.status == "approved":
+        if row.status == ChangeStatus.APPROVED:
             notice = script("utter_notice_name_change_approved", client, value=row.new_value)
         else:
             notice = script("utter_notice_name_change_denied", client, explanation=note.strip().rstrip(".") + ".")

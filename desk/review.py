@@ -18,6 +18,7 @@ from billing import clock, db, seed
 from billing.models import Account, Dispute, Handoff, Payment, PaymentPlan
 from billing.money import format_money
 from billing.redaction import redact_card_numbers
+from billing.vocabulary import HandoffStatus, PaymentStatus
 from desk import transcripts
 
 LONG_WAIT_SECONDS = 10 * 60
@@ -103,7 +104,7 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
     with db.session_scope() as session:
         handoff_rows = session.execute(select(Handoff).where(Handoff.conversation_id.in_(list(grouped) or [""]))).scalars().all()
         posted = {p.conversation_id for p in session.execute(
-            select(Payment).where(Payment.conversation_id.in_(list(grouped) or [""]), Payment.status == "posted")).scalars()}
+            select(Payment).where(Payment.conversation_id.in_(list(grouped) or [""]), Payment.status == PaymentStatus.POSTED)).scalars()}
         by_conversation: Dict[str, List[Handoff]] = {}
         for h in handoff_rows:
             by_conversation.setdefault(h.conversation_id, []).append(h)
@@ -115,7 +116,7 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
             flags = []
             if facts.detail_before_verification:
                 flags.append("detail_before_verification")
-            if any(((h.claimed_at or (h.closed_at if h.status == "closed" else now)) - h.created_at).total_seconds() > LONG_WAIT_SECONDS
+            if any(((h.claimed_at or (h.closed_at if h.status == HandoffStatus.CLOSED else now)) - h.created_at).total_seconds() > LONG_WAIT_SECONDS
                    for h in handed):
                 flags.append("long_wait")
             if facts.max_fallbacks_in_a_row >= 2:
@@ -160,7 +161,7 @@ def metrics(filters: Filters, rows: Optional[List[Dict[str, Any]]] = None) -> Di
         # by the day the money was paid; history loaded with the data set has its own dates
         collected = session.execute(for_client(
             select(func.coalesce(func.sum(Payment.amount), 0)).where(
-                Payment.status == "posted", Payment.payment_date >= filters.since, Payment.payment_date <= filters.until),
+                Payment.status == PaymentStatus.POSTED, Payment.payment_date >= filters.since, Payment.payment_date <= filters.until),
             Payment.account_id)).scalar_one()
         plans_set_up = session.execute(for_client(
             select(func.count(PaymentPlan.id)).where(PaymentPlan.created_at >= start, PaymentPlan.created_at < end,

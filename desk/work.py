@@ -18,10 +18,10 @@ from billing.models import (
 from billing.money import format_money, money
 from billing.redaction import redact_card_numbers
 from billing.scripts import script
-from billing.vocabulary import Channel, channel_of_conversation
+from billing.vocabulary import ApplicationStatus, Channel, DisputeStatus, HandoffStatus, RequestStatus, channel_of_conversation
 from desk import transcripts
 from desk.common import (
-    DeskError, apply_decision, deliver, find_account, find_row, handoff_error, notify_patient,
+    DeskError, apply_decision, approver_refused, deliver, find_account, find_row, handoff_error, notify_patient,
 )
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _claim_view(c: eob.ClaimExplanation) -> Dict[str, Any]:
 # --- handoffs ---------------------------------------------------------------
 
 def handoff_list(status: Optional[str]) -> List[Dict[str, Any]]:
-    if status and status not in ("waiting", "active", "closed"):
+    if status and status not in (HandoffStatus.WAITING, HandoffStatus.ACTIVE, HandoffStatus.CLOSED):
         raise DeskError(400, "status is waiting, active or closed")
     with db.session_scope() as session:
         return [handoffs.as_dict(h) for h in handoffs.listing(session, status=status)]
@@ -360,7 +360,7 @@ def pending_work() -> Dict[str, Any]:
     from desk import record_work
 
     with db.session_scope() as session:
-        open_disputes = session.execute(select(Dispute).where(Dispute.status == "open").order_by(Dispute.id)).scalars().all()
+        open_disputes = session.execute(select(Dispute).where(Dispute.status == DisputeStatus.OPEN).order_by(Dispute.id)).scalars().all()
         waiting = {
             "disputes": [{"reference": d.reference, "status": d.status, "reason": d.reason, "account_number": d.account.account_number,
                           "client": d.account.client_id, "opened_at": d.opened_at.isoformat() + "Z", "description": d.description,
@@ -369,11 +369,11 @@ def pending_work() -> Dict[str, Any]:
                           "amount": str(d.service_line.charge) if d.service_line else None}
                          for d in open_disputes],
             "refund_requests": [_refund_view(r) for r in session.execute(
-                select(RefundRequest).where(RefundRequest.status == "requested").order_by(RefundRequest.id)).scalars()],
+                select(RefundRequest).where(RefundRequest.status == RequestStatus.REQUESTED).order_by(RefundRequest.id)).scalars()],
             "assistance_applications": [_application_view(a) for a in session.execute(
-                select(AssistanceApplication).where(AssistanceApplication.status == "open").order_by(AssistanceApplication.id)).scalars()],
+                select(AssistanceApplication).where(AssistanceApplication.status == ApplicationStatus.OPEN).order_by(AssistanceApplication.id)).scalars()],
             "write_off_requests": [_write_off_view(session, r) for r in session.execute(
-                select(WriteOffRequest).where(WriteOffRequest.status == "requested").order_by(WriteOffRequest.id)).scalars()],
+                select(WriteOffRequest).where(WriteOffRequest.status == RequestStatus.REQUESTED).order_by(WriteOffRequest.id)).scalars()],
         }
     return {**waiting, **record_work.pending()}
 
@@ -385,10 +385,6 @@ REFUND_PROBLEMS = {
 }
 
 
-def _a(role: str) -> str:
-    return ("an " if role[:1] in "aeiou" else "a ") + role
-
-
 def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = "") -> Dict[str, Any]:
     with db.session_scope() as session:
         request = find_row(session, RefundRequest, refund_id, "There is no such refund request.")
@@ -398,17 +394,17 @@ def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = ""
                             lambda: refunds.deny(session, request, actor=user.username, note=note), "refund")
         except refunds.RefundError as error:
             if error.reason == "not_approver":
-                raise DeskError(403, f"Only {_a(error.role)} approves refunds for this client.", error.reason)
+                raise approver_refused(error, "refunds") from error
             status, message = REFUND_PROBLEMS.get(error.reason, (400, error.reason))
             raise DeskError(status, message, error.reason)
         staff.record(session, user.username, f"refund.{decision}", f"refund:{request.id}", before,
                      {"status": request.status, "amount": str(request.amount)})
         view = _refund_view(request)
         client = get_client(session, request.account.client_id)
-        if request.status == "refunded":
+        if request.status == RequestStatus.REFUNDED:
             notice = script("utter_notice_refund_paid", client, amount=format_money(request.amount),
                             method=view["card"] or "a check to the address on file")
-        elif request.status == "denied":
+        elif request.status == RequestStatus.DENIED:
             notice = script("utter_notice_refund_denied", client, amount=format_money(request.amount),
                             explanation=(note or "").strip().rstrip(".") + ".")
         else:
@@ -430,14 +426,14 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
                             lambda: assistance.deny(session, application, actor=user.username, note=note), "application")
         except assistance.ApplicationError as error:
             if error.reason == "not_approver":
-                raise DeskError(403, f"Only {_a(error.role)} approves assistance applications for this client.", error.reason)
+                raise approver_refused(error, "assistance applications") from error
             raise DeskError(409, "This application has already been decided.")
         balance = ledger.balance(session, application.account)
         staff.record(session, user.username, f"assistance.{decision}", f"application:{reference}", before,
                      {"status": application.status, "balance": str(balance)})
         view = _application_view(application)
         client = get_client(session, application.account.client_id)
-        if application.status == "approved":
+        if application.status == ApplicationStatus.APPROVED:
             adjusted = -session.get(LedgerEntry, application.adjustment_entry_id).amount if application.adjustment_entry_id else money(0)
             notice = script("utter_notice_assistance_approved", client, reference=reference, amount=format_money(adjusted),
                             balance=format_money(balance))
