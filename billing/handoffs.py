@@ -21,6 +21,8 @@ from billing.clients import ClientInfo
 from billing.models import Handoff, utcnow
 from billing.money import format_money
 from billing.policy import DAYS
+from billing.refused import Refused
+from billing.vocabulary import HandoffStatus
 
 DEPARTMENTS = staff.DEPARTMENTS  # the queues partners work (an agent may work some of them)
 DEPARTMENT_NAMES = {
@@ -38,7 +40,7 @@ REASONS = {
     "outside_policy": "asked for something outside the client's policy",
 }
 DISPOSITIONS = ("paid", "plan_set_up", "dispute_opened", "information_given", "callback", "transferred", "unresolved")
-OPEN = ("waiting", "active")
+OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)
 
 # what a patient may name when asking for a person ("someone in financial counseling")
 _DEPARTMENT_OF_ENTITY = {
@@ -50,12 +52,8 @@ _DEPARTMENT_OF_ENTITY = {
 DEFAULT_WAIT_MINUTES = 3
 
 
-class HandoffError(ValueError):
+class HandoffError(Refused):
     """reason: unknown, not_waiting, not_open, not_yours, bad_disposition"""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def department_for(topic: Optional[str] = None, named: Optional[str] = None) -> str:
@@ -194,7 +192,7 @@ def open_handoff(
     handoff = Handoff(
         client_id=client.id, conversation_id=conversation_id, channel=channel, department=department,
         reason=reason if reason in REASONS else "asked_for_person", summary=summary, patient_id=patient_id,
-        account_id=account_id, verified=verified, after_hours=not partners_available(client, now), status="waiting",
+        account_id=account_id, verified=verified, after_hours=not partners_available(client, now), status=HandoffStatus.WAITING,
         created_at=(now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now else utcnow()),
     )
     session.add(handoff)
@@ -232,7 +230,7 @@ def position(session: Session, handoff: Handoff) -> int:
     ahead = session.execute(
         select(Handoff.id).where(
             Handoff.client_id == handoff.client_id, Handoff.department == handoff.department,
-            Handoff.status == "waiting", Handoff.id < handoff.id,
+            Handoff.status == HandoffStatus.WAITING, Handoff.id < handoff.id,
         )
     ).all()
     return len(ahead) + 1
@@ -265,12 +263,12 @@ def _state(handoff: Handoff) -> dict:
 def claim(session: Session, handoff_id, actor: str, now: Optional[dt.datetime] = None) -> Handoff:
     """A partner takes a waiting handoff; claiming one's own again is a no-op."""
     handoff = get(session, handoff_id)
-    if handoff.status == "active" and handoff.claimed_by == actor:
+    if handoff.status == HandoffStatus.ACTIVE and handoff.claimed_by == actor:
         return handoff
-    if handoff.status != "waiting":
+    if handoff.status != HandoffStatus.WAITING:
         raise HandoffError("not_waiting")
     before = _state(handoff)
-    handoff.status, handoff.claimed_by, handoff.claimed_at = "active", actor, now or utcnow()
+    handoff.status, handoff.claimed_by, handoff.claimed_at = HandoffStatus.ACTIVE, actor, now or utcnow()
     session.flush()
     staff.record(session, actor, "handoff.claim", f"handoff:{handoff.id}", before, _state(handoff))
     return handoff
@@ -278,7 +276,7 @@ def claim(session: Session, handoff_id, actor: str, now: Optional[dt.datetime] =
 
 def check_can_write(handoff: Handoff, actor: str, role: str) -> None:
     """Only the partner who claimed it (or a supervisor) writes to a patient."""
-    if handoff.status != "active":
+    if handoff.status != HandoffStatus.ACTIVE:
         raise HandoffError("not_open")
     if handoff.claimed_by != actor and role not in ("supervisor", "admin"):
         raise HandoffError("not_yours")
@@ -291,12 +289,12 @@ def close(
     handoff = get(session, handoff_id)
     if disposition not in DISPOSITIONS:
         raise HandoffError("bad_disposition")
-    if handoff.status == "closed":
+    if handoff.status == HandoffStatus.CLOSED:
         raise HandoffError("not_open")
-    if handoff.status == "active" and handoff.claimed_by != actor and role not in ("supervisor", "admin"):
+    if handoff.status == HandoffStatus.ACTIVE and handoff.claimed_by != actor and role not in ("supervisor", "admin"):
         raise HandoffError("not_yours")
     before = _state(handoff)
-    handoff.status, handoff.closed_by, handoff.closed_at = "closed", actor, now or utcnow()
+    handoff.status, handoff.closed_by, handoff.closed_at = HandoffStatus.CLOSED, actor, now or utcnow()
     handoff.disposition, handoff.note, handoff.resume_bot = disposition, (note or "").strip()[:2000] or None, bool(resume_bot)
     if handoff.claimed_at is None:
         handoff.claimed_by, handoff.claimed_at = actor, handoff.closed_at
@@ -307,7 +305,7 @@ def close(
 
 def as_dict(handoff: Handoff, now: Optional[dt.datetime] = None) -> dict:
     now = now or utcnow()
-    waited_until = handoff.claimed_at or (handoff.closed_at if handoff.status == "closed" else now)
+    waited_until = handoff.claimed_at or (handoff.closed_at if handoff.status == HandoffStatus.CLOSED else now)
     return {
         "id": handoff.id,
         "client": handoff.client_id,

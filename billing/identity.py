@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.models import Account, IdentityCheck, IdentityFailure, IdentityLock, Patient, utcnow
+from billing.refused import Refused
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,8 @@ PATIENT_WINDOW = dt.timedelta(hours=24)      # ... within 24 hours
 PATIENT_LOCK_PERIOD = dt.timedelta(hours=24)  # lock self-service verification for 24 hours
 
 
-class IdentityError(Exception):
+class IdentityError(Refused):
     """An unlock refused: ``reason`` is note_required or not_locked."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from billing import ledger
 from billing.models import Account, InsurancePolicy, InsuranceTransfer, Patient, utcnow
 from billing.records import Refused, account_event, patient_event
+from billing.vocabulary import CoverageStatus, TransferStatus
 
 TRANSFER_OUT = "INS-REBILL"
 TRANSFER_BACK = "INS-REBILL-RETURN"
@@ -65,7 +66,7 @@ def report_policy(session: Session, patient: Patient, *, payer: str, member_id: 
     policy = InsurancePolicy(
         patient=patient, payer=payer[:200], member_id=member_id[:64], group_number=((group_number or "").strip().upper() or None),
         subscriber=subscriber[:200], effective_date=effective_date, priority="primary", active=False,
-        status="pending_verification", reported_at=utcnow(), reported_by=actor, conversation_id=conversation_id,
+        status=CoverageStatus.PENDING_VERIFICATION, reported_at=utcnow(), reported_by=actor, conversation_id=conversation_id,
     )
     session.add(policy)
     session.flush()
@@ -76,13 +77,13 @@ def report_policy(session: Session, patient: Patient, *, payer: str, member_id: 
 
 def pending_policies(session: Session) -> List[InsurancePolicy]:
     return list(session.execute(
-        select(InsurancePolicy).where(InsurancePolicy.status == "pending_verification").order_by(InsurancePolicy.id)).scalars())
+        select(InsurancePolicy).where(InsurancePolicy.status == CoverageStatus.PENDING_VERIFICATION).order_by(InsurancePolicy.id)).scalars())
 
 
 def verify_policy(session: Session, policy: InsurancePolicy, *, actor: str, note: str = "") -> InsurancePolicy:
     """A partner confirmed the coverage with the payer: it becomes the
     active primary; an earlier active primary ends the day before it starts."""
-    if policy.status != "pending_verification":
+    if policy.status != CoverageStatus.PENDING_VERIFICATION:
         raise InsuranceError("not_pending")
     before = policy_view(policy)
     for earlier in session.execute(select(InsurancePolicy).where(
@@ -91,7 +92,7 @@ def verify_policy(session: Session, policy: InsurancePolicy, *, actor: str, note
         earlier.active = False
         if policy.effective_date and (earlier.termination_date is None or earlier.termination_date >= policy.effective_date):
             earlier.termination_date = policy.effective_date - dt.timedelta(days=1)
-    policy.status, policy.active, policy.verified_by, policy.verified_at = "verified", True, actor, utcnow()
+    policy.status, policy.active, policy.verified_by, policy.verified_at = CoverageStatus.VERIFIED, True, actor, utcnow()
     policy.status_note = (note or "").strip()[:500] or None
     patient_event(session, policy.patient, actor, "insurance_verified", f"{policy.payer} member {policy.member_id} verified",
                   before, policy_view(policy))
@@ -99,10 +100,10 @@ def verify_policy(session: Session, policy: InsurancePolicy, *, actor: str, note
 
 
 def reject_policy(session: Session, policy: InsurancePolicy, *, actor: str, note: str) -> InsurancePolicy:
-    if policy.status != "pending_verification":
+    if policy.status != CoverageStatus.PENDING_VERIFICATION:
         raise InsuranceError("not_pending")
     before = policy_view(policy)
-    policy.status, policy.verified_by, policy.verified_at = "rejected", actor, utcnow()
+    policy.status, policy.verified_by, policy.verified_at = CoverageStatus.REJECTED, actor, utcnow()
     policy.status_note = (note or "").strip()[:500] or None
     patient_event(session, policy.patient, actor, "insurance_rejected", f"{policy.payer} member {policy.member_id}: {note}",
                   before, policy_view(policy))
@@ -113,17 +114,17 @@ def current_policy(session: Session, patient_id: str) -> Optional[InsurancePolic
     """The coverage a balance can go back to: the latest verified, active policy."""
     return session.execute(select(InsurancePolicy).where(
         InsurancePolicy.patient_id == patient_id, InsurancePolicy.active.is_(True),
-        InsurancePolicy.status == "verified").order_by(InsurancePolicy.id.desc())).scalars().first()
+        InsurancePolicy.status == CoverageStatus.VERIFIED).order_by(InsurancePolicy.id.desc())).scalars().first()
 
 
 def open_transfers(session: Session, account: Account) -> List[InsuranceTransfer]:
     return list(session.execute(select(InsuranceTransfer).where(
-        InsuranceTransfer.account_id == account.id, InsuranceTransfer.status == "open").order_by(InsuranceTransfer.id)).scalars())
+        InsuranceTransfer.account_id == account.id, InsuranceTransfer.status == TransferStatus.OPEN).order_by(InsuranceTransfer.id)).scalars())
 
 
 def transfer_to_insurance(session: Session, account: Account, policy: InsurancePolicy, *, actor: str, reason: str) -> InsuranceTransfer:
     """Move the whole patient balance back to insurance for re-billing."""
-    if policy.patient_id != account.patient_id or policy.status != "verified":
+    if policy.patient_id != account.patient_id or policy.status != CoverageStatus.VERIFIED:
         raise InsuranceError("not_verified")
     if not policy.active:
         raise InsuranceError("inactive")
@@ -132,7 +133,7 @@ def transfer_to_insurance(session: Session, account: Account, policy: InsuranceP
     owed = ledger.balance(session, account)
     if owed <= 0:
         raise InsuranceError("nothing_owed")
-    transfer = InsuranceTransfer(account=account, policy=policy, amount=owed, status="open", reason=reason.strip()[:300],
+    transfer = InsuranceTransfer(account=account, policy=policy, amount=owed, status=TransferStatus.OPEN, reason=reason.strip()[:300],
                                  opened_by=actor)
     session.add(transfer)
     session.flush()
@@ -149,14 +150,14 @@ def close_transfer(session: Session, transfer: InsuranceTransfer, *, actor: str,
     """The re-billed claim is settled: the transferred amount comes back to
     the patient's side.  The payer's payment and adjustments were posted on
     their own (835 import), so the balance is then what is left to pay."""
-    if transfer.status != "open":
+    if transfer.status != TransferStatus.OPEN:
         raise InsuranceError("not_open")
     account = transfer.account
     before = str(ledger.balance(session, account))
     entry = ledger.post(session, account, kind="transfer", amount=transfer.amount, reason_code=TRANSFER_BACK,
                         description=f"Re-billed to {transfer.policy.payer}: remaining balance back to patient responsibility",
                         actor=actor, source=f"insurance_transfer:{transfer.id}:back")
-    transfer.status, transfer.closed_at, transfer.closed_by = "closed", utcnow(), actor
+    transfer.status, transfer.closed_at, transfer.closed_by = TransferStatus.CLOSED, utcnow(), actor
     transfer.close_note, transfer.return_entry_id = (note or "").strip()[:500] or None, entry.id
     account_event(session, account, actor, "insurance_transfer_closed", note or "re-billed claim settled",
                   {"balance": before}, {"balance": str(ledger.balance(session, account)), "transfer": transfer.id})

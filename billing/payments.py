@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import clock, ledger, plans
+from billing import clock, ledger, plans, schedule
 from billing.gateway import ChargeResult, GatewayError, PaymentGateway, default_gateway
 from billing.models import Account, Payment, PaymentLink, PaymentMethod, utcnow
 from billing import money as money_rules
@@ -237,10 +237,10 @@ def schedule_payment(
 ) -> PaymentOutcome:
     """A payment charged on a later day by ``run_due``; cancellable until then."""
     today = today or clock.today()
-    if on <= today:
-        raise PaymentRefused("date_not_in_future")
-    if on > today + dt.timedelta(days=90):
-        raise PaymentRefused("date_too_far")
+    try:
+        schedule.check_payment_date(on, today)  # the one scheduling window
+    except schedule.DateRefused as refused:
+        raise PaymentRefused(refused.reason) from None
     existing = _by_key(session, idempotency_key)
     if existing is not None:
         return _outcome(session, existing)

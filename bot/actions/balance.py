@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from billing import accounts, clock
 from billing.clients import ClientInfo
+from billing.vocabulary import PlanStatus
 from bot.actions.common import client_values, conversation_client, is_verified, plural, say_date, say_money, session_scope
 
 
@@ -49,7 +50,7 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
         plan = item.plan
         if plan is None:
             continue
-        if plan.status == "defaulted":
+        if plan.status == PlanStatus.DEFAULTED:
             dispatcher.utter_message(response="utter_balance_plan_defaulted", **values)
             continue
         if plan.next_due_date and plan.next_amount:

@@ -18,6 +18,7 @@ from billing.clients import ClientInfo, UnknownClient, get_client
 from billing.contact import display_phone
 from billing.models import Account, Patient, PaymentMethod
 from billing.money import format_money
+from billing.vocabulary import Channel
 from selfpay import settings
 
 DEFAULT_CLIENT_ENV = "SELFPAY_DEFAULT_CLIENT"
@@ -66,7 +67,8 @@ def patient_phone(tracker: Tracker) -> Optional[str]:
 
 
 def channel_of(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "rest"
+    """The conversation's channel (a billing.vocabulary.Channel value)."""
+    return tracker.get_latest_input_channel() or Channel.REST.value
 
 
 def is_verified(tracker: Tracker) -> bool:

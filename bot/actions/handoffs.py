@@ -22,6 +22,7 @@ from billing import accounts, callbacks, handoffs, ledger, outreach
 from billing.clients import ClientInfo
 from billing.contact import display_phone, normalise_phone
 from billing.models import Patient
+from billing.vocabulary import Channel
 from bot import capabilities
 from bot.actions.common import say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
 from bot.nlp.identity import read_account_identifier
@@ -35,7 +36,8 @@ _ANSWER_INTENTS = {"inform", "affirm", "deny", "greet", "thank_you", "goodbye"}
 
 def _channel_name(tracker: Tracker) -> str:
     channel = channel_of(tracker)
-    return {"twilio_sms": "SMS", "twilio_voice": "phone call", "webchat": "web chat", "rest": "chat"}.get(channel, channel)
+    known = Channel.named(channel)
+    return known.words if known else channel
 
 
 def _requests_and_actions(tracker: Tracker) -> tuple[List[str], List[str], List[str]]:
@@ -128,7 +130,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
         # a partner who claims the handoff later takes the conversation over
         dispatcher.utter_message(response="utter_handoff_after_hours", **values)
         return events
-    voice = channel_of(tracker) == "twilio_voice"
+    voice = channel_of(tracker) == Channel.VOICE
     if not created and not voice:
         dispatcher.utter_message(response="utter_handoff_already_waiting", **values)
     elif voice:

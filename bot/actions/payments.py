@@ -14,11 +14,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from billing import clock, ledger, payments, schedule
+from billing import clock, ledger, payments, plans, schedule
 from billing.clients import ClientInfo
 from billing.models import Account, Payment
 from billing.records import desk_url
 from billing.redaction import holds_redacted_card
+from billing.vocabulary import Channel, PaymentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, channel_of, client_values,
     conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, say_date,
@@ -39,7 +40,7 @@ def link_url(raw_token: str) -> str:
 
 def send_link(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker, account: Account, amount: Decimal) -> None:
     """A one-time payment page; on a call, the keypad instead (no links by voice)."""
-    if channel_of(tracker) == "twilio_voice":
+    if channel_of(tracker) == Channel.VOICE:
         dispatcher.utter_message(
             response="utter_voice_pay_by_keypad", amount=say_money(amount),
             json_message={"voice": {"pay": {"account": account.account_number, "amount": str(amount)}}}, **client_values(client),
@@ -56,7 +57,7 @@ def send_link(dispatcher: CollectingDispatcher, session, client: ClientInfo, tra
 
 def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: payments.PaymentOutcome, account: Account) -> List[EventType]:
     values = client_values(client)
-    if outcome.status == "posted":
+    if outcome.status == PaymentStatus.POSTED:
         dispatcher.utter_message(
             response="utter_payment_posted", amount=say_money(outcome.amount), card=outcome.card,
             confirmation_number=outcome.confirmation_number, account_number=account.account_number, **values,
@@ -66,7 +67,7 @@ def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: 
         else:
             dispatcher.utter_message(response="utter_payment_new_balance", balance=say_money(outcome.balance), **values)
         return [SlotSet("last_confirmation_number", outcome.confirmation_number)]
-    if outcome.status == "declined":
+    if outcome.status == PaymentStatus.DECLINED:
         dispatcher.utter_message(response="utter_payment_declined_now", amount=say_money(outcome.amount), card=outcome.card, **values)
         dispatcher.utter_message(response=f"utter_decline_reason_{_reason(outcome.decline_code)}", **values)
         dispatcher.utter_message(response="utter_payment_declined_next", **values)
@@ -356,7 +357,7 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
         card=payments.card_label(latest.card_brand, latest.card_last4), **values,
     )
     dispatcher.utter_message(response=f"utter_decline_reason_{_reason(latest.decline_code)}", **values)
-    if any(i.payment_id == declined.id for plan in account.payment_plans for i in plan.installments):
+    if plans.installment_paid_by(session, declined.id) is not None:
         dispatcher.utter_message(response="utter_declined_was_plan_payment", **values)
     same_card, others = payments.retry_options(session, declined)
     if same_card:
@@ -396,6 +397,6 @@ def _retry(dispatcher, session, client, tracker, pending) -> List[EventType]:
         send_link(dispatcher, session, client, tracker, account, declined.amount)
         return []
     events = tell_outcome(dispatcher, client, outcome, account)
-    if outcome.status == "posted" and any(i.payment_id == outcome.payment_id for p in account.payment_plans for i in p.installments):
+    if outcome.status == PaymentStatus.POSTED and plans.installment_paid_by(session, outcome.payment_id) is not None:
         dispatcher.utter_message(response="utter_plan_caught_up", **client_values(client))
     return events

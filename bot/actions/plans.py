@@ -17,6 +17,7 @@ from billing import clock, ledger, plans
 from billing.clients import ClientInfo
 from billing.models import Account
 from billing.plans import PlanRefused, PlanTerms
+from billing.vocabulary import InstallmentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, client_values, conversation_client,
     entity_in, is_verified, latest_intent, patient_account, request_message, say_card, say_date, say_money, session_scope,
@@ -89,7 +90,7 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
         return [SlotSet("next_form", "none")]
     current = plans.active_plan(session, account)
     if current is not None:
-        upcoming = next((i for i in current.installments if i.status == "due"), None)
+        upcoming = next((i for i in current.installments if i.status == InstallmentStatus.DUE), None)
         dispatcher.utter_message(
             response="utter_plan_exists", monthly_amount=say_money(current.monthly_amount),
             next_due_date=say_date(upcoming.due_date if upcoming else None), **values,
@@ -374,7 +375,7 @@ def _change_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
     except PlanRefused as refused:
         explain_refusal(dispatcher, client, refused, ledger.balance(session, account))
         return []
-    upcoming = next((i for i in plan.installments if i.status == "due"), None)
+    upcoming = next((i for i in plan.installments if i.status == InstallmentStatus.DUE), None)
     method = next((c for c in cards_on_file(account) if c.id == plan.payment_method_id), None)
     dispatcher.utter_message(
         response="utter_plan_changed", next_amount=say_money(upcoming.amount if upcoming else plan.monthly_amount),

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from billing import contact, statements
 from billing.clients import ClientInfo
 from billing.statements import statement_url
+from billing.vocabulary import Channel
 from bot.actions.common import (
     channel_of, client_values, conversation_client, is_verified, latest_text, patient_account, patient_phone, request_text,
     session_scope,
@@ -47,7 +48,7 @@ def send_statement(dispatcher: CollectingDispatcher, session, client: ClientInfo
     said = request_text(tracker, "itemized_statement") or latest_text(tracker)
     if MAIL_WORDS.search(said):
         return _mail(dispatcher, session, client, tracker, account)
-    if channel_of(tracker) == "twilio_voice":
+    if channel_of(tracker) == Channel.VOICE:
         phone = patient_phone(tracker) or account.patient.phone
         if not phone:
             return _mail(dispatcher, session, client, tracker, account)
