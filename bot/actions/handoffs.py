@@ -266,7 +266,9 @@ class ActionOptOut(_ClientAction):
     def answer(self, dispatcher, tracker, session, client, values, domain):
         channel = channel_of(tracker)
         address = patient_phone(tracker) or tracker.sender_id
-        kind = "voice" if "voice" in channel else ("sms" if "sms" in channel else "chat")
+        known = Channel.named(channel)
+        # a call's or a text's opt-out is that channel's; a chat's is kept as "chat"
+        kind = known.short if known in (Channel.VOICE, Channel.SMS) else "chat"
         changed = outreach.set_opt_out(session, client_id=client.id, channel=kind, address=address, opted_out=True, source=f"opt_out intent in {channel}: {tracker.sender_id}")
         dispatcher.utter_message(response="utter_opt_out_confirmed" if changed else "utter_opt_out_already", **values)
         return []
