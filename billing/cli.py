@@ -118,6 +118,50 @@ def _cmd_users(args) -> int:
     return 0
 
 
+def _outreach_moment(args):
+    from billing import clock
+
+    return clock.parse(args.now) if args.now else clock.now_aware()
+
+
+def _print_contacts(rows: list[dict], as_json: bool, moment) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps({"now": moment.isoformat(), "attempts": rows}, indent=2))
+        return
+    for row in rows:
+        status = f" [{row['status']}]" if row.get("status") else ""
+        until = f" until {row['until']}" if row.get("until") else ""
+        print(f"{row['client']:<10} {row['account']:<10} {row['patient']:<20} {row['campaign']:<21} {row['channel'] or '-':<6} "
+              f"{row['decision']:<6} {row['reason']}{until}{status}  ({row['local_time']}; {row['detail']})")
+    decided = {d: sum(1 for r in rows if r["decision"] == d) for d in ("send", "skip", "defer")}
+    print(f"{len(rows)} contacts due at {moment.isoformat()}: {decided['send']} to send, {decided['skip']} skipped, "
+          f"{decided['defer']} deferred")
+
+
+def _cmd_outreach(args) -> int:
+    from billing import outreach_plan
+
+    moment = _outreach_moment(args)
+    db.migrate()
+    if args.action == "plan":
+        with db.session_scope() as session:
+            rows = [c.as_dict() for c in outreach_plan.plan(session, moment, args.client)]
+        _print_contacts(rows, args.json, moment)
+        return 0
+    from billing import outreach_run
+
+    try:
+        rows = outreach_run.run(moment, args.client, wait=args.wait)
+    except outreach_run.NoEngine as exc:
+        print(f"selfpay outreach run: {exc}", file=sys.stderr)
+        return 2
+    _print_contacts(rows, args.json, moment)
+    failed = [r for r in rows if r["decision"] == "send" and r["status"] not in outreach_run.DONE_WELL]
+    return 1 if failed else 0
+
+
 def _safe_url() -> str:
     url = db.database_url()
     if "@" in url:  # hide a password
@@ -157,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "reconcile: settle payments the processor did not answer for")
     p.add_argument("--date", help="run as of this ISO date (run-due; default today)")
     p.set_defaults(func=_cmd_payments)
+    p = sub.add_parser("outreach", help="reminders and calls under each client's campaigns")
+    p.add_argument("action", choices=["plan", "run"],
+                   help="plan: every contact due and why it is sent, skipped or deferred (changes nothing); "
+                        "run: send what is due through the worker and wait for each attempt")
+    p.add_argument("--now", help="plan or run at this ISO-8601 moment (default: the clock)")
+    p.add_argument("--client", help="one client's campaigns only")
+    p.add_argument("--json", action="store_true", help='print {"attempts": [...]} rows as JSON')
+    p.add_argument("--wait", type=float, default=120.0, help="run: seconds to wait for the attempts (default 120)")
+    p.set_defaults(func=_cmd_outreach)
     return parser
 
 

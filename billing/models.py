@@ -678,6 +678,67 @@ class StatementDelivery(Base):
     account = relationship("Account")
 
 
+class OutreachAttempt(Base):
+    """One contact a campaign made (billing.outreach_run): recorded before
+    it is handed to Twilio, keyed on (account, campaign, step, channel) so
+    a second run or a retried task never sends it twice; the provider's
+    status callbacks move its status."""
+
+    __tablename__ = "outreach_attempts"
+    __table_args__ = (UniqueConstraint("account_id", "campaign", "step", "channel"),)
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False, index=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    patient_id = Column(String(64), ForeignKey("patients.id"), nullable=False, index=True)
+    campaign = Column(String(40), nullable=False)
+    step = Column(String(64), nullable=False)
+    channel = Column(String(8), nullable=False)        # sms, voice
+    to = Column(String(20), nullable=False)
+    language = Column(String(8), nullable=False)
+    # billing.vocabulary.OutreachStatus
+    status = Column(String(16), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    sent_at = Column(DateTime)
+    status_at = Column(DateTime)
+    provider_sid = Column(String(64), index=True)     # the message or call SID
+    error_code = Column(String(16))
+    error = Column(String(500))
+    tries = Column(Integer, nullable=False, default=0)
+    answered_by = Column(String(32))                  # a call: human, machine_start ...
+
+    account = relationship("Account")
+    patient = relationship("Patient")
+
+
+class OutreachHold(Base):
+    """A partner's hold on an account's outreach, with the reason; lifted, not deleted."""
+
+    __tablename__ = "outreach_holds"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    reason = Column(String(300), nullable=False)
+    placed_at = Column(DateTime, nullable=False, default=utcnow)
+    placed_by = Column(String(64), nullable=False)
+    lifted_at = Column(DateTime)
+    lifted_by = Column(String(64))
+
+    account = relationship("Account")
+
+
+class OutreachPause(Base):
+    """A client's campaign paused by a supervisor (nothing of it is sent
+    while paused); resuming keeps the row with who resumed it."""
+
+    __tablename__ = "outreach_pauses"
+    __table_args__ = (UniqueConstraint("client_id", "campaign"),)
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(40), ForeignKey("clients.id"), nullable=False)
+    campaign = Column(String(40), nullable=False)
+    paused = Column(Boolean, nullable=False)
+    changed_at = Column(DateTime, nullable=False, default=utcnow)
+    changed_by = Column(String(64), nullable=False)
+
+
 class ImmutableLedgerError(RuntimeError):
     """Raised on any attempt to change or delete a posted ledger entry."""
 

@@ -1,11 +1,14 @@
-"""Contact consent: opt-outs are honoured at once and kept per client,
-channel and address."""
+"""Contact consent and holds: opt-outs are honoured at once and kept per
+client, channel and address; a partner may hold an account's outreach
+with a reason, and a supervisor may pause a client's campaign.  Each is
+audited (billing.records) and read by the planner (billing.outreach_plan)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.models import ContactPreference, utcnow
+from billing.models import Account, ContactPreference, OutreachHold, OutreachPause, utcnow
+from billing.records import Refused, account_event
 
 
 def set_opt_out(session: Session, *, client_id: str, channel: str, address: str, opted_out: bool, source: str) -> bool:
@@ -54,4 +57,53 @@ def collection_holds(session: Session, account) -> list[str]:
     holds += [f"assistance application {a.reference} open until {a.window_ends.isoformat()}"
               for a in assistance.open_applications(session, account)]
     holds += [f"balance with {t.policy.payer} for re-billing" for t in insurance.open_transfers(session, account)]
+    holds += [f"partner's hold ({h.placed_by}): {h.reason}" for h in active_holds(session, account)]
     return holds
+
+
+class HoldRefused(Refused):
+    pass
+
+
+def place_hold(session: Session, account: Account, reason: str, *, actor: str) -> OutreachHold:
+    """A partner holds every campaign's contact with this account."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise HoldRefused("hold_needs_reason")
+    if len(reason) > 300:
+        raise HoldRefused("hold_reason_too_long")
+    hold = OutreachHold(account_id=account.id, reason=reason, placed_by=actor, placed_at=utcnow())
+    session.add(hold)
+    session.flush()
+    account_event(session, account, actor, "outreach_hold", reason, after={"hold": hold.id})
+    return hold
+
+
+def lift_hold(session: Session, hold: OutreachHold, *, actor: str, note: str = "") -> OutreachHold:
+    if hold.lifted_at is not None:
+        raise HoldRefused("hold_already_lifted")
+    hold.lifted_at, hold.lifted_by = utcnow(), actor
+    account_event(session, hold.account, actor, "outreach_hold_lifted", note or "hold lifted", before={"hold": hold.id})
+    session.flush()
+    return hold
+
+
+def active_holds(session: Session, account: Account) -> list[OutreachHold]:
+    return list(session.execute(select(OutreachHold).where(
+        OutreachHold.account_id == account.id, OutreachHold.lifted_at.is_(None)).order_by(OutreachHold.id)).scalars())
+
+
+def set_paused(session: Session, client_id: str, campaign: str, paused: bool, *, actor: str) -> bool:
+    """Pause (or resume) a client's campaign; True when that changed it.
+    The desk audits who did it (its own audit trail)."""
+    row = session.execute(select(OutreachPause).where(
+        OutreachPause.client_id == client_id, OutreachPause.campaign == campaign)).scalar_one_or_none()
+    if row is None:
+        session.add(OutreachPause(client_id=client_id, campaign=campaign, paused=paused, changed_by=actor, changed_at=utcnow()))
+        session.flush()
+        return paused
+    if row.paused == paused:
+        return False
+    row.paused, row.changed_by, row.changed_at = paused, actor, utcnow()
+    session.flush()
+    return True

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 from decimal import Decimal
 
+from billing import campaigns as campaign_rules
+from billing import localtime
+from billing.campaigns import Campaign
 from billing.money import money
 
 
@@ -36,6 +39,11 @@ class OutreachPolicy:
     max_attempts_per_7_days: int
     sms_enabled: bool
     voice_enabled: bool
+    # what the client has approved to send, and when (billing.campaigns)
+    campaigns: tuple[Campaign, ...] = ()
+
+    def campaign(self, name: str) -> Optional[Campaign]:
+        return next((c for c in self.campaigns if c.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class ClientPolicy:
         plan = raw["payment_plan"]
         fa = raw["financial_assistance"]
         out = raw["outreach"]
+        localtime.read_hours(out["quiet_hours_local"])  # refused when read, not when a patient is contacted
         return cls(
             max_identity_attempts=int(raw.get("max_identity_attempts", 3)),
             identity_checks=tuple(raw.get("identity_checks", cls.identity_checks)),
@@ -89,6 +98,7 @@ class ClientPolicy:
                 max_attempts_per_7_days=int(out["max_attempts_per_7_days"]),
                 sms_enabled=bool(out["sms_enabled"]),
                 voice_enabled=bool(out["voice_enabled"]),
+                campaigns=campaign_rules.parse(out.get("campaigns")),
             ),
             departments=dict(raw.get("departments", {})),
             partner_hours=_partner_hours(raw.get("partner_hours")),

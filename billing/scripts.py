@@ -25,14 +25,30 @@ def defined(name: str) -> bool:
     return name in scripts()
 
 
-def script(name: str, client=None, **values) -> str:
-    """The script's text for this client (a variation conditioned on
-    client_id wins), filled in with the client's name and number."""
+def script(name: str, client=None, *, language: str = "en", **values) -> str:
+    """The script's text for this client in this language: a variation
+    conditioned on the client (and the language) wins, then one for the
+    language, then the plain one; filled in with the client's name and number.
+    A variation for a language has ``{type: slot, name: language, value: es}``."""
     variations = scripts()[name]
-    chosen = [v for v in variations if any(c.get("name") == "client_id" and client is not None and c.get("value") == client.id
-                                           for c in v.get("condition") or [])]
-    plain = [v for v in variations if not v.get("condition")]
-    text = (chosen or plain or variations)[0]["text"]
+
+    def says(variation, slot: str, value) -> bool:
+        return any(c.get("name") == slot and value is not None and c.get("value") == value
+                   for c in variation.get("condition") or [])
+
+    def fits(variation) -> bool:
+        """No condition that names another client or another language."""
+        for c in variation.get("condition") or []:
+            if c.get("name") == "client_id" and (client is None or c.get("value") != client.id):
+                return False
+            if c.get("name") == "language" and c.get("value") != language:
+                return False
+        return True
+
+    client_id = client.id if client is not None else None
+    ranked = sorted((v for v in variations if fits(v)),
+                    key=lambda v: (not says(v, "client_id", client_id), not says(v, "language", language)))
+    text = (ranked or variations)[0]["text"]
     if client is not None:
         values = {"client_name": client.name, "client_phone": display_phone(client.phone_number), **values}
     return text.format(**values)

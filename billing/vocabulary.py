@@ -177,3 +177,54 @@ class TransferStatus(Status):
     """A balance moved back to insurance."""
     OPEN = "open"
     CLOSED = "closed"
+
+
+class OutreachChannel(str, Enum):
+    """How a campaign reaches a patient: a text or a call."""
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class OutreachDecision(str, Enum):
+    """What the planner decided for one contact that is due."""
+    SEND = "send"
+    SKIP = "skip"
+    DEFER = "defer"
+
+
+class OutreachReason(str, Enum):
+    """Why the planner sends, skips or defers a contact."""
+    DUE = "due"                                  # sent: the campaign's day, every rule allows it
+    ALREADY_SENT = "already_sent"
+    OPTED_OUT = "opted_out"
+    NO_CONSENT = "no_consent"
+    CHANNEL_DISABLED = "channel_disabled"
+    NO_ADDRESS = "no_address"                    # no usable phone number on file
+    QUIET_HOURS = "quiet_hours"
+    CAP_REACHED = "cap_reached"
+    RECENT_CONVERSATION = "recent_conversation"
+    HOLD = "hold"
+    SMALL_BALANCE = "small_balance"
+    NOTHING_OWED = "nothing_owed"
+    WRONG_NUMBER = "wrong_number"
+    PAUSED = "paused"                            # a supervisor paused the campaign
+
+
+class OutreachStatus(Status):
+    """An outreach attempt: recorded, handed to the provider, and what the
+    provider's status callbacks said of it."""
+    QUEUED = "queued"            # recorded; the worker has it
+    SENDING = "sending"          # the worker is handing it to Twilio
+    SENT = "sent"                # Twilio accepted it (a text sent, a call placed)
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    ANSWERED = "answered"        # a call someone (or a machine) picked up
+    COMPLETED = "completed"      # a call that ended after being answered
+    CANCELED = "canceled"
+
+
+# an attempt the provider has not finished with
+OUTREACH_OPEN = (OutreachStatus.QUEUED, OutreachStatus.SENDING)
