@@ -18,7 +18,7 @@ help:
 	@echo "make test    lint, check the import rules, validate the data, train if needed, run every test"
 	@echo "make shell   talk to the assistant in this terminal (needs make run in another)"
 	@echo "make train   train the model if config or data changed"
-	@echo "make eval    NLU cross-validation report"
+	@echo "make eval    NLU on a held-out split, then the conversation corpus (task success, next steps, fallbacks)"
 	@echo "make bench   turn latency at 8 concurrent conversations"
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
@@ -54,7 +54,7 @@ test: $(STAMP) browser lint validate train
 test-stories: $(STAMP)
 	@$(PY) -m bot.test_stories
 
-eval: $(STAMP)
+eval: $(STAMP) train
 	@$(PY) -m bot.evaluate
 
 bench: $(STAMP) train

@@ -11,7 +11,9 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -118,8 +120,8 @@ class _TwilioApi(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def twilio_api():
+@contextmanager
+def fake_twilio_api():
     """A local server speaking Twilio's REST API (Messages): what the
     assistant and the desk send outside a reply lands in ``sent``."""
     server = HTTPServer(("127.0.0.1", 0), _TwilioApi)
@@ -132,8 +134,16 @@ def twilio_api():
     server.state = State()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.state
-    server.shutdown()
+    try:
+        yield server.state
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def twilio_api():
+    with fake_twilio_api() as state:
+        yield state
 
 
 class _Smtp(socketserver.StreamRequestHandler):
@@ -178,25 +188,38 @@ class _Smtp(socketserver.StreamRequestHandler):
                 self.reply("502 not implemented")
 
 
-@pytest.fixture(scope="session")
-def smtp_server():
+@contextmanager
+def fake_smtp_server():
     """A local server speaking SMTP: the emails the product sends land in ``messages``."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
     server.daemon_threads = True
     server.messages = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, twilio_api, smtp_server):
+def smtp_server():
+    with fake_smtp_server() as server:
+        yield server
+
+
+class NotStarted(RuntimeError):
+    pass
+
+
+@contextmanager
+def running_assistant(var: Path, twilio_url: str, smtp_port: int):
+    """The action server, the desk and the Rasa server, as `make run`
+    starts them, on a fresh billing database (the demo data) under var."""
     model = model_path()
     if not model.exists():
-        pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
-    var = tmp_path_factory.mktemp("var")
+        raise NotStarted(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
     database = f"sqlite:///{var / 'selfpay.db'}"
     db.migrate(database)
     with db.session_scope(database) as session:
@@ -216,9 +239,9 @@ def assistant(tmp_path_factory, twilio_api, smtp_server):
         "PUBLIC_URL": PUBLIC_URL,
         "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-        "TWILIO_API_BASE_URL": twilio_api.url,
+        "TWILIO_API_BASE_URL": twilio_url,
         "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.server_address[1]),
+        "SMTP_PORT": str(smtp_port),
         "SMTP_FROM": "billing@riverside.example",
     })
     processes = serve.start(str(model), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
@@ -230,7 +253,7 @@ def assistant(tmp_path_factory, twilio_api, smtp_server):
         )
         if not up:
             logs = "\n".join((var / "log" / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("actions", "desk", "rasa"))
-            pytest.fail(f"the assistant did not start:\n{logs}")
+            raise NotStarted(f"the assistant did not start:\n{logs}")
         assistant = Assistant(env)
         assistant.var = var
         assistant.database = database
@@ -238,6 +261,15 @@ def assistant(tmp_path_factory, twilio_api, smtp_server):
         yield assistant
     finally:
         serve.stop(processes)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, twilio_api, smtp_server):
+    try:
+        with running_assistant(tmp_path_factory.mktemp("var"), twilio_api.url, smtp_server.server_address[1]) as running:
+            yield running
+    except NotStarted as problem:
+        pytest.fail(str(problem))
 
 
 CHROMIUM = "/usr/bin/chromium"
