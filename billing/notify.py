@@ -34,6 +34,8 @@ class Message:
     sender_number: str = ""
     subject: str = ""
     author: str = "bot"
+    # where the provider reports delivery (a text: Twilio's StatusCallback)
+    status_callback: str = ""
 
 
 class Sender(Protocol):
@@ -63,6 +65,7 @@ class NoRoute(NotSent):
 
 class DeliveryFailed(NotSent):
     reason = "delivery failed"
+    code = None   # the provider's error code, when it gave one (Twilio 21610: the number opted out)
 
 
 _senders: Dict[NoticeChannel, Sender] = {}
@@ -87,7 +90,8 @@ def may_send(client_id: str, channel: NoticeChannel | str, to: str) -> bool:
         return not outreach.is_opted_out(session, client_id=client_id, channel=channel.value, address=to)
 
 
-def tell_address(client, channel: NoticeChannel | str, to: str, text: str, *, subject: str = "", author: str = "bot") -> List[str]:
+def tell_address(client, channel: NoticeChannel | str, to: str, text: str, *, subject: str = "", author: str = "bot",
+                 status_callback: str = "") -> List[str]:
     """Send ``text`` to a number, an email address or (chat) a conversation
     id of ``client``'s.  Reads consent in its own transaction: the caller
     must not hold a write transaction on SQLite.  Raises a NotSent."""
@@ -101,14 +105,16 @@ def tell_address(client, channel: NoticeChannel | str, to: str, text: str, *, su
     if sender is None:
         raise NoRoute(f"no {channel.value} sender is installed in this process")
     message = Message(client_id=client.id, channel=channel, to=to, text=text, sender_number=client.phone_number,
-                      subject=subject, author=author)
+                      subject=subject, author=author, status_callback=status_callback)
     try:
         return sender.send(message)
     except NotSent:
         raise
     except Exception as exc:  # the provider failed after its own retries
         logger.error("%s to a patient failed: %s", channel.value, exc)
-        raise DeliveryFailed(str(exc)) from exc
+        failed = DeliveryFailed(str(exc))
+        failed.code = getattr(exc, "code", None)
+        raise failed from exc
 
 
 def tell_patient(client, patient_id: str, channel: NoticeChannel | str, text: str, *, subject: str = "") -> tuple[str, List[str]]:

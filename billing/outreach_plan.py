@@ -108,7 +108,7 @@ class Contact:
             "step": self.step, "channel": self.channel, "to": self.to, "language": self.language,
             "decision": self.decision.value, "reason": self.reason.value, "detail": self.detail,
             "until": self.until.isoformat() if self.until else None, "local_time": self.local_time,
-            "status": self.status, "attempt": self.attempt_id,
+            "status": str(self.status) if self.status else None, "attempt": self.attempt_id,
         }
 
 

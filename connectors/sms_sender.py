@@ -44,13 +44,14 @@ class SmsSender:
         twilio = self._client()
         sids = []
         for part in split_sms([message.text]):
-            sids.append(self._send_part(twilio, message.sender_number, message.to, part))
+            sids.append(self._send_part(twilio, message.sender_number, message.to, part, message.status_callback))
         return sids
 
-    def _send_part(self, twilio: Client, from_number: str, to: str, body: str) -> str:
+    def _send_part(self, twilio: Client, from_number: str, to: str, body: str, status_callback: str = "") -> str:
+        extra = {"status_callback": status_callback} if status_callback else {}
         for attempt in range(1, self.attempts + 1):
             try:
-                return twilio.messages.create(to=to, from_=from_number, body=body).sid
+                return twilio.messages.create(to=to, from_=from_number, body=body, **extra).sid
             except TwilioRestException as exc:
                 if exc.status < 500 and exc.status != 429 or attempt == self.attempts:
                     raise

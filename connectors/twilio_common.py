@@ -13,7 +13,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
-from billing import db
+from billing import db, outreach_status
 from billing.clients import ClientInfo, client_by_phone
 from billing.contact import normalise_phone
 from selfpay import settings
@@ -69,6 +69,15 @@ class TwilioInput(InputChannel, ABC):
     async def answer(self, request: Request, params: Dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         ...
 
+    @abstractmethod
+    def provider_status(self, params: Dict[str, str]) -> Dict[str, str]:
+        """A status callback's SID, status, error code and (calls) who answered."""
+
+    def record_status(self, attempt_id: Optional[str], params: Dict[str, str]) -> Optional[str]:
+        said = self.provider_status(params)
+        return outreach_status.record(attempt_id, said["sid"], said["status"], error_code=said.get("error_code", ""),
+                                      answered_by=said.get("answered_by", ""))
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint(f"{self.name()}_webhook", __name__)
 
@@ -83,5 +92,14 @@ class TwilioInput(InputChannel, ABC):
                 return response.text("forbidden", status=403)
             twiml = await self.answer(request, params, on_new_message)
             return response.text(twiml, content_type="application/xml")
+
+        @hook.route("/status", methods=["POST"])
+        async def status(request: Request):
+            """Twilio's status callback for an outreach attempt (``?attempt=<id>``)."""
+            params = form_params(request)
+            if not signature_ok(request, params):
+                return response.text("forbidden", status=403)
+            await request.app.loop.run_in_executor(None, self.record_status, request.args.get("attempt"), params)
+            return response.empty()
 
         return hook

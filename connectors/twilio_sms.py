@@ -29,9 +29,11 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = Channel.SMS.value
 MAX_SMS = 320
-OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE"}
+# English and their Spanish twins (DESIGN.md, Languages): any of them is a revocation
+OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE",
+           "PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER", "SALIR"}
 OPT_IN = {"START", "UNSTOP", "YES"}
-HELP = {"HELP", "INFO"}
+HELP = {"HELP", "INFO", "AYUDA"}
 
 
 class SmsCollector(CollectingOutputChannel):
@@ -92,6 +94,10 @@ class TwilioSmsInput(TwilioInput):
     @classmethod
     def name(cls) -> Text:
         return CHANNEL
+
+    def provider_status(self, params: Dict[str, str]) -> Dict[str, str]:
+        return {"sid": params.get("MessageSid") or params.get("SmsSid") or "",
+                "status": params.get("MessageStatus") or params.get("SmsStatus") or "", "error_code": params.get("ErrorCode") or ""}
 
     async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
         sid, sender, to = params.get("MessageSid") or params.get("SmsSid"), params.get("From") or "", params.get("To") or ""

@@ -29,7 +29,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic.request import Request
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from billing import db, handoffs, inbound, payments
+from billing import db, handoffs, inbound, outreach_status, payments
+from billing.contact import normalise_phone
+from billing.models import OutreachAttempt, Patient
 from billing.clients import UnknownClient, get_client
 from billing.models import Account
 from billing.money import format_money
@@ -48,6 +50,8 @@ ENDED = {"completed", "canceled", "failed", "busy", "no-answer"}
 MAX_SILENCE = 2
 TURN_BUDGET = 8.0  # seconds we wait for Rasa before a hold message (Twilio allows 15 in all)
 VOICE = "Polly.Joanna"
+VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
+YES = re.compile(r"\b(yes|yeah|yep|speaking|this is|it's me|that's me|s[ií]|soy yo|habla)\b", re.IGNORECASE)
 
 class VoiceCollector(CollectingOutputChannel):
     """Collects the answer; named after the channel so that responses
@@ -104,9 +108,77 @@ def _gather(request: Request, silence: int = 0, choices: Optional[List[str]] = N
     )
 
 
-def _say(node, text: str) -> None:
+def _say(node, text: str, language: str = "en") -> None:
     if text:
-        node.say(text, voice=VOICE)
+        voice, spoken = VOICES.get(language, VOICES["en"])
+        if language == "en":
+            node.say(text, voice=voice)
+        else:
+            node.say(text, voice=voice, language=spoken)
+
+
+def _outbound_attempt(attempt_id: str, client, to: str):
+    """The outreach attempt this outbound call belongs to, with the patient's
+    first name and language; None when the call is not ours to speak on."""
+    if not attempt_id.isdigit():
+        return None
+    with db.session_scope() as session:
+        attempt = session.get(OutreachAttempt, int(attempt_id))
+        if attempt is None or attempt.client_id != client.id or attempt.to != normalise_phone(to or ""):
+            return None
+        patient = session.get(Patient, attempt.patient_id)
+        return {"id": attempt.id, "first_name": patient.first_name, "language": attempt.language or "en"}
+
+
+def _voicemail(client, language: str) -> str:
+    """Limited content: the client's name and callback number, nothing about the account."""
+    reply = VoiceResponse()
+    _say(reply, script("utter_outreach_voicemail", client, language=language), language)
+    reply.hangup()
+    return str(reply)
+
+
+def outbound_turn(request: Request, client, params: Dict[str, str]) -> str:
+    """An outreach call was answered (Twilio asks with ``AnsweredBy``, machine
+    detection on): a machine gets the limited-content voicemail; a person
+    hears the client's greeting and the recording notice and is asked for by
+    first name, before anything else is said."""
+    attempt = _outbound_attempt(request.args.get("attempt", ""), client, params.get("To", ""))
+    if attempt is None:
+        logger.warning("outbound call %s names no outreach attempt of %s: ended", params.get("CallSid"), client.id)
+        reply = VoiceResponse()
+        reply.hangup()
+        return str(reply)
+    answered_by = (params.get("AnsweredBy") or "unknown").lower()
+    outreach_status.record(str(attempt["id"]), params.get("CallSid") or "", "in-progress", answered_by=answered_by)
+    language = attempt["language"]
+    if answered_by.startswith("machine") or answered_by == "fax":
+        return _voicemail(client, language)
+    reply = VoiceResponse()
+    gather = Gather(input="speech dtmf", num_digits=1, timeout=6, speech_timeout="auto", method="POST",
+                    action=_url(request, turn="outbound_answer", attempt=str(attempt["id"])),
+                    action_on_empty_result=True, language=VOICES.get(language, VOICES["en"])[1])
+    _say(gather, script("utter_outreach_call_greeting", client, language=language, first_name=attempt["first_name"]), language)
+    reply.append(gather)
+    reply.redirect(_url(request, turn="outbound_answer", attempt=str(attempt["id"])), method="POST")
+    return str(reply)
+
+
+def outbound_answer(request: Request, client, params: Dict[str, str]) -> str:
+    """The answer to "may I speak with ...": the patient goes on to the
+    assistant (which verifies them before anything about the account);
+    anyone else, or silence, hears only the client's name and number."""
+    attempt = _outbound_attempt(request.args.get("attempt", ""), client, params.get("To", ""))
+    language = attempt["language"] if attempt else "en"
+    heard = (params.get("SpeechResult") or "").strip()
+    if attempt is None or not ((params.get("Digits") or "").strip() == "1" or YES.search(heard)):
+        return _voicemail(client, language)
+    reply = VoiceResponse()
+    gather = _gather(request)
+    _say(gather, script("utter_voice_how_can_i_help", client))
+    reply.append(gather)
+    reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
+    return str(reply)
 
 
 def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: str) -> str:
@@ -243,20 +315,31 @@ class TwilioVoiceInput(TwilioInput):
     def name(cls) -> Text:
         return CHANNEL
 
+    def provider_status(self, params: Dict[str, str]) -> Dict[str, str]:
+        return {"sid": params.get("CallSid") or "", "status": params.get("CallStatus") or "",
+                "error_code": params.get("ErrorCode") or "", "answered_by": params.get("AnsweredBy") or ""}
+
     async def answer(self, request: Request, params: Dict[str, str], on_new_message) -> str:
         loop = request.app.loop
         turn = request.args.get("turn")
         if turn in ("whisper", "partner", "after_transfer"):
             return await self._partner_side(request, turn, params)
         call_sid, status = params.get("CallSid") or "", (params.get("CallStatus") or "").lower()
-        client = await loop.run_in_executor(None, client_for, params.get("To"))
+        # an outreach call is from the client's number to the patient's
+        outbound = (params.get("Direction") or "").lower().startswith("outbound")
+        ours, theirs = (params.get("From"), params.get("To")) if outbound else (params.get("To"), params.get("From"))
+        client = await loop.run_in_executor(None, client_for, ours)
         if client is None:
-            logger.warning("call to %s, which is no client's number", params.get("To"))
+            logger.warning("call to %s, which is no client's number", ours)
             return _hang_up(script("utter_channel_unknown_number"))
         if not call_sid:
             return str(VoiceResponse())
+        if turn == "outbound" and status not in ENDED:
+            return await loop.run_in_executor(None, outbound_turn, request, client, params)
+        if turn == "outbound_answer" and status not in ENDED:
+            return await loop.run_in_executor(None, outbound_answer, request, client, params)
         sender = conversation_id(Channel.VOICE, call_sid)
-        metadata = {"client": client.id, "phone": params.get("From"), "channel": Channel.VOICE.short}
+        metadata = {"client": client.id, "phone": theirs, "channel": Channel.VOICE.short}
         if status in ENDED:
             # the call is over: a new session forgets the caller's verification
             await on_new_message(UserMessage("/session_start", VoiceCollector(), sender, input_channel=CHANNEL, metadata=metadata))

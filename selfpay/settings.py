@@ -45,6 +45,13 @@ DEFAULTS = {
     "SMTP_FROM": "billing@selfpay.invalid",
     "SANDBOX_GATEWAY_MODE": "normal",
     "SANDBOX_GATEWAY_DELAY": "0",
+    # outreach: texts and calls a second from one client number (Twilio long codes: 1)
+    "OUTREACH_SENDS_PER_SECOND": "1",
+    # the outreach engine's broker (Celery): a folder under var/ needs no server; make cluster sets redis://
+    "OUTREACH_BROKER_URL": "filesystem://",
+    "OUTREACH_BROKER_FOLDER": str(VAR / "outreach-broker"),
+    # how often beat runs the planner
+    "OUTREACH_PLAN_EVERY_SECONDS": "300",
 }
 
 
