@@ -46,13 +46,24 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
     }
 
 
+def outreach_commands() -> dict:
+    """The outreach engine (connectors/outreach_engine.py): the Celery worker
+    that sends attempts, and beat, which runs the planner on its schedule."""
+    celery = [sys.executable, "-m", "celery", "-A", "connectors.outreach_engine"]
+    return {
+        "worker": celery + ["worker", "--pool", "solo", "--loglevel", "INFO"],
+        "beat": celery + ["beat", "--loglevel", "INFO"],
+    }
+
+
 def start(model: str, env: dict, log_dir, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT,
-          desk_port: int = DESK_PORT) -> list[subprocess.Popen]:
+          desk_port: int = DESK_PORT, outreach: bool = False) -> list[subprocess.Popen]:
     log_dir.mkdir(parents=True, exist_ok=True)
     # one TensorFlow thread per prediction: many small predictions, not one big one
     env = clock.shared({"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1", **env})
     processes = []
-    for name, cmd in commands(model, rasa_port, actions_port, env, desk_port).items():
+    wanted = {**commands(model, rasa_port, actions_port, env, desk_port), **(outreach_commands() if outreach else {})}
+    for name, cmd in wanted.items():
         log = open(log_dir / f"{name}.log", "ab")
         processes.append(subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     return processes
@@ -78,7 +89,7 @@ def main() -> int:
     env = environment()
     log_dir = VAR / "log"
     started = time.monotonic()
-    processes = start(str(model), env, log_dir)
+    processes = start(str(model), env, log_dir, outreach=True)
     ok = (
         wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 90, processes)
         and wait_until_up(f"http://127.0.0.1:{DESK_PORT}/health", 60, processes)
@@ -95,6 +106,7 @@ def main() -> int:
         f"  action server:     http://127.0.0.1:{ACTIONS_PORT}/health\n"
         f"  partner desk:      {env['DESK_PUBLIC_URL']}/desk/ (demo users alex / alex-demo-pass, sam / sam-demo-pass)\n"
         f"  web chat:          {env['DESK_PUBLIC_URL']}/chat?client=riverside\n"
+        f"  outreach:          worker and beat (logs worker.log, beat.log); `selfpay outreach plan --now ...`\n"
         f"  logs:              {log_dir}\n"
         "talk to it with `make shell` in another terminal; Ctrl-C stops everything",
         flush=True,
