@@ -10,7 +10,7 @@ from sanic import Blueprint
 from sanic.response import json
 
 from billing import writeoffs
-from desk import assist, auth, record_work, review, work
+from desk import assist, auth, outreach, record_work, review, work
 from desk.web import client_address, pdf_response, run_sync
 from desk.transcripts import RasaUnavailable
 
@@ -281,3 +281,34 @@ async def identity_unlock(request, patient_id):
 @auth.api()
 async def account_identity_unlock(request, number):
     return await _call(record_work.unlock_identity, request.ctx.user, str(_body(request).get("note") or ""), account_number=number)
+
+
+# --- outreach: each campaign's results, pausing, a partner's hold ---------------
+
+@bp.get("/outreach")
+@auth.api("supervisor")
+async def outreach_summary(request):
+    return await _call(outreach.summary, request.args.get("now"))
+
+
+@bp.post("/outreach/<campaign:str>/<action:str>")
+@auth.api("supervisor")
+async def outreach_pause(request, campaign, action):
+    if action not in ("pause", "resume"):
+        return json({"error": "POST /api/outreach/{campaign}/pause or /resume"}, status=404)
+    body = _body(request)
+    return await _call(outreach.set_paused, campaign, request.ctx.user, action == "pause",
+                       str(body.get("client") or request.args.get("client") or ""), str(body.get("reason") or ""))
+
+
+@bp.post("/accounts/<number:str>/outreach-hold")
+@auth.api()
+async def outreach_hold(request, number):
+    return await _call(outreach.place_hold, number, request.ctx.user, str(_body(request).get("reason") or ""),
+                       status_of=lambda view: 201)
+
+
+@bp.post("/accounts/<number:str>/outreach-hold/<hold_id:int>/lift")
+@auth.api()
+async def outreach_hold_lift(request, number, hold_id):
+    return await _call(outreach.lift_hold, number, hold_id, request.ctx.user, str(_body(request).get("note") or ""))

@@ -12,7 +12,7 @@ from sanic.response import redirect
 
 from billing import handoffs as handoff_rules
 from billing.staff import SESSION_HOURS
-from desk import assist, auth, record_work, review, work
+from desk import assist, auth, outreach, record_work, review, work
 from desk.web import client_address, page, pdf_response, run_sync, set_cookie
 from desk.transcripts import RasaUnavailable
 
@@ -302,3 +302,42 @@ async def conversation(request, conversation_id):
 async def audit(request):
     entries = (await run_sync(work.audit_entries))["entries"]
     return page("desk_audit.html", user=request.ctx.user, entries=entries)
+
+
+# --- outreach: each campaign's results, pausing, a partner's hold ---------------
+
+@bp.get("/outreach")
+@auth.page("supervisor")
+async def outreach_page(request):
+    try:
+        summary = await run_sync(outreach.summary, request.args.get("now"))
+    except work.DeskError as problem:
+        return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
+    return page("desk_outreach.html", user=request.ctx.user, summary=summary, chart=outreach.chart(summary["campaigns"]),
+                notice=request.args.get("notice"), problem=request.args.get("problem"))
+
+
+@bp.post("/outreach/<client_id:str>/<campaign:str>/<action:str>")
+@auth.page("supervisor")
+async def outreach_pause(request, client_id, campaign, action):
+    if action not in ("pause", "resume"):
+        return _back("/desk/outreach", problem="Pause or resume a campaign.")
+    done = f"{campaign.replace('_', ' ')} ({client_id}) {'paused' if action == 'pause' else 'resumed'}."
+    return await _act("/desk/outreach", outreach.set_paused, campaign, request.ctx.user, action == "pause", client_id,
+                      request.form.get("reason") or "", done=done)
+
+
+@bp.post("/accounts/<number:str>/outreach-hold")
+@auth.page()
+async def outreach_hold(request, number):
+    form = request.form
+    return await _act(_safe_next(form.get("back") or "/desk/"), outreach.place_hold, number, request.ctx.user,
+                      form.get("reason") or "", done="Outreach on this account is held.")
+
+
+@bp.post("/accounts/<number:str>/outreach-hold/<hold_id:int>/lift")
+@auth.page()
+async def outreach_hold_lift(request, number, hold_id):
+    form = request.form
+    return await _act(_safe_next(form.get("back") or "/desk/"), outreach.lift_hold, number, hold_id, request.ctx.user,
+                      form.get("note") or "", done="The outreach hold is lifted.")

@@ -44,7 +44,7 @@ def _plan_view(plan) -> Optional[Dict[str, Any]]:
 
 
 def account_view(account_number: str) -> Dict[str, Any]:
-    from desk import record_work
+    from desk import outreach as outreach_work, record_work
 
     with db.session_scope() as session:
         account = session.execute(select(Account).where(Account.account_number == account_number)).scalar_one_or_none()
@@ -84,6 +84,7 @@ def account_view(account_number: str) -> Dict[str, Any]:
             "collection_holds": outreach.collection_holds(session, account),
             "claims": [_claim_view(c) for c in eob.claims_of(session, account)],
             **record_work.account_record(session, account),
+            **outreach_work.account_outreach(session, account),
         }
 
 
