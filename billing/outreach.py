@@ -4,11 +4,17 @@ with a reason, and a supervisor may pause a client's campaign.  Each is
 audited (billing.records) and read by the planner (billing.outreach_plan)."""
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Optional
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.models import Account, ContactPreference, OutreachHold, OutreachPause, utcnow
+from billing.models import Account, ContactPreference, OutreachAttempt, OutreachHold, OutreachPause, utcnow
 from billing.records import Refused, account_event
+from billing.vocabulary import OutreachStatus
 
 
 def set_opt_out(session: Session, *, client_id: str, channel: str, address: str, opted_out: bool, source: str) -> bool:
@@ -107,3 +113,60 @@ def set_paused(session: Session, client_id: str, campaign: str, paused: bool, *,
     row.paused, row.changed_by, row.changed_at = paused, actor, utcnow()
     session.flush()
     return True
+
+
+# --- replies: a text back within a reminder's window ---------------------------
+
+# how long after a reminder a text back is a reply to it
+REPLY_WINDOW = dt.timedelta(days=7)
+# what the patient was sent and can answer to
+_REPLIED_TO = (OutreachStatus.SENT, OutreachStatus.DELIVERED, OutreachStatus.ANSWERED, OutreachStatus.COMPLETED,
+               OutreachStatus.NO_ANSWER, OutreachStatus.BUSY)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """The reminder a patient's text answers: what the conversation knows
+    of why we reached out (never an amount)."""
+    attempt_id: int
+    campaign: str
+    channel: str
+    language: str
+    sent_at: dt.datetime
+
+    def as_metadata(self) -> dict:
+        return {"attempt": self.attempt_id, "campaign": self.campaign, "channel": self.channel,
+                "sent_at": self.sent_at.isoformat() + "Z"}
+
+
+def reminder_answered(session: Session, *, client_id: str, address: str, now: Optional[dt.datetime] = None) -> Optional[Reminder]:
+    """The latest reminder this client sent or called ``address`` about in
+    the last REPLY_WINDOW, if any."""
+    now = now or utcnow()
+    row = session.execute(
+        select(OutreachAttempt).where(
+            OutreachAttempt.client_id == client_id, OutreachAttempt.to == address, OutreachAttempt.status.in_(_REPLIED_TO),
+            OutreachAttempt.sent_at.isnot(None), OutreachAttempt.sent_at >= now - REPLY_WINDOW, OutreachAttempt.sent_at <= now,
+        ).order_by(OutreachAttempt.sent_at.desc(), OutreachAttempt.id.desc())
+    ).scalars().first()
+    if row is None:
+        return None
+    return Reminder(row.id, row.campaign, row.channel, row.language, row.sent_at)
+
+
+# a reply that asks who we are or what the text was about: answered in general words
+_THIS = r"(this|that|it|dis|these|u|you|ya)"
+WHO_OR_WHAT = re.compile(
+    r"^(who|whos|who's|wh?o)( (is|was|are|r|iz|s))?( (this|that|dis|u|you|it))?( (texting|texted|text|messaging|calling|called|sent( this)?|keeps texting))?( (me|this|that|it))?$"
+    r"|^(what|wat|wut|whats|what's|wats)( (is|was|iz|s|are))?( " + _THIS + r")( (text|message|msg|about|for|regarding|call))*$"
+    r"|^(what|wat|wut)$"
+    r"|^(quien|quién)( (es|eres|son|habla|me escribe|me llama))?( (esto|este|usted|ustedes))?$"
+    r"|^(que|qué)( (es|son))? (esto|este mensaje)$"
+    r"|^(de )?(que|qué) se trata( esto)?$",
+    re.IGNORECASE)
+
+
+def reply_is_who_or_what(text: str) -> bool:
+    """"Who is this?", "what is this about", "wat is this", "quién es"."""
+    words = " ".join(re.sub(r"[^\w\s']", " ", (text or "").lower()).split())
+    return len(words) <= 60 and bool(WHO_OR_WHAT.match(words))

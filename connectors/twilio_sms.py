@@ -34,6 +34,8 @@ OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", 
            "PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER", "SALIR"}
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO", "AYUDA"}
+# what a reminder offers to reply (billing/scripts.yml, utter_outreach_sms_*): the request it starts
+REPLY_KEYWORDS = {"PAY": "/make_payment", "PAGAR": "/make_payment", "PLAN": "/payment_plan"}
 
 
 class SmsCollector(CollectingOutputChannel):
@@ -142,6 +144,13 @@ class TwilioSmsInput(TwilioInput):
             # no reply: answering a flood would send a text for every message
             logger.warning("SMS for %s: a number sends faster than a person types; message %s not answered", client.id, sid)
             return twiml([])
+        metadata = {"client": client.id, "phone": sender, "channel": Channel.SMS.short}
+        # a text back within a reminder's window is a reply to it: the conversation knows why we reached out
+        reminder = await loop.run_in_executor(None, _reminder_answered, client.id, sender)
+        if reminder is not None:
+            metadata["outreach"] = reminder.as_metadata()
+            if outreach.reply_is_who_or_what(body):
+                return twiml([script("utter_outreach_reply_who", client, language=reminder.language)])
         # card numbers out, also one split over this number's texts (connectors/text.py)
         body, cut = capped(body)
         text = await safe_patient_text(request, conversation_id(Channel.SMS, sender, client.id), body, key=sid)
@@ -149,12 +158,19 @@ class TwilioSmsInput(TwilioInput):
             if (params.get("NumMedia") or "0").strip() not in ("", "0"):
                 return twiml([script("utter_sms_media_only", client)])
             return twiml([])
+        if reminder is not None and keyword in REPLY_KEYWORDS:
+            text = REPLY_KEYWORDS[keyword]  # PAY or PLAN, as the reminder offered: that request, verified first
         collector = SmsCollector()
         await on_new_message(UserMessage(
             text, collector, conversation_id(Channel.SMS, sender, client.id), input_channel=CHANNEL, message_id=sid,
-            metadata={"client": client.id, "phone": sender, "channel": "sms"},
+            metadata=metadata,
         ))
         return twiml(([cut_note()] if cut else []) + bot_texts(collector.messages))
+
+
+def _reminder_answered(client_id: str, phone: str):
+    with db.session_scope() as session:
+        return outreach.reminder_answered(session, client_id=client_id, address=phone)
 
 
 def _opted_out(client_id: str, phone: str) -> bool:
