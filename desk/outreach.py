@@ -23,6 +23,7 @@ from billing.models import Client, ContactPreference, DeskAuditEntry, OutreachAt
 from billing.money import format_money, money
 from billing.policy import policy_of
 from billing.vocabulary import OUTREACH_OPEN, OutreachDecision, OutreachStatus, PaymentStatus
+from desk import transcripts
 from desk.common import DeskError, find_account, find_row
 
 # what a supervisor reads off an attempt's status
@@ -32,7 +33,7 @@ FAILED = (OutreachStatus.FAILED, OutreachStatus.UNDELIVERED, OutreachStatus.NO_A
 PAID_WITHIN = dt.timedelta(days=7)
 SKIPS_FROM = ("planned now: skip and defer decisions are not stored, so these counts come from running the planner "
               "at this moment, read-only (nothing is recorded or sent)")
-REPLIES_UNKNOWN = "replies are not linked to attempts yet"
+REPLIES_FROM = "attempts a patient texted back within 7 days (the conversation records which reminder it answers)"
 DEFINITIONS = {
     "candidates": "contacts the campaign makes due at this moment (the planner's rows, incl. those already sent)",
     "attempts": "attempts recorded, ever",
@@ -84,6 +85,7 @@ def summary(now: Optional[str] = None) -> Dict[str, Any]:
                                                            Payment.status == PaymentStatus.POSTED)).scalars():
                 payments[p.account_id].append((p.payment_date, p.amount, p.id))
         reasons = _pause_reasons(session)
+        replies = transcripts.outreach_replies()
         campaigns: List[Dict[str, Any]] = []
         for client in clients:
             for campaign in policy_of(client).outreach.campaigns:
@@ -91,12 +93,12 @@ def summary(now: Optional[str] = None) -> Dict[str, Any]:
                 rows = [c for c in contacts if (c.client, c.campaign) == key]
                 mine = [a for a in attempts if (a.client_id, a.campaign) == key]
                 campaigns.append(_campaign_view(client, campaign, rows, mine, pauses.get(key), reasons.get(key),
-                                                opt_outs, payments))
+                                                opt_outs, payments, replies))
     return {"as_of": moment.isoformat(timespec="seconds").replace("+00:00", "Z"), "skips_from": SKIPS_FROM,
-            "replies": REPLIES_UNKNOWN, "definitions": DEFINITIONS, "campaigns": campaigns}
+            "replies": REPLIES_FROM, "definitions": DEFINITIONS, "campaigns": campaigns}
 
 
-def _campaign_view(client, campaign, rows, attempts, pause, pause_reason, opt_outs, payments) -> Dict[str, Any]:
+def _campaign_view(client, campaign, rows, attempts, pause, pause_reason, opt_outs, payments, replies) -> Dict[str, Any]:
     statuses = Counter(str(a.status) for a in attempts)
     decisions = Counter(c.decision.value for c in rows)
     skipped = Counter(c.reason.value for c in rows if c.decision is OutreachDecision.SKIP)
@@ -126,7 +128,7 @@ def _campaign_view(client, campaign, rows, attempts, pause, pause_reason, opt_ou
         "failed": sum(statuses.get(s.value, 0) for s in FAILED),
         "in_flight": sum(statuses.get(s.value, 0) for s in OUTREACH_OPEN),
         "by_status": dict(sorted(statuses.items())),
-        "replied": None,
+        "replied": sum(1 for a in attempts if replies.get(a.id)),
         "opted_out": len(opted),
         "paid_within_7_days": {"accounts": len(paid), "amount": str(paid_total), "amount_display": format_money(paid_total)},
         "skipped": dict(sorted(skipped.items())),

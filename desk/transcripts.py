@@ -71,6 +71,18 @@ def events_between(since: float, until: float) -> Dict[str, List[Dict[str, Any]]
     return grouped
 
 
+def outreach_replies() -> Dict[int, int]:
+    """Per outreach attempt, how many patient messages answered it (the
+    connectors mark a text back within a reminder's window with the
+    reminder's attempt in its metadata)."""
+    replies: Dict[int, int] = {}
+    for event in _rows("type_name = 'user' AND data LIKE :marker", marker='%"outreach"%'):
+        attempt = ((event.get("metadata") or {}).get("outreach") or {}).get("attempt")
+        if isinstance(attempt, int):
+            replies[attempt] = replies.get(attempt, 0) + 1
+    return replies
+
+
 def iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 

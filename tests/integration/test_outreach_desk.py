@@ -65,7 +65,7 @@ def test_the_supervisor_sees_every_campaign_of_every_client_and_where_the_skips_
     for key in ("candidates", "attempts", "sent", "delivered", "failed", "opted_out", "skipped", "deferred", "planned_now",
                 "paid_within_7_days", "replied"):
         assert key in row
-    assert row["replied"] is None   # not linked to attempts yet, and the answer says so
+    assert isinstance(row["replied"], int) and "texted back" in body["replies"]   # what a reply is, said in the answer
     assert row["candidates"] >= 1 and row["planned_now"]["send"] >= 1   # James is due at the demo moment
     # reading it twice records nothing: still no attempt of the demo day
     assert campaigns(assistant, sam)[1][("riverside", "due_reminder")]["attempts"] == row["attempts"]

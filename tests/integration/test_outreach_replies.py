@@ -16,6 +16,7 @@ from sqlalchemy import select
 from billing import clock, db
 from billing.models import Account, OutreachAttempt
 from tests.conftest import DEMO_NOW
+from tests.integration.helpers import call
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +74,24 @@ def test_pay_after_a_reminder_starts_a_payment_after_verification(assistant):
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (f"sms:riverside:{phone}",))]
     assert rows[-1]["parse_data"]["intent"]["name"] == "make_payment"
     assert rows[-1]["metadata"]["outreach"]["attempt"] == attempt and rows[-1]["metadata"]["outreach"]["campaign"] == "past_due"
+
+
+def test_the_supervisor_counts_a_reminder_texted_back_as_replied(assistant):
+    status, body, _ = call(assistant, "POST", "/api/login", {"username": "sam", "password": "sam-demo-pass"})
+    token = body["token"]
+
+    def replied():
+        status, body, _ = call(assistant, "GET", "/api/outreach", token=token)
+        assert status == 200, body
+        return next(c["replied"] for c in body["campaigns"] if (c["client"], c["campaign"]) == ("riverside", "past_due"))
+
+    before = replied()
+    phone = new_phone()
+    reminded(assistant, phone)
+    assert replied() == before   # sent, not answered
+    text(assistant, phone, "PLAN")
+    text(assistant, phone, "3/3/1985")
+    assert replied() == before + 1   # one reminder answered, however many messages
 
 
 def test_a_text_with_no_reminder_or_after_the_window_is_an_ordinary_message(assistant):
