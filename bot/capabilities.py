@@ -107,7 +107,7 @@ CAPABILITIES: Tuple[Capability, ...] = (
     Capability(
         "assistance", intents=("financial_assistance",), needs_verification=True, resumes=True,
         starters={"financial_assistance": "bot.actions.assistance:start_assistance"}, department="financial_counseling",
-        not_done={"assistance": "utter_assistance_not_started"},
+        not_done={"assistance": "utter_assistance_not_started", "assistance_offer": "utter_assistance_not_started"},
         forms=(Form("assistance_form", "utter_assistance_not_started", "action_screen_assistance"),),
     ),
     Capability(
@@ -144,6 +144,7 @@ CAPABILITIES: Tuple[Capability, ...] = (
         handoff_words={"action_other_department": "gave another department's number",
                        "utter_credit_reporting": "gave the credit reporting answer", "callback_form": "took callback details",
                        "action_fallback": "did not understand a message"},
+        not_done={"handoff": "utter_ok_anything_else"},
         forms=(Form("callback_form", "utter_ok_anything_else", "action_submit_callback", interruptions=("deny", "opt_out"), started=False),),
     ),
     Capability(

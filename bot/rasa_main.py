@@ -1,4 +1,4 @@
-"""The Rasa command line with one performance fix.
+"""The Rasa command line with a performance fix and honest failures.
 
 Rasa 3.6 checks every action-server reply with ``jsonschema.validate``,
 which first re-validates Rasa's own response schema against the JSON
@@ -6,18 +6,43 @@ Schema meta-schema, on every call.  Profiled under `make bench`, that was
 half of the Rasa server's CPU.  Here the same schema validates the same
 replies with a validator built once; a reply Rasa would refuse is still
 refused with Rasa's message.
+
+A call to the action server that fails (refused, 5xx, or no answer
+within ACTION_CALL_TIMEOUT_SECONDS) is tried once more.  Rasa 3.6 itself
+logs the error and goes on as if the action had done nothing, so the
+patient got "Sorry, I didn't understand that".  After a second failure
+the patient hears that something went wrong on our side and is offered a
+person (utter_action_failed); the offer is a pending confirmation, so a
+yes hands off (bot/actions/confirm.py) with what they asked in the
+summary.  Calls are idempotent where money moves (the confirmation's
+idempotency key), so the retry never charges twice.
 Usage: python -m bot.rasa_main <rasa arguments>
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
+import uuid
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import SlotSet
+from rasa.shared.exceptions import RasaException
+
+from selfpay import settings
+
+logger = logging.getLogger(__name__)
+
+# the action server's own answer takes well under a second; Twilio gives a
+# whole webhook 15 s, so two tries must fit well inside that
+ACTION_CALL_TIMEOUT = float(settings.get("ACTION_CALL_TIMEOUT_SECONDS", "6"))
+FAILED_RESPONSE = "utter_action_failed"
+_original_remote_run = RemoteAction.run
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +63,20 @@ def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
         raise e
 
 
+async def run_remote_action(self: RemoteAction, output_channel, nlg, tracker, domain) -> List[Any]:
+    """RemoteAction.run, tried twice; then our failure, said honestly."""
+    for attempt in (1, 2):
+        try:
+            return await asyncio.wait_for(_original_remote_run(self, output_channel, nlg, tracker, domain), ACTION_CALL_TIMEOUT)
+        except ActionExecutionRejection:
+            raise  # a form's "not this slot": Rasa's own flow, not a failure
+        except (RasaException, asyncio.TimeoutError, OSError) as error:
+            logger.warning("action %s failed (try %d of 2): %s", self.name(), attempt, error or type(error).__name__)
+    said = await self._utter_responses([{"response": FAILED_RESPONSE}], output_channel, nlg, tracker)
+    offer = {"kind": "handoff", "asked_by": self.name(), "id": uuid.uuid4().hex[:16], "failed_action": self.name()}
+    return said + [SlotSet("pending_confirmation", offer)]
+
+
 def follow_the_clock() -> None:
     """With SELFPAY_NOW set, Rasa's own timestamps (events, the session's
     idle time, locks) come from billing.clock, as every other process's."""
@@ -53,6 +92,7 @@ def follow_the_clock() -> None:
 
 def apply() -> None:
     RemoteAction._validate_action_result = validate_action_result
+    RemoteAction.run = run_remote_action
     follow_the_clock()
 
 

@@ -18,7 +18,7 @@ from selfpay.settings import PROJECT_ROOT
 # code that sends the bot's responses (through Rasa: the actions, and the
 # capability registry's "not done" answers), and code that says the
 # approved scripts that are not responses (billing/scripts.yml)
-RESPONSE_CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "bot" / "capabilities.py")
+RESPONSE_CODE_DIRS = (PROJECT_ROOT / "bot" / "actions", PROJECT_ROOT / "bot" / "capabilities.py", PROJECT_ROOT / "bot" / "rasa_main.py")
 SCRIPT_CODE_DIRS = (PROJECT_ROOT / "connectors", PROJECT_ROOT / "desk", PROJECT_ROOT / "billing")
 RESPONSE_IN_CODE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
 # f"utter_decline_reason_{code}": a family of responses chosen by a value

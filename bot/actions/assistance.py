@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -108,4 +108,14 @@ def _apply(dispatcher, session, client, tracker, pending) -> List[EventType]:
     dispatcher.utter_message(response="utter_assistance_applied", reference=application.reference, documents=documents,
                              window_ends=say_date(application.window_ends), counseling_phone=display_phone(counseling),
                              **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return [SlotSet("last_confirmation_number", application.reference)]
+
+
+@register("assistance_offer")
+def _check_assistance(dispatcher, session, client, tracker, pending) -> List[EventType]:
+    """Yes to assistance offered before a plan (hardship first): the screening starts."""
+    events = start_assistance(dispatcher, session, client, tracker)
+    if any(e.get("name") == "next_form" and e.get("value") == "assistance_form" for e in events):
+        events.append(FollowupAction("assistance_form"))
+    return events

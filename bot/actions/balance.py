@@ -65,9 +65,19 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
             )
 
 
+def offer_next(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str) -> None:
+    """After a balance: how to pay or plan, unless nothing is owed or the
+    balance is too small to press for (the client's small-balance threshold)."""
+    owed = [o for o in accounts.overview(session, patient_id, client.id) if o.balance > client.policy.small_balance_write_off_max
+            and not o.with_insurance]
+    planned = any(o.plan is not None and o.plan.status != PlanStatus.DEFAULTED for o in owed)
+    dispatcher.utter_message(response="utter_balance_next" if owed and not planned else "utter_anything_else")
+
+
 def resume_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
     """The balance, asked before verification (bot.capabilities)."""
     tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"))
+    offer_next(dispatcher, session, client, tracker.get_slot("patient_id"))
     return []
 
 
@@ -83,4 +93,7 @@ class ActionCheckBalance(Action):
                 dispatcher.utter_message(response="utter_verification_locked" if tracker.get_slot("identity") == "locked" else "utter_verification_intro", **client_values(client))
                 return []
             tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"))
+            if not tracker.active_loop.get("name"):
+                # inside a form the form's own question comes next
+                offer_next(dispatcher, session, client, tracker.get_slot("patient_id"))
         return []

@@ -8,7 +8,7 @@ import functools
 import re
 from decimal import Decimal
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -181,6 +181,11 @@ def answer_required(validate):
     return wrapper
 
 
+# fn(dispatcher, tracker, asked_by) -> events or None: a message that answers the
+# read-back just asked (bot.actions.confirm registers it; kept here so no cycle)
+PENDING_ANSWERS: List[Callable[..., Optional[List[EventType]]]] = []
+
+
 class StarterAction(Action, ABC):
     """Decides whether a capability's form runs for a verified patient:
     ``start(dispatcher, session, client, tracker)`` answers at once or
@@ -194,5 +199,10 @@ class StarterAction(Action, ABC):
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
         if not is_verified(tracker):
             return [SlotSet("next_form", "none")]
+        for answer in PENDING_ANSWERS:
+            # "wait, make that 75 instead" at the read-back is an answer to it, not a new request
+            events = answer(dispatcher, tracker, self.name())
+            if events is not None:
+                return events + [SlotSet("next_form", "none")]
         with session_scope() as session:
             return self.start(dispatcher, session, conversation_client(tracker, session), tracker)

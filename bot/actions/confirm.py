@@ -8,10 +8,18 @@ Each kind of pending step registers the function that carries it out
 (what a no to it is answered with is its capability's, bot.capabilities);
 its idempotency key is the conversation and the question's id, so the
 same yes, delivered twice, moves money once.
+
+A kind may also register how a message changes it (``revises``): at the
+read-back, "ok go ahead with my visa" is a yes with that card, "wait,
+make that 75 instead" or "no, 60" changes the amount and reads it back
+again instead of cancelling, whatever intent the classifier gave it
+(a starter action that finds a question just asked answers it here
+first, through bot.actions.common.PENDING_ANSWERS).
 """
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Text
 
@@ -20,19 +28,36 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import capabilities
-from bot.actions.common import client_values, conversation_client, is_verified, session_scope
+from bot.actions.common import PENDING_ANSWERS, client_values, conversation_client, is_verified, latest_text, session_scope
 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending_confirmation"
 # kind -> fn(dispatcher, session, client, tracker, pending) -> events
 HANDLERS: Dict[str, Callable[..., List[EventType]]] = {}
+# kind -> fn(dispatcher, session, client, tracker, pending, text) -> the pending step changed by the text, or None
+REVISERS: Dict[str, Callable[..., Optional[Dict[str, Any]]]] = {}
+# kind -> fn(dispatcher, session, client, tracker, pending, asked_by) -> events: the read-back asked again
+READ_BACKS: Dict[str, Callable[..., List[EventType]]] = {}
+
+# a yes said with words around it ("ok go ahead with my visa", "sure put it on the other card")
+YES_WORDS = re.compile(r"^\W*(yes|yeah|yep|yup|ya|y|sure|ok|okay|k|go ahead|do it|please do|sounds good|that works|fine|alright|all right|correct)\b|\bgo ahead\b", re.I)
+# a message that changes the detail rather than agreeing to it
+CHANGE_WORDS = re.compile(r"\b(no|nope|wait|instead|actually|change|make (that|it)|rather|not)\b", re.I)
 
 
 def register(kind: str):
     def wrap(fn):
         HANDLERS[kind] = fn
         return fn
+    return wrap
+
+
+def revises(kind: str):
+    """Register how a message changes a pending step of this kind, and how it is read back."""
+    def wrap(pair):
+        REVISERS[kind], READ_BACKS[kind] = pair
+        return pair
     return wrap
 
 
@@ -69,6 +94,42 @@ def _current(tracker: Tracker) -> Optional[Dict[str, Any]]:
     return pending
 
 
+def _revised(dispatcher, session, client, tracker, pending) -> Optional[Dict[str, Any]]:
+    reviser = REVISERS.get(pending["kind"])
+    if reviser is None:
+        return None
+    changed = reviser(dispatcher, session, client, tracker, pending, latest_text(tracker))
+    return changed if changed and changed != pending else None
+
+
+def carry_out(dispatcher, session, client, tracker, pending) -> List[EventType]:
+    events = HANDLERS[pending["kind"]](dispatcher, session, client, tracker, pending)
+    logger.info("confirmed %s in conversation %s", pending["kind"], tracker.sender_id)
+    return [SlotSet(PENDING, None)] + events
+
+
+def answer_pending(dispatcher: CollectingDispatcher, tracker: Tracker, asked_by: str) -> Optional[List[EventType]]:
+    """The patient's message as the answer to the question just asked,
+    whatever its intent: a yes with content carries it out (with the
+    change it names), a change reads back again.  None: not an answer."""
+    pending = _current(tracker)
+    if pending is None or not is_verified(tracker):
+        return None
+    text = latest_text(tracker)
+    with session_scope() as session:
+        client = conversation_client(tracker, session)
+        changed = _revised(dispatcher, session, client, tracker, pending)
+        yes = bool(YES_WORDS.search(text)) and not CHANGE_WORDS.search(text)
+        if changed is not None and not yes:
+            return READ_BACKS[pending["kind"]](dispatcher, session, client, tracker, changed, asked_by)
+        if yes:
+            return carry_out(dispatcher, session, client, tracker, changed or pending)
+    return None
+
+
+PENDING_ANSWERS.append(answer_pending)
+
+
 class ActionConfirm(Action):
     """The patient said yes."""
 
@@ -87,9 +148,8 @@ class ActionConfirm(Action):
             return [SlotSet(PENDING, None)]
         with session_scope() as session:
             client = conversation_client(tracker, session)
-            events = HANDLERS[pending["kind"]](dispatcher, session, client, tracker, pending)
-        logger.info("confirmed %s in conversation %s", pending["kind"], tracker.sender_id)
-        return [SlotSet(PENDING, None)] + events
+            # "yes, put it on the mastercard": the yes, with the change it names
+            return carry_out(dispatcher, session, client, tracker, _revised(dispatcher, session, client, tracker, pending) or pending)
 
 
 class ActionCancelPending(Action):
@@ -101,9 +161,23 @@ class ActionCancelPending(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         pending = _current(tracker)
         with session_scope() as session:
-            values = client_values(conversation_client(tracker, session))
+            client = conversation_client(tracker, session)
+            values = client_values(client)
+            changed = _revised(dispatcher, session, client, tracker, pending) if pending is not None and is_verified(tracker) else None
+            if changed is not None:
+                # "no, the 20th": that detail changes and is read back, nothing is cancelled
+                return READ_BACKS[pending["kind"]](dispatcher, session, client, tracker, changed, self.name())
         if pending is None:
             dispatcher.utter_message(response="utter_ok_anything_else")
         else:
             dispatcher.utter_message(response=capabilities.not_done(pending["kind"]), **values)
         return [SlotSet(PENDING, None)]
+
+
+@register("handoff")
+def _hand_off_after_failure(dispatcher, session, client, tracker, pending) -> List[EventType]:
+    """Yes to the person offered after our own failure (bot/rasa_main.py):
+    the summary holds what the patient asked."""
+    from bot.actions.handoffs import hand_off
+
+    return hand_off(dispatcher, tracker, session, client, "asked_for_person")

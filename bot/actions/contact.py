@@ -16,7 +16,7 @@ from billing.clients import ClientInfo
 from bot.actions.common import (
     StarterAction, answer_required, channel_of, client_values, conversation_client, patient_of, request_text, session_scope,
 )
-from bot.actions.confirm import ask, register
+from bot.actions.confirm import ask, register, revises
 from bot.nlp.contact import contact_field
 
 def _value_in(field: str, text: str) -> Optional[str]:
@@ -103,6 +103,27 @@ class ActionConfirmContact(Action):
             return reset + [ask("contact", self.name(), field=field, value=value)]
 
 
+def _revise_contact(dispatcher, session, client, tracker, pending, text) -> Optional[Dict[str, Any]]:
+    """ "no, it's 555-010-2223": the same detail, corrected."""
+    value = _value_in(pending["field"], text)
+    if not value or value == pending["value"]:
+        return None
+    return {**pending, "value": value}
+
+
+def _read_back_contact(dispatcher, session, client, tracker, pending, asked_by) -> List[EventType]:
+    patient = patient_of(session, tracker)
+    field, value = pending["field"], pending["value"]
+    old = contact.current_value(patient, field)
+    response = "utter_confirm_name_change" if field == "name" else "utter_confirm_contact_change"
+    dispatcher.utter_message(response=response, what=contact.FIELD_WORDS[field], value=contact.say_value(field, value),
+                             old=contact.say_value(field, old) if old else "nothing on file", **client_values(client))
+    return [ask("contact", asked_by, field=field, value=value)]
+
+
+revises("contact")((_revise_contact, _read_back_contact))
+
+
 @register("contact")
 def _change_contact(dispatcher, session, client, tracker, pending) -> List[EventType]:
     from billing.notices import send_contact_notice
@@ -127,4 +148,5 @@ def _change_contact(dispatcher, session, client, tracker, pending) -> List[Event
         dispatcher.utter_message(response="utter_contact_changed_notice", **values)
     else:  # waits in the desk for a retry or a letter
         dispatcher.utter_message(response="utter_contact_changed_notice_later", **values)
+    dispatcher.utter_message(response="utter_anything_else")
     return []

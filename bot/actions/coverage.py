@@ -59,6 +59,7 @@ def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo,
             dispatcher.utter_message(response="utter_eob_you_owe", parts=_owed_parts(item), **values)
         if item.written_off:
             dispatcher.utter_message(response="utter_eob_written_off", written_off=say_money(item.written_off), **common)
+    dispatcher.utter_message(response="utter_anything_else")
     return []
 
 

@@ -32,6 +32,7 @@ def tell_credit(dispatcher: CollectingDispatcher, session, client: ClientInfo, t
     if available <= 0:
         dispatcher.utter_message(response="utter_no_credit", balance=say_money(ledger.balance(session, account)),
                                  account_number=account.account_number, **values)
+        dispatcher.utter_message(response="utter_anything_else")
         return []
     waiting = refunds.pending(session, account)
     if waiting:
@@ -70,4 +71,5 @@ def _request_refund(dispatcher, session, client, tracker, pending) -> List[Event
     dispatcher.utter_message(response="utter_refund_requested_card" if request.method == "card" else "utter_refund_requested_check",
                              amount=say_money(request.amount), card=say_card(request.payment_method) if request.payment_method else "",
                              **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return []

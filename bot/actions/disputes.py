@@ -142,4 +142,5 @@ def _open_dispute(dispatcher, session, client, tracker, pending) -> List[EventTy
                                  opened=say_date(already.opened_at.date()), **client_values(client))
         return [SlotSet("last_confirmation_number", already.reference)]
     dispatcher.utter_message(response="utter_dispute_opened", reference=dispute.reference, **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return [SlotSet("last_confirmation_number", dispute.reference)]

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -24,7 +24,8 @@ from billing.contact import display_phone, normalise_phone
 from billing.models import Patient
 from billing.vocabulary import Channel
 from bot import capabilities
-from bot.actions.common import say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
+from bot.actions.common import PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
+from bot.nlp.general import definition_asked
 from bot.nlp.identity import read_account_identifier
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,22 @@ class ActionFallback(_ClientAction):
     def name(self) -> Text:
         return "action_fallback"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        for answer in PENDING_ANSWERS:
+            # "no its 555-010-2223" at a read-back: not understood as an intent, but an answer to it
+            events = answer(dispatcher, tracker, self.name())
+            if events is not None:
+                # answered: wait for the patient (no second fallback for the same message)
+                return events + [FollowupAction("action_listen")]
+        text = tracker.latest_message.get("text") or ""
+        term = definition_asked(text)
+        if term is not None:
+            # "whats an out of pocket maximum": a general question, answered without an account
+            dispatcher.utter_message(response=f"utter_define_{term}")
+            dispatcher.utter_message(response="utter_anything_else")
+            return [FollowupAction("action_listen")]
+        return await super().run(dispatcher, tracker, domain)
+
     def answer(self, dispatcher, tracker, session, client, values, domain):
         if consecutive_fallbacks(tracker) >= 2:
             return hand_off(dispatcher, tracker, session, client, "repeated_fallback")
@@ -238,6 +255,7 @@ class ActionOtherDepartment(_ClientAction):
                 for key, phone in client.policy.departments.items()
             )
             dispatcher.utter_message(response="utter_other_department_list", department_list=listing, **values)
+            dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("department", None)]
 
 

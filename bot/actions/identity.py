@@ -14,14 +14,39 @@ from rasa_sdk.types import DomainDict
 from billing import identity
 from billing.redaction import holds_redacted_card
 from bot import capabilities
-from bot.actions.common import channel_of, client_values, conversation_client, plural, session_scope
+from bot.actions.common import channel_of, client_values, conversation_client, plural, say_money, session_scope
 from bot.actions.handoffs import hand_off
-from bot.nlp.identity import IN_FUTURE, NEEDS_YEAR, read_account_identifier, read_date_of_birth
+from bot.nlp.general import definition_asked, general_question, question_about_question
+from bot.nlp.identity import IN_FUTURE, NEEDS_YEAR, name_in, read_account_identifier, read_date_of_birth
 
 logger = logging.getLogger(__name__)
 
+# a question asked back at a verification question: its answer, then the question again
+QUESTION_ANSWERS = {"why": "utter_why_we_ask", "safe": "utter_is_this_safe", "where": "utter_where_account_number"}
+# the general answers given before verification (bot.nlp.general)
+GENERAL_ANSWERS = {"plans": "utter_plans_general", "assistance": "utter_assistance_general"}
+
+
+def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> Optional[Dict[str, Any]]:
+    """ "why do you need that?" at a verification question: the reason, at no attempt cost."""
+    asked = question_about_question(tracker.latest_message.get("text") or "")
+    if asked is None or (asked == "where" and slot == "date_of_birth"):
+        asked = "why" if asked == "where" else asked
+    if asked is None:
+        return None
+    with session_scope() as session:
+        dispatcher.utter_message(response=QUESTION_ANSWERS[asked], **client_values(conversation_client(tracker, session)))
+    return {slot: None}
+
+
 # why a date of birth was not taken, in the approved words
 DATE_OF_BIRTH_PROBLEMS = {NEEDS_YEAR: "utter_date_of_birth_needs_year", IN_FUTURE: "utter_date_of_birth_in_future"}
+
+
+def _previous_text(tracker: Tracker) -> Optional[str]:
+    """What the patient said before their latest message."""
+    said = [e.get("text") for e in tracker.events if e.get("event") == "user"]
+    return said[-2] if len(said) >= 2 and said[-2] else None
 
 
 def _asked_instead(tracker: Tracker) -> Optional[str]:
@@ -54,26 +79,45 @@ class ValidateVerificationForm(FormValidationAction):
         if holds_redacted_card(tracker.latest_message.get("text")):
             dispatcher.utter_message(response="utter_card_number_not_taken")
             return {"date_of_birth": None}
+        answered = _answer_question(dispatcher, tracker, "date_of_birth")
+        if answered is not None:
+            return answered
         request = _asked_instead(tracker)
         if request:
             dispatcher.utter_message(response="utter_verification_intro")
-            return {"date_of_birth": None, "pending_request": request}
+            return {"date_of_birth": None, "pending_request": request, "general_answered": False}
         day, problem = read_date_of_birth(slot_value)
+        if problem and re.fullmatch(r"\W*(19|20)\d\d\W*", str(slot_value or "")):
+            # "march 3" ... "1985": the year asked for, with the day said before
+            before = _previous_text(tracker)
+            day, problem = read_date_of_birth(f"{before} {str(slot_value).strip()}") if before else (None, problem)
         if problem:
             dispatcher.utter_message(response=DATE_OF_BIRTH_PROBLEMS.get(problem, "utter_explain_date_of_birth"))
             return {"date_of_birth": None}
-        return {"date_of_birth": day.isoformat()}
+        slots: Dict[Text, Any] = {"date_of_birth": day.isoformat()}
+        # "my birthday is july twenty second 1966 and my name is linda nguyen": both answers at once
+        name = name_in(tracker.latest_message.get("text") or "")
+        if name and read_account_identifier(tracker.get_slot("account_identifier")) is None:
+            slots["account_identifier"] = name
+        return slots
 
     def validate_account_identifier(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if holds_redacted_card(tracker.latest_message.get("text")):
             dispatcher.utter_message(response="utter_card_number_not_taken")
             return {"account_identifier": None}
+        answered = _answer_question(dispatcher, tracker, "account_identifier")
+        if answered is not None:
+            return answered
         request = _asked_instead(tracker)
         if request:
             # "what's my balance" is a question, not a name: it costs no attempt
             dispatcher.utter_message(response="utter_verification_intro")
-            return {"account_identifier": None, "pending_request": request}
+            return {"account_identifier": None, "pending_request": request, "general_answered": False}
         if read_account_identifier(slot_value) is None:
+            name = name_in(tracker.latest_message.get("text") or "")
+            if name:
+                # "... and my name is linda nguyen": the full name in a longer answer
+                return {"account_identifier": name}
             dispatcher.utter_message(response="utter_explain_account_identifier")
             return {"account_identifier": None}
         return {"account_identifier": str(slot_value).strip()}
@@ -133,9 +177,33 @@ class ActionHoldRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if holds_redacted_card(tracker.latest_message.get("text")):
+        text = tracker.latest_message.get("text") or ""
+        if holds_redacted_card(text):
             dispatcher.utter_message(response="utter_card_number_not_taken")
-        return [SlotSet("pending_request", intent if capabilities.is_resumable(intent) else None)]
+        # a question that needs no account is answered now; the account-specific answer is offered
+        answered = self._answer_general(dispatcher, tracker, text)
+        return [SlotSet("pending_request", intent if capabilities.is_resumable(intent) else None), SlotSet("general_answered", answered)]
+
+    @staticmethod
+    def _answer_general(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
+        term, offered = definition_asked(text), general_question(text)
+        if term is None and offered is None:
+            return False
+        with session_scope() as session:
+            client = conversation_client(tracker, session)
+            values = client_values(client)
+            if term is not None:
+                dispatcher.utter_message(response=f"utter_define_{term}", **values)
+            elif offered == "plans":
+                plan = client.policy.payment_plan
+                dispatcher.utter_message(
+                    response=GENERAL_ANSWERS[offered], min_months=plan.min_months, max_months=plan.max_months,
+                    min_monthly=say_money(plan.min_monthly_payment), min_balance=say_money(plan.min_balance), **values,
+                )
+            else:
+                dispatcher.utter_message(response=GENERAL_ANSWERS[offered],
+                                         discount_percent=client.policy.financial_assistance.discount_percent, **values)
+        return True
 
 
 class ActionAfterVerification(Action):
@@ -146,7 +214,7 @@ class ActionAfterVerification(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         state = tracker.get_slot("identity")
-        done = [SlotSet("pending_request", None)]
+        done = [SlotSet("pending_request", None), SlotSet("general_answered", False)]
         with session_scope() as session:
             client = conversation_client(tracker, session)
             if state == "locked":

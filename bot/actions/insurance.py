@@ -109,4 +109,5 @@ def _report_insurance(dispatcher, session, client, tracker, pending) -> List[Eve
                             subscriber=pending["subscriber"], effective_date=dt.date.fromisoformat(pending["start"]),
                             actor="patient:bot", conversation_id=tracker.sender_id)
     dispatcher.utter_message(response="utter_insurance_reported", payer=pending["payer"], **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return []

@@ -25,11 +25,16 @@ from bot.actions.common import (
     conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, say_date,
     say_money, session_scope,
 )
-from bot.actions.confirm import ask, idempotency_key, register
+from bot.actions.confirm import ask, idempotency_key, register, revises
 from bot.nlp.numbers import parse_decimal
+from bot.nlp.payments import FULL as FULL_WORDS
+from bot.nlp.payments import amount_of, is_vague, share_of_balance
 from bot.nlp.scan import scan
 
-FULL_WORDS = re.compile(r"\b(full|whole|entire|everything|all of it|in full|pay (it )?off|the balance|total)\b", re.I)
+# "50 on my visa", "75 please": a number said first, before the card or the thanks
+# "no 60", "wait make that 75 instead": at a read-back any plain number is the new amount
+ANY_NUMBER = re.compile(r"(?<![\d/.-])\$?(\d[\d,]*(?:\.\d{1,2})?)(?![\d/]|\s*(%|percent|months?|mos?|th|st|nd|rd)\b)", re.I)
+LEADING_NUMBER = re.compile(r"^\W*\$?(\d[\d,]*(?:\.\d{1,2})?)\b(?!\s*(%|percent|months?|mos?)\b)", re.I)
 CANCEL_WORDS = re.compile(r"\b(cancel|stop|undo)\b", re.I)
 PAYMENT_FORM_SLOTS = ("payment_amount", "payment_method", "payment_date")
 
@@ -66,6 +71,7 @@ def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: 
             dispatcher.utter_message(response="utter_payment_left_credit", credit=say_money(outcome.credit), **values)
         else:
             dispatcher.utter_message(response="utter_payment_new_balance", balance=say_money(outcome.balance), **values)
+        dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("last_confirmation_number", outcome.confirmation_number)]
     if outcome.status == PaymentStatus.DECLINED:
         dispatcher.utter_message(response="utter_payment_declined_now", amount=say_money(outcome.amount), card=outcome.card, **values)
@@ -102,7 +108,22 @@ def read_amount(value: Any, tracker: Tracker) -> str:
     for item in scan(text):
         if item.label == "amount":
             return str(item.value)
+    leading = LEADING_NUMBER.match(text)
+    if leading:
+        return leading.group(1).replace(",", "")
     return text
+
+
+def amount_said(text: str, balance: Decimal, tracker: Tracker) -> Optional[str]:
+    """What the patient means to pay, against the balance: a part of it
+    ("half of it"), all of it ("the rest"), or a number; None if no amount."""
+    share = share_of_balance(text)
+    if share is not None and balance > 0:
+        return str(amount_of(share, balance))
+    said = read_amount(text, tracker)
+    if said == "full" or parse_decimal(said) is not None:
+        return said
+    return None
 
 
 # --- make_payment ----------------------------------------------------------------
@@ -201,14 +222,27 @@ class ValidatePaymentForm(FormValidationAction):
                 return {"payment_amount": None}
             account = patient_account(session, client, tracker)
             balance = ledger.balance(session, account)
+            text = str(slot_value or "")
+            if is_vague(text) and entity(tracker, "amount") is None:
+                # "a couple hundred": asked, never guessed
+                dispatcher.utter_message(response="utter_payment_amount_which", balance=say_money(balance), **values)
+                return {"payment_amount": None}
+            share = share_of_balance(text)
+            said = str(amount_of(share, balance)) if share is not None and balance > 0 else read_amount(slot_value, tracker)
             try:
-                amount = payments.check_amount(read_amount(slot_value, tracker), balance)
+                amount = payments.check_amount(said, balance)
             except payments.AmountRefused as refused:
                 dispatcher.utter_message(response=f"utter_payment_amount_{refused.reason}", balance=say_money(balance), **values)
                 return {"payment_amount": None}
             slots: Dict[Text, Any] = {"payment_amount": str(amount)}
-            if not cards_on_file(account):
+            cards = cards_on_file(account)
+            named = card_named_in(text, cards)
+            if not cards:
                 slots["payment_method"] = "link"  # nothing on file: the secure link is the way
+            elif named is not None:
+                slots["payment_method"] = f"card:{named.id}"  # "50 on my visa"
+            elif LINK_WORDS.search(text):
+                slots["payment_method"] = "link"
         return slots
 
     @answer_required
@@ -304,6 +338,48 @@ def _pay_now(dispatcher, session, client, tracker, pending) -> List[EventType]:
         actor="bot", channel=channel_of(tracker), conversation_id=tracker.sender_id,
     )
     return tell_outcome(dispatcher, client, outcome, account)
+
+
+def _revise_payment(dispatcher, session, client, tracker, pending, text) -> Optional[Dict[str, Any]]:
+    """ "make that 75 instead", "put it on the mastercard": the payment changed."""
+    account = _pending_account(session, tracker, pending)
+    changed = dict(pending)
+    named = card_named_in(text, cards_on_file(account))
+    if named is not None:
+        changed["method_id"] = named.id
+    amount = amount_said(text, ledger.balance(session, account), tracker)
+    loose = ANY_NUMBER.search(text)
+    if amount is None and loose:
+        amount = loose.group(1).replace(",", "")
+    if amount is not None and amount != "full" and Decimal(amount) <= 0:
+        amount = None
+    if amount is not None:
+        changed["amount"] = str(ledger.balance(session, account)) if amount == "full" else str(Decimal(amount).quantize(Decimal("0.01")))
+    return changed
+
+
+def _read_back_payment(dispatcher, session, client, tracker, pending, asked_by) -> List[EventType]:
+    account = _pending_account(session, tracker, pending)
+    values = client_values(client)
+    balance = ledger.balance(session, account)
+    try:
+        amount = payments.check_amount(pending["amount"], balance)
+    except payments.AmountRefused as refused:
+        dispatcher.utter_message(response=f"utter_payment_amount_{refused.reason}", balance=say_money(balance), **values)
+        return [SlotSet("pending_confirmation", None)]
+    method = next(c for c in cards_on_file(account) if c.id == int(pending["method_id"]))
+    common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
+    fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
+    fields["amount"] = str(amount)
+    if pending["kind"] == "schedule":
+        dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(dt.date.fromisoformat(pending["date"])), **common)
+    else:
+        dispatcher.utter_message(response="utter_confirm_payment", **common)
+    return [ask(pending["kind"], asked_by, **fields)]
+
+
+revises("payment")((_revise_payment, _read_back_payment))
+revises("schedule")((_revise_payment, _read_back_payment))
 
 
 @register("schedule")

@@ -22,8 +22,9 @@ from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, client_values, conversation_client,
     entity_in, is_verified, latest_intent, patient_account, request_message, say_card, say_date, say_money, session_scope,
 )
-from bot.actions.confirm import ask, register
+from bot.actions.confirm import ask, register, revises
 from bot.nlp.numbers import parse_decimal
+from bot.nlp.requests import says_hardship
 from bot.nlp.scan import scan
 
 PLAN_FORM_SLOTS = ("plan_request", "plan_method", "plan_nearest")
@@ -73,10 +74,16 @@ def explain_refusal(dispatcher: CollectingDispatcher, client: ClientInfo, refuse
     )
     if refused.reason in ("below_minimum_balance", "nothing_owed", "pay_in_full"):
         dispatcher.utter_message(response=f"utter_plan_refused_{refused.reason}", **values)
+        if refused.reason == "below_minimum_balance":
+            # no plan can be made: what can be done instead
+            dispatcher.utter_message(response="utter_plan_other_options", **values)
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("plan_nearest", None)]
     nearest = refused.nearest[0] if refused.nearest else None
     dispatcher.utter_message(response="utter_plan_outside_policy", **values)
     if nearest is None:
+        dispatcher.utter_message(response="utter_plan_other_options", **values)
         return [SlotSet("plan_nearest", None)]
     dispatcher.utter_message(response="utter_plan_nearest", terms=describe(nearest), **values)
     return [SlotSet("plan_nearest", f"months:{nearest.months}")]
@@ -98,6 +105,11 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
         return [SlotSet("next_form", "none")]
     policy = client.policy.payment_plan
     balance = ledger.balance(session, account)
+    asked = request_message(tracker, "payment_plan")
+    if asked and says_hardship(asked["text"]) and balance > client.policy.small_balance_write_off_max:
+        # "I lost my job, can I do a plan": assistance first, on the client's terms
+        dispatcher.utter_message(response="utter_assistance_first", **values)
+        return [SlotSet("next_form", "none"), ask("assistance_offer", "action_start_plan", account_id=account.id)]
     try:
         offered = plans.offers(policy, balance)
     except PlanRefused as refused:
@@ -243,7 +255,46 @@ def _create_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
         response="utter_plan_created" if method else "utter_plan_created_by_link", terms=describe(terms),
         first_date=say_date(plan.installments[0].due_date), card=say_card(method), account_number=account.account_number, **values,
     )
+    dispatcher.utter_message(response="utter_anything_else")
     return []
+
+
+def _revise_plan(dispatcher, session, client, tracker, pending, text) -> Optional[Dict[str, Any]]:
+    """ "no, make it 8 months" at the plan's read-back: the terms changed, if the policy allows them."""
+    account = _account_for(session, tracker, pending)
+    if account is None:
+        return None
+    policy = client.policy.payment_plan
+    request = read_request(tracker, text, policy.max_months, tracker.latest_message)
+    changed = dict(pending)
+    named = card_named_in(text, cards_on_file(account))
+    if named is not None:
+        changed["method_id"] = named.id
+    if request is not None and request != "months:0":
+        try:
+            terms = terms_for(request, policy, ledger.balance(session, account))
+        except PlanRefused:
+            return None
+        changed.update(months=terms.months, monthly=str(terms.monthly))
+    return changed
+
+
+def _read_back_plan(dispatcher, session, client, tracker, pending, asked_by) -> List[EventType]:
+    account = _account_for(session, tracker, pending)
+    balance = ledger.balance(session, account)
+    terms = plans.terms_for_months(client.policy.payment_plan, balance, int(pending["months"]))
+    if terms.monthly != Decimal(pending["monthly"]):
+        terms = plans.terms_for_monthly(client.policy.payment_plan, balance, Decimal(pending["monthly"]))
+    method = next((c for c in cards_on_file(account) if c.id == pending.get("method_id")), None)
+    dispatcher.utter_message(
+        response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms), balance=say_money(balance),
+        first_date=say_date(dt.date.fromisoformat(pending["start"])), card=say_card(method), **client_values(client),
+    )
+    fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
+    return [ask("plan", asked_by, **fields)]
+
+
+revises("plan")((_revise_plan, _read_back_plan))
 
 
 # --- change_payment_plan ----------------------------------------------------------
@@ -381,4 +432,5 @@ def _change_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
         response="utter_plan_changed", next_amount=say_money(upcoming.amount if upcoming else plan.monthly_amount),
         next_due_date=say_date(upcoming.due_date if upcoming else None), card=say_card(method), **values,
     )
+    dispatcher.utter_message(response="utter_anything_else")
     return []

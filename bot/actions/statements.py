@@ -35,6 +35,7 @@ def _mail(dispatcher, session, client: ClientInfo, tracker: Tracker, account) ->
         dispatcher.utter_message(response="utter_statement_no_address", **client_values(client))
         return []
     dispatcher.utter_message(response="utter_statement_mailed", address=row.sent_to, reference=row.reference, **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return []
 
 
@@ -59,6 +60,7 @@ def send_statement(dispatcher: CollectingDispatcher, session, client: ClientInfo
     if EMAIL_WORDS.search(said):
         dispatcher.utter_message(response="utter_statement_no_email", **values)
     dispatcher.utter_message(response="utter_statement_link", url=statement_url(raw), **values)
+    dispatcher.utter_message(response="utter_anything_else")
     return []
 
 
@@ -87,4 +89,5 @@ def _text_statement(dispatcher, session, client, tracker, pending) -> List[Event
         logger.warning("statement link not texted: %s", exc)
         return _mail(dispatcher, session, client, tracker, account)
     dispatcher.utter_message(response="utter_statement_texted", phone=contact.display_phone(pending["phone"]), **client_values(client))
+    dispatcher.utter_message(response="utter_anything_else")
     return []

@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 from typing import Optional
 
+from bot.nlp.numbers import NUMBER_WORDS as ALL_NUMBER_WORDS
+from bot.nlp.numbers import words_to_int
 from bot.nlp.scan import scan
 
 NUMBER_WORDS = {w: n for n, w in enumerate(
@@ -64,6 +66,14 @@ def read_income(text: str) -> Optional[Decimal]:
             digits = re.findall(r"\d[\d,]*(?:\.\d+)?", text)
             if len(digits) == 1:
                 amount = Decimal(digits[0].replace(",", ""))
+            else:
+                # "thirty eight thousand", "about twenty five hundred a month": an income in words
+                words = [w for w in re.findall(r"[a-z]+", text.lower()) if w in ALL_NUMBER_WORDS or w == "and"]
+                while words and words[0] == "and":
+                    words.pop(0)
+                value = words_to_int(words) if words else None
+                if value and value >= 100:
+                    amount = Decimal(value)
     if amount is None or amount < 0:
         return None
     if MONTHLY.search(text):

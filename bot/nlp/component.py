@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from billing.redaction import holds_redacted_card
 from bot.nlp.pipeline import build, extract
+from bot.nlp.requests import request_in
 
 # a card number the channel took out of the text means the patient wants to pay
 CARD_INTENT = "make_payment"
@@ -23,7 +24,9 @@ class SelfPayEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Dates, dates of birth, amounts, account numbers and the rest, with
     normalised values, from rules that ship with the project.  A message
     holding a redacted card number is a payment request, whatever the
-    classifier thought."""
+    classifier thought; so is a message whose words plainly ask for
+    something else (bot.nlp.requests: a person, hardship, and in a long
+    message a dispute or a plan)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -57,4 +60,9 @@ class SelfPayEntityExtractor(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, others + self.add_extractor_name(found), add_to_output=True)
             if holds_redacted_card(text):
                 message.set(INTENT, {INTENT_NAME_KEY: CARD_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+                continue
+            classified = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            plainly = request_in(text, classified)
+            if plainly is not None:
+                message.set(INTENT, {INTENT_NAME_KEY: plainly, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
         return messages

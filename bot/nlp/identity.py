@@ -52,3 +52,21 @@ def read_account_identifier(value: Any) -> Optional[dict]:
     if 2 <= len(name_words) <= 5 and all(w.replace("-", "").replace("'", "").replace(".", "").isalpha() for w in name_words):
         return {"full_name": " ".join(name_words)}
     return None
+
+
+# "... and my name is linda nguyen", "this is james carter", "name: robert johnson"
+_NAME_SAID = re.compile(r"\b(?:my name is|my name's|name is|name's|name:|this is|i am|i'm|im)\s+([a-z][a-z'.-]+(?:\s+[a-z][a-z'.-]+){1,3})", re.I)
+_NOT_NAME = {"born", "calling", "trying", "looking", "the", "a", "and", "on", "my", "not", "here", "wondering"}
+
+
+def name_in(text: str) -> Optional[str]:
+    """A full name said in passing with another answer, or None."""
+    for found in _NAME_SAID.finditer(text or ""):
+        words = []
+        for word in found.group(1).split():
+            if word.lower() in _NOT_NAME or word.lower() in _NAME_FILLERS:
+                break
+            words.append(word)
+        if 2 <= len(words) <= 4 and not scan(" ".join(words)):
+            return " ".join(words)
+    return None

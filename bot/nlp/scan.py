@@ -167,6 +167,11 @@ def _classify(i: int, j: int, tokens, lowered) -> Found | None:
         return Found(start, end, "account_number", str(value))
 
     number = value
+    cents = _cents_after(after, lowered[j:j + 5])
+    if cents is not None:
+        number, end, dollar = number + cents[0], tokens[min(len(tokens), j + cents[1]) - 1][2], True
+    if _per_month(after, dollar) and number > 0:
+        return Found(start, end, "amount", _json_number(number))
     if after[:1] and after[0] in MONTH_WORDS and not dollar and 0 < number <= 120 and number == int(number):
         return Found(start, tokens[j][2], "months", int(number))
     if after[:1] and after[0] in ("years", "year", "yrs", "yr") and not dollar and 0 < number <= 5:
@@ -177,6 +182,29 @@ def _classify(i: int, j: int, tokens, lowered) -> Found | None:
         return Found(start, end, "annual_income", _json_number(number))
     if dollar or re.fullmatch(r"[-−]?\$?\d+\.\d+", words[0]) or (before and before[-1] in PAY_WORDS and number < 100000):
         return Found(start, end, "amount", _json_number(number))
+    return None
+
+
+PER_MONTH = (["a", "month"], ["per", "month"], ["each", "month"], ["every", "month"], ["a", "mo"], ["per", "mo"], ["a", "mnth"])
+
+
+def _per_month(after, dollar: bool) -> bool:
+    """'20 a month', '40 bucks monthly', '$50/mo': a monthly amount, not a number of months."""
+    rest = after[1:] if after[:1] and after[0] in MONEY_AFTER else after
+    return rest[:2] in PER_MONTH or (rest[:1] and rest[0] in ("monthly", "mo", "mth")) and (dollar or rest is not after)
+
+
+def _cents_after(after, ahead):
+    """'seventy five dollars and fifty cents': (the cents as dollars, tokens used after the number)."""
+    if len(ahead) >= 4 and ahead[0] in MONEY_AFTER and ahead[1] == "and":
+        words = []
+        for k, word in enumerate(ahead[2:], start=2):
+            if word in ("cents", "cent"):
+                cents = words_to_int(words) if words else None
+                if cents is not None and 0 <= cents < 100:
+                    return Decimal(cents) / 100, k + 1
+                return None
+            words.append(word)
     return None
 
 

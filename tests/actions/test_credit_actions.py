@@ -34,4 +34,4 @@ def test_a_check_is_offered_when_asked_for(seeded_sqlite):
 
 def test_no_credit_no_offer(seeded_sqlite):
     messages, events = run(ActionCreditBalance(), tracker(slots=DAVID, intent="credit_balance", text="do i have a credit"))
-    assert said(messages) == ["utter_no_credit"] and not events
+    assert said(messages) == ["utter_no_credit", "utter_anything_else"] and not events

@@ -137,3 +137,31 @@ def test_callback_numbers_are_validated_and_the_request_recorded(seeded_sqlite):
     messages, events = run(ActionSubmitCallback(), tracker(slots={"callback_phone": "+15550101001", "callback_time": "after 5pm"}))
     assert messages[0]["callback_phone_display"] == "(555) 010-1001" and messages[0]["callback_id"]
     assert slot_events(events) == {"callback_phone": None, "callback_time": None}
+
+
+def test_a_yes_to_the_person_offered_after_our_failure_hands_off_with_the_request(seeded_sqlite):
+    # issue 15, item 9: bot/rasa_main.py offers a person after an action call failed twice
+    from bot.actions.confirm import ActionConfirm
+
+    pending = {"kind": "handoff", "asked_by": "action_check_balance", "id": "f1", "failed_action": "action_check_balance"}
+    earlier = [{"event": "user", "text": "whats my balance", "parse_data": {"intent": {"name": "check_balance"}}},
+               {"event": "action", "name": "action_check_balance"}, {"event": "action", "name": "action_listen"}]
+    messages, events = run(ActionConfirm(), tracker(slots={**VERIFIED, "pending_confirmation": pending}, intent="affirm", text="yes",
+                                                    events=earlier, sender="rest-failure"))
+    assert said(messages)[0] in ("utter_handoff_queued", "utter_handoff_after_hours")
+    with db.session_scope() as session:
+        handoff = next(h for h in handoffs.listing(session) if h.conversation_id == "rest-failure")
+        assert "whats my balance" in handoff.summary
+
+
+def test_a_correction_the_classifier_missed_still_answers_the_read_back(seeded_sqlite):
+    import bot.actions.contact  # noqa: F401 (registers how a contact read-back is revised)
+    from bot.actions.confirm import PENDING
+
+    pending = {"kind": "contact", "asked_by": "action_confirm_contact", "id": "c1", "field": "phone", "value": "+15550102222"}
+    earlier = [{"event": "user", "text": "555-010-2222"}, {"event": "action", "name": "action_confirm_contact"},
+               {"event": "action", "name": "action_listen"}]
+    messages, events = run(ActionFallback(), tracker(slots={**VERIFIED, PENDING: pending}, intent="nlu_fallback", text="no its 555-010-2223",
+                                                     events=earlier))
+    assert said(messages) == ["utter_confirm_contact_change"]
+    assert slot_events(events)[PENDING]["value"].endswith("2223")

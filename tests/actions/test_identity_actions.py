@@ -113,7 +113,7 @@ def test_account_identifiers(text, expected):
 
 def test_after_verification_the_held_request_is_answered(seeded_sqlite):
     _, events = run(ActionHoldRequest(), tracker(intent="check_balance"))
-    assert slot_events(events) == {"pending_request": "check_balance"}
+    assert slot_events(events) == {"pending_request": "check_balance", "general_answered": False}
     messages, _ = run(ActionAfterVerification(), tracker(slots={"identity": "verified", "patient_id": "p-maria-garcia", "pending_request": "check_balance"}))
     assert messages[0]["response"] == "utter_balance" and messages[0]["balance"] == "$412.50"
 
@@ -210,3 +210,53 @@ def test_the_conversation_lock_keeps_its_own_words(seeded_sqlite):
     trk = tracker(slots={"identity": "locked", "pending_request": "check_balance"}, sender="conv-locked")
     messages, _ = run(ActionAfterVerification(), trk)
     assert said(messages)[0] == "utter_verification_locked"
+
+
+# --- issue 15: questions about our questions, general questions, two answers in one message
+
+@pytest.mark.parametrize("slot, text, response", [
+    ("date_of_birth", "why do you need my birthday", "utter_why_we_ask"),
+    ("date_of_birth", "why", "utter_why_we_ask"),
+    ("date_of_birth", "is this safe? how do i know this is really the hospital", "utter_is_this_safe"),
+    ("account_identifier", "where do i find that", "utter_where_account_number"),
+    ("account_identifier", "what for", "utter_why_we_ask"),
+])
+def test_a_question_about_our_question_is_answered_at_no_attempt_cost(seeded_sqlite, slot, text, response):
+    slots = {slot: text, "requested_slot": slot}
+    if slot == "account_identifier":
+        slots["date_of_birth"] = "1985-03-03"
+    messages, events = run(ValidateVerificationForm(), tracker(slots=slots, text=text, intent="inform", fresh=[slot]))
+    assert said(messages) == [response]
+    found = slot_events(events)
+    assert found[slot] is None and "verify_attempts" not in found
+
+
+@pytest.mark.parametrize("text, response", [
+    ("what is a copay", "utter_define_copay"), ("whats an out of pocket maximum", "utter_define_out_of_pocket_max"),
+    ("what does deductible mean", "utter_define_deductible"), ("what is coinsurance", "utter_define_coinsurance"),
+    ("is the explanation of benefits a bill", "utter_define_eob"),
+    ("do you guys offer payment plans", "utter_plans_general"), ("do you have a charity care program", "utter_assistance_general"),
+])
+def test_a_general_question_is_answered_before_verification(seeded_sqlite, text, response):
+    messages, events = run(ActionHoldRequest(), tracker(text=text, intent="explain_eob"))
+    assert said(messages) == [response]
+    assert slot_events(events)["general_answered"] is True
+
+
+def test_a_question_about_this_account_is_not_a_general_one(seeded_sqlite):
+    messages, events = run(ActionHoldRequest(), tracker(text="how much of my bill is deductible", intent="explain_eob"))
+    assert said(messages) == [] and slot_events(events)["general_answered"] is False
+
+
+def test_a_date_of_birth_and_a_name_in_one_spoken_sentence_verify_at_once(seeded_sqlite):
+    text = "my birthday is july twenty second nineteen sixty six and my name is linda nguyen"
+    trk = tracker(slots={"date_of_birth": text, "requested_slot": "date_of_birth"}, text=text, fresh=["date_of_birth"])
+    messages, events = run(ValidateVerificationForm(), trk)
+    assert slot_events(events).get("identity") == "verified", messages
+
+
+def test_the_year_said_after_it_was_asked_for_completes_the_date(seeded_sqlite):
+    earlier = [{"event": "user", "text": "march 3"}, {"event": "action", "name": "verification_form"}]
+    trk = tracker(slots={"date_of_birth": "1985", "requested_slot": "date_of_birth"}, text="1985", events=earlier, fresh=["date_of_birth"])
+    _, events = run(ValidateVerificationForm(), trk)
+    assert slot_events(events)["date_of_birth"] == "1985-03-03"

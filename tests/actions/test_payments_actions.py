@@ -162,3 +162,74 @@ def test_the_window_is_one_rule():
         with pytest.raises(schedule.DateRefused) as refused:
             schedule.check_payment_date(day, today)
         assert refused.value.reason == reason
+
+
+# --- issue 15: amounts as patients say them; yes with content, no with a correction
+
+def _maria_cards():
+    with db.session_scope() as session:
+        maria = session.execute(select(Account).where(Account.account_number == "40012345")).scalar_one()
+        return maria.id, [c.id for c in maria.patient.payment_methods]
+
+
+def _linda_cards():
+    with db.session_scope() as session:
+        linda = session.execute(select(Account).where(Account.account_number == "40034567")).scalar_one()
+        return linda.id, {c.brand: c.id for c in linda.patient.payment_methods}
+
+
+@pytest.mark.parametrize("text, amount", [("half of it", "206.25"), ("a third of it", "137.50"), ("the rest", "412.50"),
+                                          ("whats left", "412.50"), ("50 on my visa", "50"), ("seventy five dollars and fifty cents", "75.5")])
+def test_parts_of_the_balance_and_amounts_in_passing(seeded_sqlite, text, amount):
+    trk = tracker(slots={**MARIA, "requested_slot": "payment_amount", "payment_amount": text}, text=text, fresh=["payment_amount"])
+    messages, events = run(ValidatePaymentForm(), trk, PAYMENT_DOMAIN)
+    assert Decimal(slot_events(events)["payment_amount"]) == Decimal(amount), messages
+
+
+def test_a_couple_hundred_is_asked_about_not_guessed(seeded_sqlite):
+    trk = tracker(slots={**MARIA, "requested_slot": "payment_amount", "payment_amount": "a couple hundred"}, text="a couple hundred",
+                  fresh=["payment_amount"])
+    messages, events = run(ValidatePaymentForm(), trk, PAYMENT_DOMAIN)
+    assert said(messages) == ["utter_payment_amount_which"] and slot_events(events)["payment_amount"] is None
+
+
+def test_an_amount_and_a_card_in_one_answer(seeded_sqlite):
+    account_id, (visa,) = _maria_cards()
+    trk = tracker(slots={**MARIA, "requested_slot": "payment_amount", "payment_amount": "50 on my visa"}, text="50 on my visa",
+                  fresh=["payment_amount"])
+    messages, events = run(ValidatePaymentForm(), trk, PAYMENT_DOMAIN)
+    assert slot_events(events)["payment_method"] == f"card:{visa}"
+
+
+def test_ok_go_ahead_with_my_visa_is_a_yes(seeded_sqlite):
+    account_id, (visa,) = _maria_cards()
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "y1", "account_id": account_id, "method_id": visa, "amount": "100.00"}
+    # the classifier heard a new payment request: the starter answers the question instead
+    messages, events = run(ActionStartPayment(), _answer(pending, "action_confirm_payment", "ok go ahead with my visa", "make_payment"))
+    assert said(messages)[0] == "utter_payment_posted" and _balance("40012345") == Decimal("312.50")
+
+
+def test_wait_make_that_75_reads_back_again(seeded_sqlite):
+    account_id, (visa,) = _maria_cards()
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "y2", "account_id": account_id, "method_id": visa, "amount": "50.00"}
+    messages, events = run(ActionStartPayment(), _answer(pending, "action_confirm_payment", "wait make that 75 instead", "make_payment"))
+    assert said(messages) == ["utter_confirm_payment"] and messages[0]["amount"] == "$75.00" and _posted() == 0
+    again = slot_events(events)["pending_confirmation"]
+    assert again["amount"] == "75.00" and again["asked_by"] == "action_start_payment"
+    messages, events = run(ActionConfirm(), _answer(again, "action_start_payment"))
+    assert said(messages)[0] == "utter_payment_posted" and _balance("40012345") == Decimal("337.50")
+
+
+def test_no_60_corrects_instead_of_cancelling(seeded_sqlite):
+    account_id, (visa,) = _maria_cards()
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "y3", "account_id": account_id, "method_id": visa, "amount": "40.00"}
+    messages, events = run(ActionCancelPending(), _answer(pending, "action_confirm_payment", "no 60", "deny"))
+    assert said(messages) == ["utter_confirm_payment"] and messages[0]["amount"] == "$60.00" and _posted() == 0
+
+
+def test_sure_put_it_on_the_mastercard_pays_with_it(seeded_sqlite):
+    account_id, cards = _linda_cards()
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "y4", "account_id": account_id, "method_id": cards["visa"],
+               "amount": "100.00"}
+    messages, events = run(ActionConfirm(), _answer(pending, "action_confirm_payment", "sure put it on the mastercard", "affirm", slots=LINDA))
+    assert said(messages)[0] == "utter_payment_posted" and _balance("40034567") == Decimal("600.00")

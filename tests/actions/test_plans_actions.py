@@ -23,3 +23,34 @@ def test_plan_requests_are_read_as_months_or_a_monthly_amount():
     assert read_request(trk, "6", 12) == "months:6"
     assert read_request(trk, "75", 12) == "monthly:75"
     assert read_request(trk, "no idea", 12) is None
+
+
+def test_a_monthly_figure_is_read_as_patients_say_it():
+    # issue 15: "like 20 a month" was not understood, so the counter-offer never came
+    trk = tracker(slots=MARIA, text="x")
+    assert read_request(trk, "i can only do like 20 a month", 12) == "monthly:20"
+    assert read_request(trk, "15 a month", 12) == "monthly:15"
+    assert read_request(trk, "i could afford maybe 100 a month", 12) == "monthly:100"
+    assert read_request(trk, "30 per month", 24) == "monthly:30"
+    assert read_request(trk, "like forty bucks monthly", 12) == "monthly:40"
+    assert read_request(trk, "how about 40 a month then", 12) == "monthly:40"
+
+
+def test_no_make_it_8_months_reads_the_plan_back_again(seeded_sqlite):
+    from sqlalchemy import select
+
+    from billing import db
+    from billing.models import Account
+    from bot.actions.confirm import ActionCancelPending
+
+    with db.session_scope() as session:
+        maria = session.execute(select(Account).where(Account.account_number == "40012345")).scalar_one()
+        account_id, card = maria.id, maria.patient.payment_methods[0].id
+    pending = {"kind": "plan", "asked_by": "action_confirm_plan", "id": "p1", "account_id": account_id, "months": 6, "monthly": "68.75",
+               "method_id": card, "start": "2026-12-28"}
+    events = [{"event": "user", "text": "earlier"}, {"event": "action", "name": "action_confirm_plan"}, {"event": "action", "name": "action_listen"}]
+    trk = tracker(slots={**MARIA, "pending_confirmation": pending}, text="no make it 8 months", intent="deny", events=events, fresh=[],
+                  entities=[{"entity": "months", "value": 8}])
+    messages, events = run(ActionCancelPending(), trk)
+    assert said(messages) == ["utter_confirm_plan"] and messages[0]["terms"].startswith("8 monthly payments")
+    assert slot_events(events)["pending_confirmation"]["months"] == 8

@@ -54,7 +54,7 @@ FALLBACK = re.compile(r"didn't understand", re.I)
 NEXT_STEP = re.compile(
     r"\?|\b(just )?(say|tell me|ask me|ask for|reply|call|text|key in|press|let me know)\b|connecting you|goodbye|"
     r"will (call|text|email|contact) you|a partner will|partner (has|is)|secure payment page|payment page|"
-    r"\bwhen you're ready\b|take care",
+    r"\bwhen you're ready\b|take care|\bjust ask\b|if you( would|'d)? like",
     re.I,
 )
 # turns that end the conversation need no next step

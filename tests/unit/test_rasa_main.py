@@ -21,3 +21,81 @@ def test_invalid_replies_fail_both_checks(reply):
     with pytest.raises(ValidationError):
         validate(reply, RemoteAction.action_response_format_spec())
     assert "Failed to validate Action server response" in ours.value.message
+
+
+# --- issue 15, item 9: a failed or timed-out action call is retried once, then
+# the patient hears it was our fault and is offered a person
+
+class _Channel:
+    @staticmethod
+    def name():
+        return "rest"
+
+
+class _Nlg:
+    async def generate(self, utter_action, tracker, output_channel, **kwargs):
+        return {"text": f"<{utter_action}>"}
+
+
+def _failing(times, error):
+    calls = []
+
+    async def original(self, output_channel, nlg, tracker, domain):
+        calls.append(1)
+        if len(calls) <= times:
+            raise error
+        return ["done"]
+    return original, calls
+
+
+def _run(original, monkeypatch):
+    import asyncio
+
+    from bot import rasa_main
+    monkeypatch.setattr(rasa_main, "_original_remote_run", original)
+    action = RemoteAction("action_check_balance", None)
+    return asyncio.run(rasa_main.run_remote_action(action, _Channel(), _Nlg(), None, None))
+
+
+def test_a_failed_action_call_is_retried_once(monkeypatch):
+    from rasa.shared.exceptions import RasaException
+
+    original, calls = _failing(1, RasaException("connection refused"))
+    assert _run(original, monkeypatch) == ["done"] and len(calls) == 2
+
+
+def test_two_failures_say_so_and_offer_a_person(monkeypatch):
+    from rasa.shared.core.events import BotUttered, SlotSet
+    from rasa.shared.exceptions import RasaException
+
+    original, calls = _failing(5, RasaException("500"))
+    events = _run(original, monkeypatch)
+    assert len(calls) == 2
+    said = [e.text for e in events if isinstance(e, BotUttered)]
+    assert said == ["<utter_action_failed>"]
+    pending = next(e.value for e in events if isinstance(e, SlotSet) and e.key == "pending_confirmation")
+    assert pending["kind"] == "handoff" and pending["asked_by"] == "action_check_balance"
+
+
+def test_a_timed_out_call_counts_as_a_failure(monkeypatch):
+    import asyncio
+
+    from rasa.shared.core.events import BotUttered
+
+    from bot import rasa_main
+
+    async def slow(self, output_channel, nlg, tracker, domain):
+        await asyncio.sleep(5)
+
+    monkeypatch.setattr(rasa_main, "ACTION_CALL_TIMEOUT", 0.05)
+    events = _run(slow, monkeypatch)
+    assert [e.text for e in events if isinstance(e, BotUttered)] == ["<utter_action_failed>"]
+
+
+def test_a_rejection_is_not_a_failure(monkeypatch):
+    from rasa.core.actions.action import ActionExecutionRejection
+
+    original, calls = _failing(5, ActionExecutionRejection("validate_payment_form"))
+    with pytest.raises(ActionExecutionRejection):
+        _run(original, monkeypatch)
+    assert len(calls) == 1
