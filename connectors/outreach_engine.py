@@ -74,7 +74,13 @@ def send_attempt(self, attempt_id: int):
 
 @app.task(name="outreach.plan_and_send", acks_late=True)
 def plan_and_send(now: str | None = None, client_id: str | None = None):
-    """Beat's job: plan at the clock (or ``now``), record and hand over what is due."""
+    """Beat's job: plan at the clock (or ``now``), record and hand over what is due.
+    With no Twilio account configured, beat's own runs record and send
+    nothing: an attempt that could only fail would count against the
+    patient's cap and stop a later real send of the same reminder."""
+    if now is None and not (settings.get("TWILIO_ACCOUNT_SID") and settings.secret("TWILIO_AUTH_TOKEN")):
+        logger.warning("outreach: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set; beat plans nothing and sends nothing")
+        return {"due": 0, "send": 0, "not_sent": "twilio_not_configured"}
     moment = clock.parse(now) if now else clock.now_aware()
     contacts = outreach_run.enqueue(moment, client_id)
     return {"due": len(contacts), "send": sum(1 for c in contacts if c.decision == "send")}
