@@ -29,7 +29,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic.request import Request
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from billing import db, handoffs, inbound, outreach_status, payments
+from billing import db, handoffs, inbound, outreach, outreach_status, payments
 from billing.contact import normalise_phone
 from billing.models import OutreachAttempt, Patient
 from billing.clients import UnknownClient, get_client
@@ -298,11 +298,23 @@ def _hang_up(words: str) -> str:
     return str(reply)
 
 
-def _greeting(request: Request, client) -> str:
-    """The call's start: the client's greeting and recording notice, then
-    the first question."""
+def _reminder_answered(client_id: str, phone: str):
+    """The reminder this caller is calling back about, if one went to this
+    number in the last week (billing.outreach.reminder_answered)."""
+    if not phone:
+        return None
+    with db.session_scope() as session:
+        return outreach.reminder_answered(session, client_id=client_id, address=phone)
+
+
+def _greeting(request: Request, client, reminder=None) -> str:
+    """The call's start: the client's greeting and recording notice (and,
+    calling back about a reminder, that we reached out, in general words),
+    then the first question."""
     reply = VoiceResponse()
     _say(reply, script("utter_voice_greeting", client))
+    if reminder is not None:
+        _say(reply, script("utter_voice_call_back", client))
     gather = _gather(request)
     _say(gather, script("utter_voice_how_can_i_help", client))
     reply.append(gather)
@@ -349,7 +361,11 @@ class TwilioVoiceInput(TwilioInput):
         if turn == "wait":
             return await self._collect(request, client, sender, call_sid)
         if turn is None:
-            return _greeting(request, client)
+            reminder = await loop.run_in_executor(None, _reminder_answered, client.id, params.get("From") or "")
+            return _greeting(request, client, reminder)
+        reminder = await loop.run_in_executor(None, _reminder_answered, client.id, params.get("From") or "")
+        if reminder is not None:
+            metadata["outreach"] = reminder.as_metadata()  # the conversation knows why we reached out
         return await self._caller_turn(request, client, params, sender, metadata, on_new_message)
 
     async def _partner_side(self, request: Request, turn: str, params: Dict[str, str]) -> str:

@@ -100,3 +100,26 @@ def test_a_text_with_no_reminder_or_after_the_window_is_an_ordinary_message(assi
     for phone in (stranger, late):
         reply = text(assistant, phone, "who is this")
         assert "We reached out about your bill" not in reply
+
+
+def test_a_call_back_after_a_reminder_is_greeted_as_one_and_the_conversation_knows_the_reminder(assistant):
+    from tests.integration.test_channels_voice import call, new_call, said
+
+    phone, sid = new_phone(), new_call()
+    attempt = reminded(assistant, phone)
+    start = said(call(assistant, sid, From=phone)[1])
+    assert "calling back" in start and "recorded" in start and "$" not in start
+    asked = said(call(assistant, sid, "?turn=gather&silence=0", From=phone, SpeechResult="what's my balance", Confidence="0.9")[1])
+    assert "date of birth" in asked
+    path = assistant.env["TRACKER_STORE_URL"].split("///", 1)[1]
+    with sqlite3.connect(path) as conn:
+        rows = [json.loads(r[0]) for r in conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (f"voice:{sid}",))]
+    assert rows[-1]["metadata"]["outreach"]["attempt"] == attempt
+
+
+def test_a_call_from_a_number_we_never_reminded_is_greeted_as_usual(assistant):
+    from tests.integration.test_channels_voice import call, new_call, said
+
+    start = said(call(assistant, new_call(), From=new_phone())[1])
+    assert "calling back" not in start and "recorded" in start
