@@ -42,6 +42,7 @@ def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     explained = [eob.explain_claim(c) for a in accounts.patient_accounts(session, tracker.get_slot("patient_id"), client.id) for c in a.claims]
     if not explained:
         dispatcher.utter_message(response="utter_coverage_no_claims", **values)
+        dispatcher.utter_message(response="utter_anything_else")
         return []
     for item in explained:
         common = dict(payer=item.payer, billed=say_money(item.billed), allowed=say_money(item.allowed), paid=say_money(item.paid), **values)

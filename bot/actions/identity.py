@@ -7,7 +7,7 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -181,6 +181,11 @@ class ActionHoldRequest(Action):
         if holds_redacted_card(text):
             dispatcher.utter_message(response="utter_card_number_not_taken")
         # a question that needs no account is answered now; the account-specific answer is offered
+        if general_question(text) == "capabilities":
+            # "what can you help me with" asks for no account: what the assistant does, and no verification
+            with session_scope() as session:
+                dispatcher.utter_message(response="utter_greet", **client_values(conversation_client(tracker, session)))
+            return [SlotSet("pending_request", None), SlotSet("general_answered", False), FollowupAction("action_listen")]
         answered = self._answer_general(dispatcher, tracker, text)
         return [SlotSet("pending_request", intent if capabilities.is_resumable(intent) else None), SlotSet("general_answered", answered)]
 

@@ -28,6 +28,9 @@ from bot.nlp.requests import says_hardship
 from bot.nlp.scan import scan
 
 PLAN_FORM_SLOTS = ("plan_request", "plan_method", "plan_nearest")
+# a request that is the counter-offer the patient said yes to: its terms are agreed,
+# so once the payment method is chosen the plan is set up without another read-back
+AGREED = "+agreed"
 
 
 def describe(terms: PlanTerms) -> str:
@@ -41,7 +44,7 @@ def read_request(tracker: Tracker, text: str, max_months: int, message: Optional
     """'months:6' or 'monthly:50.00' from what the patient said (the
     latest message unless another is given), or None."""
     if message is None and latest_intent(tracker) == "affirm" and tracker.get_slot("plan_nearest"):
-        return tracker.get_slot("plan_nearest")
+        return tracker.get_slot("plan_nearest") + AGREED
     message = message or tracker.latest_message
     months, amount = entity_in(message, "months"), entity_in(message, "amount")
     for item in scan(text):
@@ -60,7 +63,7 @@ def read_request(tracker: Tracker, text: str, max_months: int, message: Optional
 
 
 def terms_for(request: str, policy, balance: Decimal) -> PlanTerms:
-    kind, value = request.split(":", 1)
+    kind, value = request.removesuffix(AGREED).split(":", 1)
     if kind == "months":
         return plans.terms_for_months(policy, balance, int(value))
     return plans.terms_for_monthly(policy, balance, Decimal(value))
@@ -213,14 +216,16 @@ class ActionConfirmPlan(Action):
                 return reset
             method = card_from_slot(account, tracker.get_slot("plan_method"))
             first = plans.first_due_date(clock.today())
+            fields = dict(account_id=account.id, months=terms.months, monthly=str(terms.monthly), method_id=method.id if method else None,
+                          start=first.isoformat())
+            if request.endswith(AGREED):
+                # the counter-offer was read back and agreed, the method chosen: set it up now
+                return reset + _create_plan(dispatcher, session, client, tracker, {"kind": "plan", **fields})
             dispatcher.utter_message(
                 response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms),
                 balance=say_money(balance), first_date=say_date(first), card=say_card(method), **client_values(client),
             )
-        return reset + [ask(
-            "plan", self.name(), account_id=account.id, months=terms.months, monthly=str(terms.monthly),
-            method_id=method.id if method else None, start=first.isoformat(),
-        )]
+        return reset + [ask("plan", self.name(), **fields)]
 
 
 def _account_for(session, tracker: Tracker, pending: Dict[str, Any]) -> Optional[Account]:

@@ -6,7 +6,8 @@ from typing import Optional
 
 FIELD_WORDS = (
     ("email", re.compile(r"\b(e-?mail|email address)\b|@", re.I)),
-    ("phone", re.compile(r"\b(phone|cell|mobile|number to (call|reach|text)|telephone|call me at|text me at)\b", re.I)),
+    ("phone", re.compile(r"\b(phone|cell|mobile|number to (call|reach|text)|telephone|call me at|text me at|new (phone )?number|new #|ph#|my #)(?!\w)|"
+                         r"\bnew\s*#", re.I)),
     ("address", re.compile(r"\b(address|moved|moving|new place|mailing|live at|street|apartment|zip)\b", re.I)),
     ("name", re.compile(r"\b(name|married|divorced|last name|maiden)\b", re.I)),
 )

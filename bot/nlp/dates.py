@@ -219,9 +219,20 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
     return found[0].value if found else None
 
 
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_SPOKEN_SHORT_YEAR = re.compile(rf"\b({'|'.join(_TENS)})(?:[\s-]({'|'.join(_UNITS)}))?\W*$", re.I)
+
+
 def parse_date_of_birth(text: str, today: dt.date | None = None) -> dt.date | None:
     """A date of birth in any common form; it must carry a year."""
     found = [f for f in find_dates(text, today, birth=True) if f.has_year]
+    spoken = _SPOKEN_SHORT_YEAR.search(text)
+    if not found and spoken:
+        # "may thirtieth ninety two": a two-digit year said as words
+        tens = _TENS.index(spoken.group(1).lower()) * 10 + 20
+        units = _UNITS.index(spoken.group(2).lower()) + 1 if spoken.group(2) else 0
+        found = [f for f in find_dates(text[:spoken.start()] + f" {tens + units:02d}", today, birth=True) if f.has_year]
     if not found:
         bare = re.sub(r"\D", "", text)
         if len(bare) == 6 and bare == text.strip():  # 030385: MMDDYY typed on a keypad

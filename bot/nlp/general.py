@@ -53,9 +53,16 @@ def definition_asked(text: str) -> Optional[str]:
     return None
 
 
+_WHAT_YOU_DO = re.compile(r"\bwhat (can|do|else can) (you|u) (help( me)? with|do( for me)?)\b|\bwhat are you able to\b|\bwhat can i ask\b|"
+                          r"\bhow can (you|u) help\b|\bwhat (kind of )?(things|stuff) can you\b", re.I)
+
+
 def general_question(text: str) -> Optional[str]:
-    """'plans' or 'assistance' for a question about what the client offers, or None."""
+    """'plans' or 'assistance' for a question about what the client offers,
+    'capabilities' for "what can you help me with", or None."""
     text = text or ""
+    if _WHAT_YOU_DO.search(text):
+        return "capabilities"
     if _PLANS.search(text):
         return "plans"
     if _ASSISTANCE.search(text):

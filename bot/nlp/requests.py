@@ -26,7 +26,10 @@ HARDSHIP = re.compile(
     r"no way (i|we) can (pay|afford)|drowning in|on disability|fixed income|struggling to pay|(hours|pay) (got|was|were) cut|"
     r"don'?t have (any )?(money|insurance)|no insurance|uninsured|can'?t pay (this|it|that|any of)|cannot pay (this|it|that|any of)|"
     r"single mom|hardship)\b", re.I)
-AT_ONCE = re.compile(r"\b(all at once|at once|in one (go|payment)|in full|all at one time|right now|today)\b", re.I)
+AT_ONCE = re.compile(r"\b(all at once|at once|in one (go|payment)|in full|all at one time)\b", re.I)
+# "actually do 120", "make it 75 instead": a change to what was just read back, never a greeting or a question about the bot
+CORRECTION = re.compile(r"^\W*(actually|wait|no|nope|make (it|that)|change (it|that)( to)?|instead|rather|oh)\b.*\d|\d.*\binstead\W*$", re.I)
+_NOT_A_CORRECTION = {"bot_challenge", "greet", "goodbye", "thank_you", "opt_out", "wrong_number", "human_handoff"}
 DISPUTE = re.compile(r"\b((charged|billed) (me )?(twice|two times|double)|same .{0,30}\b(twice|two times)|not my bill|isn'?t my bill|"
                      r"never (got|received|had|went)|mistake on (my|the) bill|overcharged|wrong charge|didn'?t (get|receive|have) (that|this|it))\b", re.I)
 PLAN = re.compile(r"\b(payment plan|pay (it )?(off )?(a little|bit by bit|over time|in installments|monthly)|a little at a time|monthly payments|"
@@ -44,7 +47,9 @@ def request_in(text: str, intent: Optional[str]) -> Optional[str]:
     classifier's ``intent``; None to keep the classifier's."""
     text = text or ""
     found = None
-    if intent in _NOT_A_QUESTION and question_about_question(text) is not None:
+    if intent in _NOT_A_CORRECTION and CORRECTION.search(text):
+        found = "inform"  # answered as a change to the read-back (bot/actions/confirm.py) or a fallback
+    elif intent in _NOT_A_QUESTION and question_about_question(text) is not None:
         found = "inform"  # "is this safe? how do I know this is really the hospital" is not a wrong number
     elif PERSON.search(text) and not NOT_PERSON.search(text):
         found = "human_handoff"

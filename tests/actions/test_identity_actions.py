@@ -260,3 +260,16 @@ def test_the_year_said_after_it_was_asked_for_completes_the_date(seeded_sqlite):
     trk = tracker(slots={"date_of_birth": "1985", "requested_slot": "date_of_birth"}, text="1985", events=earlier, fresh=["date_of_birth"])
     _, events = run(ValidateVerificationForm(), trk)
     assert slot_events(events)["date_of_birth"] == "1985-03-03"
+
+
+def test_what_can_you_help_me_with_starts_no_verification(seeded_sqlite):
+    messages, events = run(ActionHoldRequest(), tracker(text="what can you help me with", intent="check_balance"))
+    assert said(messages) == ["utter_greet"]
+    assert {"event": "followup", "name": "action_listen", "timestamp": None} in events
+
+
+@pytest.mark.parametrize("spoken, day", [("may thirtieth ninety two", "1992-05-30"), ("march third eighty five", "1985-03-03")])
+def test_a_spoken_two_digit_year_is_a_date_of_birth(seeded_sqlite, spoken, day):
+    trk = tracker(slots={"date_of_birth": spoken, "requested_slot": "date_of_birth"}, text=spoken, fresh=["date_of_birth"])
+    _, events = run(ValidateVerificationForm(), trk)
+    assert slot_events(events)["date_of_birth"] == day

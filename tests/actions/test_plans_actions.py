@@ -54,3 +54,31 @@ def test_no_make_it_8_months_reads_the_plan_back_again(seeded_sqlite):
     messages, events = run(ActionCancelPending(), trk)
     assert said(messages) == ["utter_confirm_plan"] and messages[0]["terms"].startswith("8 monthly payments")
     assert slot_events(events)["pending_confirmation"]["months"] == 8
+
+
+def test_hardship_in_a_plan_request_hears_about_assistance_first(seeded_sqlite):
+    robert = {"identity": "verified", "patient_id": "p-robert-johnson", "patient_first_name": "Robert"}
+    asked = [{"event": "user", "text": "im unemployed right now, can i do a payment plan", "parse_data": {"intent": {"name": "payment_plan"}}},
+             {"event": "action", "name": "action_hold_request"}]
+    messages, events = run(ActionStartPlan(), tracker(slots=robert, text="robert johnson", intent="inform", events=asked))
+    assert said(messages) == ["utter_assistance_first"]
+    assert slot_events(events)["pending_confirmation"]["kind"] == "assistance_offer"
+
+
+def test_a_yes_to_the_counter_offer_sets_the_plan_up_once_the_method_is_chosen(seeded_sqlite):
+    # issue 15: "20 a month" -> the closest plan -> yes -> autopay yes: the plan is set up, with its first payment date
+    from bot.actions.plans import ActionConfirmPlan
+
+    nearest = tracker(slots={**MARIA, "plan_nearest": "months:12"}, text="ok yes", intent="affirm")
+    agreed = read_request(nearest, "ok yes", 12)
+    assert agreed.startswith("months:12")
+    from sqlalchemy import select
+
+    from billing import db
+    from billing.models import Account
+    with db.session_scope() as session:
+        card = session.execute(select(Account).where(Account.account_number == "40012345")).scalar_one().patient.payment_methods[0].id
+    messages, events = run(ActionConfirmPlan(), tracker(slots={**MARIA, "plan_request": agreed, "plan_method": f"card:{card}"}, text="yes",
+                                                        intent="affirm"))
+    assert said(messages) == ["utter_plan_created", "utter_anything_else"]
+    assert messages[0]["first_date"] and messages[0]["terms"].startswith("12 monthly payments")

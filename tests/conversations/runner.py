@@ -58,7 +58,8 @@ NEXT_STEP = re.compile(
     re.I,
 )
 # turns that end the conversation need no next step
-ENDING = re.compile(r"goodbye|connecting you|partner|opted out|won't (text|call)|no more (texts|messages)|unsubscribed", re.I)
+ENDING = re.compile(r"goodbye|connecting you|partner|opted out|won't (text|call|contact)|no more (texts|messages)|unsubscribed|"
+                    r"meant for someone else, please ignore it", re.I)
 
 
 @dataclass
