@@ -92,3 +92,25 @@ def test_alex_works_a_web_chat_handoff_and_sam_reviews_it(assistant, browser):
     sign_in(browser, assistant, "alex", "alex-demo-pass")
     browser.get(f"{assistant.desk}/desk/review")
     assert "needs the supervisor role" in browser.page_source
+
+
+def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, browser):
+    sign_in(browser, assistant, "sam", "sam-demo-pass")
+    browser.get(f"{assistant.desk}/desk/outreach")
+    table = browser.find_element(By.ID, "campaigns")
+    assert "Each client's campaigns" in table.find_element(By.TAG_NAME, "caption").text
+    headers = [h.text for h in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert {"Campaign", "Due now", "Delivered", "Replied", "Opted out", "Skipped now, by reason"} <= set(headers)
+    due = table.find_element(By.CSS_SELECTOR, 'tr[data-client="riverside"][data-campaign="due_reminder"]')
+    assert "to send" in due.text and "Running" in due.text
+
+    row = 'tr[data-client="lakeside"][data-campaign="past_due"]'
+    field = browser.find_element(By.CSS_SELECTOR, f"{row} input[name=reason]")
+    assert browser.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]').text == "Why pause"
+    field.send_keys("a statement error is being corrected")
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda b: "Paused by sam" in b.find_element(By.CSS_SELECTOR, row).text)
+    assert "a statement error is being corrected" in browser.find_element(By.CSS_SELECTOR, row).text
+
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()   # resume
+    WebDriverWait(browser, 20).until(lambda b: "Running" in b.find_element(By.CSS_SELECTOR, row).text)
