@@ -13,8 +13,12 @@ FAST = [c for c in runner.load() if c.fast]
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    return runner.pristine_database(tmp_path_factory.mktemp("corpus"))
+def pristine(tmp_path_factory, assistant):
+    """The demo data, restored before each conversation and after the last,
+    so the modules that run later find the database as the demo loads it."""
+    path = runner.pristine_database(tmp_path_factory.mktemp("corpus"))
+    yield path
+    runner.restore(assistant, path)
 
 
 @pytest.fixture(scope="module")
