@@ -209,6 +209,11 @@ def handoff_words(action: Optional[str]) -> Optional[str]:
     return None
 
 
+def owner_of_step(kind: Optional[str]) -> Optional[Capability]:
+    """The capability a pending step of ``kind`` belongs to (its not_done row)."""
+    return next((c for c in CAPABILITIES if kind in c.not_done), None)
+
+
 def not_done(kind: Optional[str]) -> str:
     """What a no to a pending step of ``kind`` is answered with."""
     for capability in CAPABILITIES:

@@ -115,6 +115,10 @@ def answer_pending(dispatcher: CollectingDispatcher, tracker: Tracker, asked_by:
     pending = _current(tracker)
     if pending is None or not is_verified(tracker):
         return None
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    asked_for, owner = capabilities.capability_of(intent), capabilities.owner_of_step(pending.get("kind"))
+    if asked_for is not None and owner is not None and asked_for.name not in (owner.name, "general"):
+        return None  # "ok, I want to dispute a charge" at a payment's read-back is a new request, not a yes
     text = latest_text(tracker)
     with session_scope() as session:
         client = conversation_client(tracker, session)

@@ -233,3 +233,12 @@ def test_sure_put_it_on_the_mastercard_pays_with_it(seeded_sqlite):
                "amount": "100.00"}
     messages, events = run(ActionConfirm(), _answer(pending, "action_confirm_payment", "sure put it on the mastercard", "affirm", slots=LINDA))
     assert said(messages)[0] == "utter_payment_posted" and _balance("40034567") == Decimal("600.00")
+
+
+def test_a_new_request_of_another_kind_at_the_read_back_is_not_a_yes(seeded_sqlite):
+    from bot.actions.disputes import ActionStartDispute
+
+    account_id, (visa,) = _maria_cards()
+    pending = {"kind": "payment", "asked_by": "action_confirm_payment", "id": "y5", "account_id": account_id, "method_id": visa, "amount": "100.00"}
+    run(ActionStartDispute(), _answer(pending, "action_confirm_payment", "ok i want to dispute a charge", "dispute_charge"))
+    assert _posted() == 0
