@@ -65,6 +65,13 @@ def _requests_and_actions(tracker: Tracker) -> tuple[List[str], List[str], List[
             words = capabilities.handoff_words(event.get("name"))
             if words and (not tried or tried[-1] != words):
                 tried.append(words)
+        elif kind == "slot" and event.get("name") == "pending_confirmation" and isinstance(event.get("value"), dict) \
+                and event["value"].get("failed_action"):
+            # bot/rasa_main.py: the action failed on our side, so it did not do what its words say
+            words = capabilities.handoff_words(event["value"]["failed_action"])
+            if words and tried and tried[-1] == words:
+                tried.pop()
+            tried.append(f"failed on our side ({event['value']['failed_action']})")
     return asked, intents, tried
 
 

@@ -145,13 +145,15 @@ def test_a_yes_to_the_person_offered_after_our_failure_hands_off_with_the_reques
 
     pending = {"kind": "handoff", "asked_by": "action_check_balance", "id": "f1", "failed_action": "action_check_balance"}
     earlier = [{"event": "user", "text": "whats my balance", "parse_data": {"intent": {"name": "check_balance"}}},
-               {"event": "action", "name": "action_check_balance"}, {"event": "action", "name": "action_listen"}]
+               {"event": "action", "name": "action_check_balance"}, {"event": "slot", "name": "pending_confirmation", "value": pending},
+               {"event": "action", "name": "action_listen"}]
     messages, events = run(ActionConfirm(), tracker(slots={**VERIFIED, "pending_confirmation": pending}, intent="affirm", text="yes",
                                                     events=earlier, sender="rest-failure"))
     assert said(messages)[0] in ("utter_handoff_queued", "utter_handoff_after_hours")
     with db.session_scope() as session:
         handoff = next(h for h in handoffs.listing(session) if h.conversation_id == "rest-failure")
         assert "whats my balance" in handoff.summary
+        assert "failed on our side" in handoff.summary and "told the balance" not in handoff.summary
 
 
 def test_a_correction_the_classifier_missed_still_answers_the_read_back(seeded_sqlite):
