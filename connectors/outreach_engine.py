@@ -32,11 +32,13 @@ def _broker_options() -> dict:
     if not url.startswith("filesystem://"):
         return {}
     folder = Path(settings.get("OUTREACH_BROKER_FOLDER"))
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    # one folder both ways: what the CLI and beat put in, the worker takes out
+    # one folder both ways: what the CLI and beat put in, the worker takes out;
+    # the exchange tables under it too (kombu's default is ./control, wherever the process started)
     return {"data_folder_in": str(folder / "in"), "data_folder_out": str(folder / "in"),
-            "processed_folder": str(folder / "processed"), "store_processed": False}
+            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
+            "store_processed": False}
 
 
 def make_app() -> Celery:
