@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # the action server's own answer takes well under a second; Twilio gives a
 # whole webhook 15 s, so two tries must fit well inside that
-ACTION_CALL_TIMEOUT = float(settings.get("ACTION_CALL_TIMEOUT_SECONDS", "6"))
+ACTION_CALL_TIMEOUT = float(settings.get("ACTION_CALL_TIMEOUT_SECONDS"))
 FAILED_RESPONSE = "utter_action_failed"
 _original_remote_run = RemoteAction.run
 

@@ -52,6 +52,8 @@ DEFAULTS = {
     "OUTREACH_BROKER_FOLDER": str(VAR / "outreach-broker"),
     # how often beat runs the planner
     "OUTREACH_PLAN_EVERY_SECONDS": "300",
+    # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
+    "ACTION_CALL_TIMEOUT_SECONDS": "6",
 }
 
 
