@@ -5,16 +5,10 @@ person or a machine answered, after a machine's greeting ends so a
 voicemail is heard whole), retried on Twilio's or the network's failures."""
 from __future__ import annotations
 
-import logging
-import time
 from typing import Optional
 
-from twilio.base.exceptions import TwilioRestException
-
 from billing.calls import Call
-from connectors.sms_sender import SmsSender
-
-logger = logging.getLogger(__name__)
+from connectors.sms_sender import SmsSender, retried
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
@@ -29,20 +23,8 @@ class CallSender:
     def call(self, call: Call) -> str:
         twilio = self._twilio._client()
         extra = {"machine_detection": "DetectMessageEnd", "machine_detection_timeout": 30} if call.machine_detection else {}
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return twilio.calls.create(
-                    to=call.to, from_=call.from_number, url=call.url, method="POST",
-                    status_callback=call.status_callback, status_callback_method="POST", status_callback_event=STATUS_EVENTS,
-                    **extra,
-                ).sid
-            except TwilioRestException as exc:
-                if exc.status < 500 and exc.status != 429 or attempt == self.attempts:
-                    raise
-                logger.warning("Twilio answered %s; retrying the call (attempt %s)", exc.status, attempt)
-            except OSError as exc:
-                if attempt == self.attempts:
-                    raise
-                logger.warning("could not reach Twilio (%s); retrying the call (attempt %s)", exc.__class__.__name__, attempt)
-            time.sleep(self.backoff * attempt)
-        raise RuntimeError("unreachable")
+        return retried(lambda: twilio.calls.create(
+            to=call.to, from_=call.from_number, url=call.url, method="POST",
+            status_callback=call.status_callback, status_callback_method="POST", status_callback_event=STATUS_EVENTS,
+            **extra,
+        ).sid, "call", self.attempts, self.backoff)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
@@ -49,16 +49,23 @@ class SmsSender:
 
     def _send_part(self, twilio: Client, from_number: str, to: str, body: str, status_callback: str = "") -> str:
         extra = {"status_callback": status_callback} if status_callback else {}
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return twilio.messages.create(to=to, from_=from_number, body=body, **extra).sid
-            except TwilioRestException as exc:
-                if exc.status < 500 and exc.status != 429 or attempt == self.attempts:
-                    raise
-                logger.warning("Twilio answered %s; retrying the text (attempt %s)", exc.status, attempt)
-            except OSError as exc:
-                if attempt == self.attempts:
-                    raise
-                logger.warning("could not reach Twilio (%s); retrying the text (attempt %s)", exc.__class__.__name__, attempt)
-            time.sleep(self.backoff * attempt)
-        raise RuntimeError("unreachable")
+        return retried(lambda: twilio.messages.create(to=to, from_=from_number, body=body, **extra).sid, "text",
+                       self.attempts, self.backoff)
+
+
+def retried(create: Callable[[], str], what: str, attempts: int, backoff: float) -> str:
+    """``create()`` (a Twilio REST call), tried again on Twilio's 5xx and
+    429 answers and on network errors, ``attempts`` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except TwilioRestException as exc:
+            if exc.status < 500 and exc.status != 429 or attempt == attempts:
+                raise
+            logger.warning("Twilio answered %s; retrying the %s (attempt %s)", exc.status, what, attempt)
+        except OSError as exc:
+            if attempt == attempts:
+                raise
+            logger.warning("could not reach Twilio (%s); retrying the %s (attempt %s)", exc.__class__.__name__, what, attempt)
+        time.sleep(backoff * attempt)
+    raise RuntimeError("unreachable")
