@@ -9,6 +9,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -109,8 +110,10 @@ def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, b
     assert browser.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]').text == "Why pause"
     field.send_keys("a statement error is being corrected")
     browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()
-    WebDriverWait(browser, 20).until(lambda b: "Paused by sam" in b.find_element(By.CSS_SELECTOR, row).text)
+    # the form posts and the page comes back: an element read while it loads is stale, so read again
+    reload = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+    reload.until(lambda b: "Paused by sam" in b.find_element(By.CSS_SELECTOR, row).text)
     assert "a statement error is being corrected" in browser.find_element(By.CSS_SELECTOR, row).text
 
     browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()   # resume
-    WebDriverWait(browser, 20).until(lambda b: "Running" in b.find_element(By.CSS_SELECTOR, row).text)
+    reload.until(lambda b: "Running" in b.find_element(By.CSS_SELECTOR, row).text)
