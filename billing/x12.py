@@ -144,10 +144,22 @@ def delimiters(text: str) -> tuple[str, str, str]:
         position = -1
         for _ in range(16):
             position = text.index(element, position + 1)
-        return element, text[position + 1], text[position + 2]
+        return element, text[position + 1], _terminator(text[position + 2:])
     element = text[2] if len(text) > 2 else "*"
     match = re.search(r"[~\n']", text)
-    return element, ":", match.group(0) if match else "~"
+    return element, ":", _terminator(text[match.start():]) if match else "~"
+
+
+def _terminator(after: str) -> str:
+    """The segment terminator from what follows the first segment: a line
+    break is the terminator unless the next line starts with one (some 4010
+    generators write a line break, then ``~``, before every segment)."""
+    first = after[:1] or "~"
+    if first in "\r\n":
+        following = after.lstrip("\r\n")
+        if following[:1] and not following[:1].isalnum() and not following[:1].isspace():
+            return following[:1]
+    return first
 
 
 def segments(text: str) -> tuple[list[list[str]], str]:
@@ -175,6 +187,8 @@ def read(text: str, source: str = "835") -> ReadResult:
     for seg in segs:
         reader.segment(seg)
     problems = reader.problems
+    if not reader.remittances and not any("not an 835" in p for p in problems):
+        problems.append(f"{source}: no 835 transaction (ST*835) could be read; nothing was imported")
     for remittance in reader.remittances:
         problems += _checks(remittance, source)
     return ReadResult(reader.remittances, problems)

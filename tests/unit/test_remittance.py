@@ -151,3 +151,30 @@ def test_the_command_prints_json_for_the_shared_folder(seeded_sqlite, capsys):
     assert {"group": "PR", "reason": "2", "amount": "117.54"} in blue["adjustments"]
     assert out["problems"] and out["posted"] == []  # none of these claims is one of ours
     assert len(out["unmatched_claims"]) == 17
+
+
+def _claim_figures(result):
+    return [(c.claim_id, c.charge, c.paid, c.patient_share) for tr in result.remittances for c in tr.claims]
+
+
+@pytest.mark.parametrize("name", ["e835p_blue_cross_nc_sample.835", "lfh_managed-care.835", "pyx12_835_mult_loops.835"])
+def test_a_terminator_at_the_start_of_every_line_reads_as_the_compact_file(name):
+    compact = (FOLDER / name).read_text()
+    segments = [s.strip("\r\n") for s in compact.split("~") if s.strip()]
+    # as some 4010 generators write it: a line break, then the terminator, before each segment
+    leading = segments[0] + "\n" + "".join(f"~{s}\n" for s in segments[1:]) + "~\n"
+    expected, got = x12.read(compact, name), x12.read(leading, name)
+    assert _claim_figures(got) == _claim_figures(expected) and len(_claim_figures(got)) >= 1
+    assert [t.total_paid for t in got.remittances] == [t.total_paid for t in expected.remittances]
+    assert got.problems == expected.problems
+
+
+def test_a_file_with_an_envelope_and_no_transaction_is_a_problem_and_exits_1(tmp_path, seeded_sqlite, capsys):
+    text = (FOLDER / "lfh_managed-care.835").read_text()
+    envelope = "~".join(s for s in text.split("~") if s.strip()[:2] in ("IS", "GS", "GE", "IE")) + "~"
+    result = x12.read(envelope, "empty.835")
+    assert result.remittances == [] and any("no 835 transaction" in p for p in result.problems)
+    path = tmp_path / "empty.835"
+    path.write_text(envelope)
+    assert cli.main(["import-835", str(path)]) == 1
+    assert "no 835 transaction" in capsys.readouterr().out
