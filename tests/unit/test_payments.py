@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing import db, ledger, payments, runs
+from billing import clock, db, ledger, payments, runs
 from billing.gateway import SandboxGateway
 from billing.models import Account, AccountEvent, LedgerEntry, Payment, PaymentMethod, PaymentPlan
 from billing.payments import AmountRefused, LinkError, PaymentRefused, check_amount
@@ -235,7 +235,7 @@ def test_a_declined_link_payment_posts_nothing_and_the_link_stays_open(seeded_ur
 def test_an_expired_or_unknown_link_is_refused(seeded_url):
     with db.session_scope(seeded_url) as session:
         _link, raw = payments.create_link(session, _account(session, MARIA), "100", actor="bot")
-    later = dt.datetime.utcnow() + dt.timedelta(hours=25)
+    later = clock.utcnow() + dt.timedelta(hours=25)  # the clock the product reads (SELFPAY_NOW)
     with db.session_scope(seeded_url) as session:
         with pytest.raises(LinkError) as caught:
             payments.open_link(session, raw, now=later)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from billing import db, seed, staff
+from billing import clock, db, seed, staff
 from billing.models import StaffUser
 
 
@@ -60,7 +60,7 @@ def test_sessions_expire_and_end(db_url):
         token = staff.start_session(session, user)
         assert staff.signed_in(session, token).username == "jo"
         assert staff.signed_in(session, "not-a-token") is None
-        assert staff.signed_in(session, token, now=dt.datetime.utcnow() + dt.timedelta(hours=staff.SESSION_HOURS + 1)) is None
+        assert staff.signed_in(session, token, now=clock.utcnow() + dt.timedelta(hours=staff.SESSION_HOURS + 1)) is None
         staff.end_session(session, token)
         assert staff.signed_in(session, token) is None
 
