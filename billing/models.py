@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Float,
     Integer,
     String,
     UniqueConstraint,
@@ -737,6 +738,15 @@ class OutreachPause(Base):
     paused = Column(Boolean, nullable=False)
     changed_at = Column(DateTime, nullable=False, default=utcnow)
     changed_by = Column(String(64), nullable=False)
+
+
+class OutreachPace(Base):
+    """The next free send slot of one sending number (billing.outreach_pace),
+    shared by every worker: seconds since the epoch, real time."""
+
+    __tablename__ = "outreach_pace"
+    number = Column(String(20), primary_key=True)
+    next_slot = Column(Float, nullable=False)
 
 
 class ImmutableLedgerError(RuntimeError):

@@ -7,20 +7,18 @@ sends it once; an attempt found ``sending`` belonged to a worker that
 stopped mid-send, and is marked failed rather than sent again (never
 twice).  Just before sending, the number's opt-outs are read again (a
 STOP may have arrived since the plan).  Texts and calls from one number
-keep the configured pace (``OUTREACH_SENDS_PER_SECOND`` per number).
+keep the configured pace across every worker (billing.outreach_pace).
 What a text says is the campaign's approved script in the patient's
 language, with "Reply STOP to opt out" in the first text to a number."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import time
-from typing import Dict, Optional
+from typing import Optional
 
 from sqlalchemy import select, update
 
-from billing import calls, clock, db, notify, outreach
+from billing import calls, clock, db, notify, outreach, outreach_pace
 from billing.clients import get_client
 from billing.models import OutreachAttempt
 from billing.records import account_event
@@ -38,25 +36,6 @@ VOICE_STATUS_PATH = "/webhooks/twilio_voice/status"
 VOICE_PATH = "/webhooks/twilio_voice/webhook"
 
 
-class Pace:
-    """At most ``rate`` sends a second from one number, in this process."""
-
-    def __init__(self):
-        self._next: Dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, number: str) -> None:
-        rate = float(settings.get("OUTREACH_SENDS_PER_SECOND") or 1)
-        gap = 1.0 / rate if rate > 0 else 0.0
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(number, now))
-            self._next[number] = slot + gap
-        if slot > now:
-            time.sleep(slot - now)
-
-
-pace = Pace()
 
 
 def public_url(path: str, **query) -> str:
@@ -129,7 +108,7 @@ def send(attempt_id: int) -> Optional[str]:
     if opted_out:
         status, error = OutreachStatus.CANCELED, "the number opted out after the plan; not sent"
     else:
-        pace.wait(client.phone_number)
+        outreach_pace.wait_for_slot(client.phone_number)
         try:
             if attempt.channel == OutreachChannel.SMS.value:
                 sids = notify.tell_address(client, NoticeChannel.SMS, attempt.to, text_of(client, attempt, _first_text(attempt)),
