@@ -749,6 +749,15 @@ class OutreachPace(Base):
     next_slot = Column(Float, nullable=False)
 
 
+class OutreachSchedule(Base):
+    """When the planner last ran for a client (billing.outreach_run.claim_due_clients):
+    seconds since the epoch, real time; claimed in one conditional update."""
+
+    __tablename__ = "outreach_schedule"
+    client_id = Column(String(40), ForeignKey("clients.id"), primary_key=True)
+    last_planned = Column(Float, nullable=False)
+
+
 class ImmutableLedgerError(RuntimeError):
     """Raised on any attempt to change or delete a posted ledger entry."""
 

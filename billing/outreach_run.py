@@ -14,11 +14,12 @@ import logging
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing import db, outreach_plan
-from billing.models import OutreachAttempt
+from billing.models import Client, OutreachAttempt, OutreachSchedule
+from billing.policy import policy_of
 from billing.outreach_plan import Contact
 from billing.vocabulary import OUTREACH_OPEN, OutreachDecision, OutreachStatus
 
@@ -84,6 +85,43 @@ def enqueue(now: dt.datetime, client_id: Optional[str] = None) -> List[Contact]:
     dispatch(fresh)
     logger.info("outreach at %s: %s contacts due, %s handed to the worker", now.isoformat(), len(contacts), len(fresh))
     return contacts
+
+
+def plan_every_seconds(client: Client, default_seconds: float) -> float:
+    """How often the planner runs for the client: its policy's
+    ``outreach.plan_every_minutes``, else the default."""
+    minutes = policy_of(client).outreach.plan_every_minutes
+    return minutes * 60.0 if minutes else default_seconds
+
+
+def claim_due_clients(at: float, default_seconds: float, *, slack: float = 0.0, url: Optional[str] = None) -> List[str]:
+    """The clients whose planner run is due at ``at`` (seconds since the
+    epoch, real time), each claimed in one conditional update so that two
+    beats or a task delivered twice plan a client once per period.
+    ``slack``: how early a run may start (beat's tick, so that a period of
+    5 minutes on a 1-minute tick is not stretched to 6)."""
+    due: List[str] = []
+    with db.session_scope(url) as session:
+        for client in session.execute(select(Client).order_by(Client.id)).scalars():
+            every = plan_every_seconds(client, default_seconds)
+            last = session.execute(select(OutreachSchedule.last_planned)
+                                   .where(OutreachSchedule.client_id == client.id)).scalar_one_or_none()
+            if last is None:
+                try:
+                    with session.begin_nested():
+                        session.add(OutreachSchedule(client_id=client.id, last_planned=at))
+                    due.append(client.id)
+                except IntegrityError:   # another beat claimed it first
+                    pass
+                continue
+            if at - last + slack < every:
+                continue
+            claimed = session.execute(update(OutreachSchedule).where(
+                OutreachSchedule.client_id == client.id, OutreachSchedule.last_planned == last)
+                .values(last_planned=at).execution_options(synchronize_session=False)).rowcount
+            if claimed:
+                due.append(client.id)
+    return due
 
 
 def statuses(attempt_ids: Sequence[int]) -> Dict[int, str]:

@@ -41,6 +41,8 @@ class OutreachPolicy:
     voice_enabled: bool
     # what the client has approved to send, and when (billing.campaigns)
     campaigns: tuple[Campaign, ...] = ()
+    # how often the planner runs for this client; None: OUTREACH_PLAN_EVERY_SECONDS
+    plan_every_minutes: Optional[int] = None
 
     def campaign(self, name: str) -> Optional[Campaign]:
         return next((c for c in self.campaigns if c.name == name), None)
@@ -99,12 +101,22 @@ class ClientPolicy:
                 sms_enabled=bool(out["sms_enabled"]),
                 voice_enabled=bool(out["voice_enabled"]),
                 campaigns=campaign_rules.parse(out.get("campaigns")),
+                plan_every_minutes=_plan_every(out.get("plan_every_minutes")),
             ),
             departments=dict(raw.get("departments", {})),
             partner_hours=_partner_hours(raw.get("partner_hours")),
             partner_lines=dict(raw.get("partner_lines", {})),
             approvals=_approvals(raw.get("approvals")),
         )
+
+
+def _plan_every(raw) -> Optional[int]:
+    """``outreach.plan_every_minutes``: 1 to 1440 (a day), or absent."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 1440:
+        raise ValueError(f"outreach.plan_every_minutes is a whole number of minutes from 1 to 1440 (got {raw!r})")
+    return raw
 
 
 # ``approvals: {refund: supervisor, assistance: supervisor}`` in a client's policy

@@ -1,6 +1,8 @@
 """The outreach engine: a Celery app whose worker sends attempts and whose
-beat runs the planner (billing.outreach_run) every
-``OUTREACH_PLAN_EVERY_SECONDS``.
+beat runs the planner (billing.outreach_run) on each client's schedule:
+beat ticks every ``OUTREACH_TICK_SECONDS``, and each tick plans the
+clients whose period (their policy's ``outreach.plan_every_minutes``, else
+``OUTREACH_PLAN_EVERY_SECONDS``) has come round, each claimed once.
 
 The broker is ``OUTREACH_BROKER_URL``: by default kombu's filesystem
 transport in a folder under var/ (no server: `make run`); `make cluster`
@@ -15,6 +17,7 @@ starts both).  ``install()`` makes this process hand attempts to the worker."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from celery import Celery
@@ -41,6 +44,10 @@ def _broker_options() -> dict:
             "store_processed": False}
 
 
+def tick_seconds() -> float:
+    return float(settings.get("OUTREACH_TICK_SECONDS") or 60)
+
+
 def make_app() -> Celery:
     app = Celery("selfpay_outreach", broker=settings.get("OUTREACH_BROKER_URL") or "filesystem://")
     app.conf.update(
@@ -51,8 +58,7 @@ def make_app() -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         timezone="UTC",
-        beat_schedule={"outreach-plan": {"task": "outreach.plan_and_send",
-                                         "schedule": float(settings.get("OUTREACH_PLAN_EVERY_SECONDS") or 300)}},
+        beat_schedule={"outreach-tick": {"task": "outreach.tick", "schedule": tick_seconds()}},
         beat_schedule_filename=str(Path(settings.get("OUTREACH_BROKER_FOLDER")) / "beat-schedule"),
         worker_hijack_root_logger=False,
     )
@@ -86,6 +92,15 @@ def plan_and_send(now: str | None = None, client_id: str | None = None):
     moment = clock.parse(now) if now else clock.now_aware()
     contacts = outreach_run.enqueue(moment, client_id)
     return {"due": len(contacts), "send": sum(1 for c in contacts if c.decision == "send")}
+
+
+@app.task(name="outreach.tick", acks_late=True)
+def tick(at: float | None = None):
+    """Beat's job every tick: plan each client whose period has come round
+    (billing.outreach_run.claim_due_clients); ``at`` for tests (real time)."""
+    due = outreach_run.claim_due_clients(time.time() if at is None else at,
+                                         float(settings.get("OUTREACH_PLAN_EVERY_SECONDS") or 300), slack=tick_seconds() / 2)
+    return {client_id: plan_and_send(client_id=client_id) for client_id in due}
 
 
 def dispatch(attempt_ids) -> None:

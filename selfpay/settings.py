@@ -50,8 +50,10 @@ DEFAULTS = {
     # the outreach engine's broker (Celery): a folder under var/ needs no server; make cluster sets redis://
     "OUTREACH_BROKER_URL": "filesystem://",
     "OUTREACH_BROKER_FOLDER": str(VAR / "outreach-broker"),
-    # how often beat runs the planner
+    # how often the planner runs for a client whose policy does not say (outreach.plan_every_minutes)
     "OUTREACH_PLAN_EVERY_SECONDS": "300",
+    # how often beat looks for clients whose planner run is due
+    "OUTREACH_TICK_SECONDS": "60",
     # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
     "ACTION_CALL_TIMEOUT_SECONDS": "6",
 }

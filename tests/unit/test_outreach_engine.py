@@ -4,6 +4,7 @@ the reminder and count against the patient's cap); with an account, the
 same run records what is due."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from billing import db
@@ -34,3 +35,59 @@ def test_beat_records_what_is_due_when_twilio_is_configured(seeded_sqlite, monke
     finally:
         outreach_engine.outreach_run.install_dispatcher(None)
     assert result["send"] == 3 and attempts(seeded_sqlite) == 3 and len(handed) == 3
+
+
+def set_plan_every(url, client_id, minutes):
+    from billing.models import Client
+
+    with db.session_scope(url) as session:
+        client = session.get(Client, client_id)
+        outreach = {**client.policy["outreach"], "plan_every_minutes": minutes}
+        client.policy = {**client.policy, "outreach": outreach}
+
+
+def test_each_client_is_planned_on_its_own_schedule(seeded_sqlite):
+    set_plan_every(seeded_sqlite, "lakeside", 60)            # riverside keeps the default, every 300 s
+    due = outreach_engine.outreach_run.claim_due_clients
+    assert due(1_000.0, 300) == ["lakeside", "riverside"]    # nobody planned yet
+    assert due(1_060.0, 300) == []
+    assert due(1_300.0, 300) == ["riverside"]
+    assert due(4_600.0, 300) == ["lakeside", "riverside"]
+
+
+def test_a_clients_period_is_claimed_once(seeded_sqlite):
+    due = outreach_engine.outreach_run.claim_due_clients
+    assert due(1_000.0, 300) == ["lakeside", "riverside"]
+    assert due(1_000.0, 300) == []                            # a second beat, or the tick delivered twice
+    # beat's tick may start a period a little early, never stretch it by a tick
+    assert due(1_270.0, 300, slack=30) == ["lakeside", "riverside"]
+
+
+def test_a_beat_tick_plans_only_the_clients_that_are_due(seeded_sqlite, monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "test-token")
+    set_plan_every(seeded_sqlite, "lakeside", 60)
+    handed = []
+    outreach_engine.outreach_run.install_dispatcher(handed.extend)
+    try:
+        first = outreach_engine.tick(at=1_000.0)
+        assert set(first) == {"lakeside", "riverside"} and attempts(seeded_sqlite) == 3
+        assert outreach_engine.tick(at=1_030.0) == {}           # neither period has come round
+        again = outreach_engine.tick(at=4_600.0)                 # both have: planned again, nothing sent twice
+    finally:
+        outreach_engine.outreach_run.install_dispatcher(None)
+    assert set(again) == {"lakeside", "riverside"} and all(r["send"] == 0 for r in again.values())
+    assert attempts(seeded_sqlite) == 3 and len(handed) == 3
+
+
+@pytest.mark.parametrize("minutes", [0, 1441, "5", 2.5, True])
+def test_a_plan_period_that_is_not_minutes_is_refused_when_the_policy_is_read(minutes):
+    import yaml
+
+    from billing.policy import ClientPolicy
+    from tests.conftest import DEMO_FILE
+
+    policy = yaml.safe_load(open(DEMO_FILE))["clients"][0]["policy"]
+    policy["outreach"]["plan_every_minutes"] = minutes
+    with pytest.raises(ValueError, match="plan_every_minutes is a whole number of minutes from 1 to 1440"):
+        ClientPolicy.from_dict(policy)

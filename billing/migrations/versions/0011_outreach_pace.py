@@ -1,4 +1,4 @@
-"""outreach pace: each sending number's next free send slot, shared by every worker
+"""outreach pace and schedule: each sending number's next free send slot, shared by every worker; when the planner last ran per client
 
 Revision ID: 0011_outreach_pace
 Revises: 0010_outreach
@@ -21,7 +21,15 @@ def upgrade() -> None:
         sa.Column('next_slot', sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint('number'),
     )
+    op.create_table(
+        'outreach_schedule',
+        sa.Column('client_id', sa.String(length=40), nullable=False),
+        sa.Column('last_planned', sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(['client_id'], ['clients.id']),
+        sa.PrimaryKeyConstraint('client_id'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('outreach_schedule')
     op.drop_table('outreach_pace')
