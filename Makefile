@@ -19,7 +19,7 @@ help:
 	@echo "make shell   talk to the assistant in this terminal (needs make run in another)"
 	@echo "make train   train the model if config or data changed"
 	@echo "make eval    NLU on a held-out split, then the conversation corpus (task success, next steps, fallbacks)"
-	@echo "make bench   turn latency at 8 concurrent conversations; outreach planning over 10,000 accounts"
+	@echo "make bench   turn latency at 8 concurrent conversations; outreach planning over 10,000 accounts; the outreach send rate"
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
 	@scripts/setup-venv.sh
@@ -60,6 +60,7 @@ eval: $(STAMP) train
 bench: $(STAMP) train
 	@$(PY) -m bench.turns
 	@$(PY) -m bench.outreach_plan
+	@$(PY) -m bench.outreach_send
 
 clean:
 	rm -rf var models results .pytest_cache

@@ -4,7 +4,8 @@ each, spread over both clients so that, on a given day, every rule of the
 planner has work: statements and due dates around the day (due, past due,
 not yet due), plans with installments, balances owed, small and credit,
 texts and calls consented or not, opt-outs, partners' holds, addresses in
-several time zones, and earlier attempts (already sent, the 7-day cap).
+several time zones, earlier attempts (already sent, the 7-day cap reached)
+and patients verified in a conversation this week (no call for 7 days).
 
 Bulk inserts, so 10,000 accounts load in seconds.  Usage:
 python -m bench.synthetic N DATABASE_URL [--day 2026-11-28]"""
@@ -19,7 +20,8 @@ from sqlalchemy import func, insert, select
 
 from billing import db, seed
 from billing.models import (
-    Account, ContactPreference, LedgerEntry, OutreachAttempt, OutreachHold, Patient, PaymentPlan, PlanInstallment,
+    Account, ContactPreference, IdentityCheck, LedgerEntry, OutreachAttempt, OutreachHold, Patient, PaymentPlan,
+    PlanInstallment,
 )
 from billing.vocabulary import InstallmentStatus, OutreachStatus, PlanStatus
 from selfpay.settings import PROJECT_ROOT
@@ -38,7 +40,7 @@ def generate(url: str, n: int, day: dt.date, *, seed_value: int = 14) -> dict:
     with db.session_scope(url) as session:
         seed.load(session, DEMO_FILE)
     now = dt.datetime.combine(day, dt.time(15, 0))
-    patients, accounts, ledger, prefs, holds, plans, installments, attempts = [], [], [], [], [], [], [], []
+    patients, accounts, ledger, prefs, holds, plans, installments, attempts, checks = [], [], [], [], [], [], [], [], []
     with db.session_scope(url) as session:
         account_id = (session.execute(select(func.max(Account.id))).scalar() or 0) + 1
         plan_id = (session.execute(select(func.max(PaymentPlan.id))).scalar() or 0) + 1
@@ -80,13 +82,23 @@ def generate(url: str, n: int, day: dt.date, *, seed_value: int = 14) -> dict:
                                      step=f"due:{due.isoformat()}", channel="sms", to=phone, language="en",
                                      status=OutreachStatus.DELIVERED, created_at=now - dt.timedelta(days=2),
                                      sent_at=now - dt.timedelta(days=2), tries=1))
+            if i % 17 == 0 and phone:   # seven reminders this week: both clients' caps reached
+                for k in range(7):
+                    attempts.append(dict(client_id=client, account_id=account_id, patient_id=pid, campaign="statement_ready",
+                                         step=f"synthetic:{k}", channel="sms", to=phone, language="en",
+                                         status=OutreachStatus.DELIVERED, created_at=now - dt.timedelta(days=1, hours=k),
+                                         sent_at=now - dt.timedelta(days=1, hours=k), tries=1))
+            if i % 19 == 0:             # verified in a conversation two days ago: no call this week
+                checks.append(dict(at=now - dt.timedelta(days=2), client_id=client, conversation_id=f"synthetic-{i}",
+                                   channel="sms", outcome="verified", patient_id=pid))
             account_id += 1
         for model, rows in ((Patient, patients), (Account, accounts), (LedgerEntry, ledger), (ContactPreference, prefs),
                             (OutreachHold, holds), (PaymentPlan, plans), (PlanInstallment, installments),
-                            (OutreachAttempt, attempts)):
+                            (OutreachAttempt, attempts), (IdentityCheck, checks)):
             for start in range(0, len(rows), 2000):
                 session.execute(insert(model), rows[start:start + 2000])
-    return {"accounts": n, "opt_outs": len(prefs), "holds": len(holds), "plans": len(plans), "attempts": len(attempts)}
+    return {"accounts": n, "opt_outs": len(prefs), "holds": len(holds), "plans": len(plans), "attempts": len(attempts),
+            "conversations": len(checks)}
 
 
 def main() -> None:

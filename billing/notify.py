@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Protocol
+from typing import Callable, Dict, List, Optional, Protocol
 
 from billing import db, outreach
 from billing.models import Patient
@@ -91,10 +91,12 @@ def may_send(client_id: str, channel: NoticeChannel | str, to: str) -> bool:
 
 
 def tell_address(client, channel: NoticeChannel | str, to: str, text: str, *, subject: str = "", author: str = "bot",
-                 status_callback: str = "") -> List[str]:
+                 status_callback: str = "", before_send: Optional[Callable[[], None]] = None) -> List[str]:
     """Send ``text`` to a number, an email address or (chat) a conversation
     id of ``client``'s.  Reads consent in its own transaction: the caller
-    must not hold a write transaction on SQLite.  Raises a NotSent."""
+    must not hold a write transaction on SQLite.  ``before_send`` runs last
+    before the provider is called (outreach waits there for its send slot).
+    Raises a NotSent."""
     channel = NoticeChannel(channel)
     if not to:
         raise NoRoute(f"no {channel.value} address")
@@ -106,6 +108,8 @@ def tell_address(client, channel: NoticeChannel | str, to: str, text: str, *, su
         raise NoRoute(f"no {channel.value} sender is installed in this process")
     message = Message(client_id=client.id, channel=channel, to=to, text=text, sender_number=client.phone_number,
                       subject=subject, author=author, status_callback=status_callback)
+    if before_send is not None:
+        before_send()
     try:
         return sender.send(message)
     except NotSent:

@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing import db, outreach_plan
+from billing import db, outreach_plan, outreach_send
 from billing.models import Client, OutreachAttempt, OutreachSchedule
 from billing.policy import policy_of
 from billing.outreach_plan import Contact
@@ -78,6 +78,7 @@ def enqueue(now: dt.datetime, client_id: Optional[str] = None) -> List[Contact]:
     """Plan at ``now``, record what to send and hand it to the worker (beat's job)."""
     if _dispatcher is None:
         raise NoEngine("no outreach engine is installed in this process (the worker runs it: see `make run`)")
+    outreach_send.fail_stale_sends()
     with db.session_scope() as session:
         contacts = outreach_plan.plan(session, now, client_id)
     contacts = record(contacts)

@@ -34,6 +34,10 @@ FIRST_TEXT_WINDOW = dt.timedelta(days=30)
 SMS_STATUS_PATH = "/webhooks/twilio_sms/status"
 VOICE_STATUS_PATH = "/webhooks/twilio_voice/status"
 VOICE_PATH = "/webhooks/twilio_voice/webhook"
+# an attempt "sending" for longer than this belonged to a worker that stopped
+# mid-send (a send, with Twilio retries, takes seconds): it is failed, not sent again
+SENDING_STALE_AFTER = dt.timedelta(minutes=10)
+STOPPED_MID_SEND = "the worker stopped while sending; not sent again, so it is never sent twice"
 
 
 
@@ -56,13 +60,29 @@ def _claim(attempt_id: int) -> Optional[OutreachAttempt]:
             logger.warning("outreach attempt %s does not exist", attempt_id)
             return None
         if not claimed:
-            if attempt.status == OutreachStatus.SENDING and attempt.sent_at is None and attempt.provider_sid is None:
+            if _stale(attempt):
                 # delivered again after a worker stopped while sending: it may have gone out, so it is not sent again
-                _finish(session, attempt, OutreachStatus.FAILED,
-                        error="the worker stopped while sending; not sent again, so it is never sent twice")
-            return None
+                _finish(session, attempt, OutreachStatus.FAILED, error=STOPPED_MID_SEND)
+            return None   # done, or another worker is sending it now
         session.expunge(attempt)
         return attempt
+
+
+def _stale(attempt: OutreachAttempt) -> bool:
+    return (attempt.status == OutreachStatus.SENDING and attempt.sent_at is None and attempt.provider_sid is None
+            and attempt.status_at is not None and attempt.status_at < clock.utcnow() - SENDING_STALE_AFTER)
+
+
+def fail_stale_sends() -> int:
+    """Fail the attempts whose worker stopped mid-send (beat does this before
+    each plan, so none stays "sending"); how many."""
+    with db.session_scope() as session:
+        stale = [a for a in session.execute(select(OutreachAttempt).where(
+            OutreachAttempt.status == OutreachStatus.SENDING,
+            OutreachAttempt.status_at < clock.utcnow() - SENDING_STALE_AFTER)).scalars() if _stale(a)]
+        for attempt in stale:
+            _finish(session, attempt, OutreachStatus.FAILED, error=STOPPED_MID_SEND)
+    return len(stale)
 
 
 def _finish(session, attempt: OutreachAttempt, status: OutreachStatus, *, sid: Optional[str] = None, error: str = "",
@@ -108,13 +128,16 @@ def send(attempt_id: int) -> Optional[str]:
     if opted_out:
         status, error = OutreachStatus.CANCELED, "the number opted out after the plan; not sent"
     else:
-        outreach_pace.wait_for_slot(client.phone_number)
+        # the send slot is taken last before Twilio is called: the pace is what the carrier sees
+        def take_slot():
+            outreach_pace.wait_for_slot(client.phone_number)
         try:
             if attempt.channel == OutreachChannel.SMS.value:
                 sids = notify.tell_address(client, NoticeChannel.SMS, attempt.to, text_of(client, attempt, _first_text(attempt)),
-                                           status_callback=public_url(SMS_STATUS_PATH, attempt=attempt.id))
+                                           status_callback=public_url(SMS_STATUS_PATH, attempt=attempt.id), before_send=take_slot)
                 sid = sids[0] if sids else None
             else:
+                take_slot()
                 sid = calls.place(calls.Call(
                     client_id=client.id, to=attempt.to, from_number=client.phone_number,
                     url=public_url(VOICE_PATH, turn="outbound", attempt=attempt.id),

@@ -65,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To"), "body": form.get("Body")})
         sid = f"CA{uuid.uuid4().hex}"
         with state.lock:
-            state.calls.append({"sid": sid, **form})
+            state.calls.append({"sid": sid, "at": time.monotonic(), **form})
         return self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
 
     def log_message(self, *args):

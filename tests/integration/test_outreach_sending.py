@@ -5,6 +5,8 @@ a second run sends nothing; a failed send is retried, then kept failed
 with Twilio's error; 21610 records an opt-out."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -81,15 +83,42 @@ def test_a_task_delivered_twice_sends_once(twilio):
     assert len(twilio.messages) == len(ids) == 2
 
 
+def claimed_by_a_worker(attempt_id, minutes_ago):
+    """The attempt as a worker leaves it right after claiming it."""
+    with db.session_scope() as session:
+        row = session.get(OutreachAttempt, attempt_id)
+        row.status, row.status_at = "sending", clock.utcnow() - dt.timedelta(minutes=minutes_ago)
+
+
+def test_an_attempt_another_worker_is_sending_now_is_left_to_it(twilio):
+    contacts = outreach_run.record(planned("lakeside"))
+    attempt_id = contacts[0].attempt_id
+    claimed_by_a_worker(attempt_id, minutes_ago=0)
+    assert outreach_send.send(attempt_id) == "sending"      # the task delivered again while the first still sends
+    assert twilio.messages == []
+    with db.session_scope() as session:
+        row = session.get(OutreachAttempt, attempt_id)
+        assert row.status == "sending" and row.error is None
+
+
 def test_an_attempt_a_stopped_worker_was_sending_is_not_sent_again(twilio):
     contacts = outreach_run.record(planned("lakeside"))
     attempt_id = contacts[0].attempt_id
-    with db.session_scope() as session:
-        session.get(OutreachAttempt, attempt_id).status = "sending"   # the worker died after claiming it
+    claimed_by_a_worker(attempt_id, minutes_ago=11)          # the worker died after claiming it
     assert outreach_send.send(attempt_id) == "failed"
     assert twilio.messages == []
     with db.session_scope() as session:
         assert "never sent twice" in session.get(OutreachAttempt, attempt_id).error
+
+
+def test_the_next_run_fails_what_a_stopped_worker_left_sending(twilio):
+    contacts = outreach_run.record(planned("lakeside"))
+    attempt_id = contacts[0].attempt_id
+    claimed_by_a_worker(attempt_id, minutes_ago=11)
+    rows = run(client="lakeside")
+    assert [(r["attempt"], r["reason"], r["status"]) for r in rows if r["attempt"] == attempt_id] == [
+        (attempt_id, "already_sent", "failed")]
+    assert twilio.messages == []
 
 
 def test_a_stop_between_the_plan_and_the_send_cancels_it(twilio):

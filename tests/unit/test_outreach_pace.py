@@ -18,7 +18,7 @@ def test_two_workers_taking_slots_at_once_never_share_one(db_url):
     def worker():
         try:
             for _ in range(10):
-                slots.append(outreach_pace.take_slot(NUMBER, gap, now, db_url))
+                slots.append(outreach_pace.take_slot(NUMBER, gap, lambda: now, db_url))
         except Exception as exc:  # noqa: BLE001 - the test reports it
             errors.append(exc)
 
@@ -32,14 +32,14 @@ def test_two_workers_taking_slots_at_once_never_share_one(db_url):
 
 
 def test_a_number_idle_since_its_last_slot_sends_at_once(db_url):
-    assert outreach_pace.take_slot(NUMBER, 1.0, 1_000.0, db_url) == 1_000.0
-    assert outreach_pace.take_slot(NUMBER, 1.0, 1_000.2, db_url) == 1_001.0   # busy: the next free slot
-    assert outreach_pace.take_slot(NUMBER, 1.0, 5_000.0, db_url) == 5_000.0   # idle since: now
+    assert outreach_pace.take_slot(NUMBER, 1.0, lambda: 1_000.0, db_url) == 1_000.0
+    assert outreach_pace.take_slot(NUMBER, 1.0, lambda: 1_000.2, db_url) == 1_001.0   # busy: the next free slot
+    assert outreach_pace.take_slot(NUMBER, 1.0, lambda: 5_000.0, db_url) == 5_000.0   # idle since: now
 
 
 def test_each_number_keeps_its_own_pace(db_url):
-    assert outreach_pace.take_slot(NUMBER, 1.0, 1_000.0, db_url) == 1_000.0
-    assert outreach_pace.take_slot("+15550100200", 1.0, 1_000.0, db_url) == 1_000.0
+    assert outreach_pace.take_slot(NUMBER, 1.0, lambda: 1_000.0, db_url) == 1_000.0
+    assert outreach_pace.take_slot("+15550100200", 1.0, lambda: 1_000.0, db_url) == 1_000.0
 
 
 def test_sends_wait_for_their_slot_at_the_configured_rate(db_url, monkeypatch):
