@@ -399,15 +399,26 @@ def rabbit_pass(queue, database_url: Optional[str] = None, limit: int = BATCH) -
     return len(messages)
 
 
+# after RabbitMQ could not be reached, desk reads do not wait on it again for this long (elapsed time)
+UNREACHABLE_QUIET_SECONDS = 30.0
+_unreachable_since: List[float] = []
+
+
 def rabbit_waiting() -> int:
-    """Messages ready in Rasa's queue (0 when RabbitMQ cannot be reached)."""
+    """Messages ready in Rasa's queue (0 when RabbitMQ cannot be reached:
+    then reads show what the desk has, and do not ask again for a while)."""
     from kombu import Connection
 
+    if _unreachable_since and time.monotonic() - _unreachable_since[0] < UNREACHABLE_QUIET_SECONDS:
+        return 0
     try:
         with Connection(amqp_url(), connect_timeout=3) as connection:
-            return rabbit_queue(connection.default_channel).queue_declare(passive=True).message_count
+            waiting = rabbit_queue(connection.default_channel).queue_declare(passive=True).message_count
+        _unreachable_since.clear()
+        return waiting
     except Exception as exc:  # noqa: BLE001 - an unreachable broker is reported, not raised into a page
         logger.warning("RabbitMQ could not be asked how many events wait: %s", exc)
+        _unreachable_since[:] = [time.monotonic()]
         return 0
 
 

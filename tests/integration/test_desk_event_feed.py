@@ -104,3 +104,25 @@ def test_a_card_number_split_over_two_messages_is_nowhere_in_the_desk_tables(ass
         row = session.get(DeskConversation, sender)
         stored += json.dumps([row.intents, row.actions])
     assert not re.search(r"4242\D{0,3}4242", stored)
+
+
+def test_events_the_broker_never_delivered_are_caught_up_from_rasas_http_api(assistant, tmp_path, monkeypatch):
+    """What a Rasa server that died holding unpublished RabbitMQ messages
+    leaves behind: events in Rasa's tracker the desk never got.  The feed
+    reads them through Rasa's HTTP API, never the tracker tables."""
+    mine = f"sqlite:///{tmp_path / 'desk.db'}"
+    db.migrate(mine)
+    sender = assistant.new_sender()
+    assistant.say(sender, "hi")
+    projection.drain_sql(broker_url(assistant), mine)
+    assistant.say(sender, "what is my balance")  # never delivered to this desk: it reads no broker now
+    monkeypatch.setenv("RASA_URL", assistant.base)
+    monkeypatch.setenv("RASA_TOKEN", assistant.env["RASA_TOKEN"])
+
+    assert projection.reconcile([sender], mine) > 0
+    assert projection.reconcile([sender], mine) == 0  # nothing doubles
+    with db.session_scope(mine) as session:
+        kept = projection.conversation_events(session, sender)
+        assert session.get(DeskConversation, sender).patient_turns == 2
+    assert [(e["event"], e["timestamp"]) for e in kept] == [(e["event"], e["timestamp"]) for e in tracker(assistant, sender)["events"]]
+    db.get_engine(mine).dispose()

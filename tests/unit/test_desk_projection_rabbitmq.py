@@ -226,3 +226,41 @@ def test_what_rasa_publishes_while_rabbitmq_is_out_of_reach(rabbit, db_url):
     while projection.rabbit_pass(queue):
         pass
     assert count(db_url, "rest-outage-01") == 5  # and delivered once it was back: none lost
+
+
+def test_what_rasa_held_is_lost_if_its_process_ends_before_rabbitmq_is_back(rabbit, db_url):
+    """The limit of Rasa's in-memory keeping, measured: a publisher that
+    ends while RabbitMQ is away takes what it held with it (the desk's feed
+    then catches up from Rasa's HTTP API: tests/integration/test_desk_event_feed.py)."""
+    settings, queue = rabbit
+    proxy = _Proxy()
+    name = settings["EVENT_BROKER_QUEUE"]
+
+    async def run():
+        broker = PikaEventBroker("127.0.0.1", "guest", "guest", port=proxy.port, queues=[name], exchange_name=name,
+                                 connection_attempts=3, retry_delay_in_seconds=0.5)
+        await broker.connect()
+        for body in turns("rest-outage-02", 2):
+            broker.publish(body)
+        while broker._background_tasks:
+            await asyncio.sleep(0.01)
+        proxy.cut()
+        await asyncio.sleep(0.5)
+        for body in turns("rest-outage-02", 3, start=2):
+            broker.publish(body)
+        while broker._background_tasks:
+            await asyncio.sleep(0.01)
+        held = len(broker._unpublished_events)
+        # the Rasa process ends here, RabbitMQ still away (closing a connection that is away does not return)
+        try:
+            await asyncio.wait_for(broker.close(), 2)
+        except asyncio.TimeoutError:
+            pass
+        return held
+
+    held = asyncio.run(run())
+    proxy.close()
+    assert held == 3
+    while projection.rabbit_pass(queue):
+        pass
+    assert count(db_url, "rest-outage-02") == 2  # the three it held never reached RabbitMQ
