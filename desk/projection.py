@@ -258,7 +258,7 @@ def _parsed(data: Optional[str]) -> Optional[Dict[str, Any]]:
 _engines: Dict[str, Engine] = {}
 
 
-def _broker_engine(url: str) -> Engine:
+def _plain_engine(url: str) -> Engine:
     engine = _engines.get(url)
     if engine is None:
         engine = create_engine(url, future=True, **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}))
@@ -275,7 +275,7 @@ def _source_name(url: str) -> str:
 
 def _broker_rows(url: str, after: int, limit: int) -> List[Any]:
     try:
-        with _broker_engine(url).connect() as connection:
+        with _plain_engine(url).connect() as connection:
             return connection.execute(text("SELECT id, sender_id, data FROM events WHERE id > :after ORDER BY id LIMIT :limit"),
                                       {"after": after, "limit": limit}).all()
     except Exception as exc:  # no broker table yet: Rasa has published nothing
@@ -286,7 +286,7 @@ def _broker_rows(url: str, after: int, limit: int) -> List[Any]:
 
 def _broker_last_id(url: str) -> int:
     try:
-        with _broker_engine(url).connect() as connection:
+        with _plain_engine(url).connect() as connection:
             return connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM events")).scalar_one()
     except Exception as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
@@ -295,9 +295,19 @@ def _broker_last_id(url: str) -> int:
 
 
 def mark(source: str, database_url: Optional[str] = None) -> int:
-    with db.session_scope(database_url) as session:
-        row = session.get(DeskProjectionMark, source)
-        return row.position if row else 0
+    """The source's high-water mark, read without a transaction of the
+    billing database's own (whose SQLite sessions take the write lock at
+    BEGIN): a desk read that finds nothing new locks nothing."""
+    engine = _reader(database_url or db.database_url())
+    with engine.connect() as connection:
+        found = connection.execute(select(DeskProjectionMark.position).where(DeskProjectionMark.source == source)).first()
+    return found[0] if found else 0
+
+
+def _reader(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return db.get_engine(url)
+    return _plain_engine(url)  # a plain engine: SQLite's WAL lets it read beside a writer
 
 
 def sql_pass(broker_url: Optional[str] = None, database_url: Optional[str] = None, limit: int = BATCH) -> int:
