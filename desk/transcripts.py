@@ -5,7 +5,10 @@ through Rasa's HTTP API, so the assistant's lock and tracker stay the only
 writers and the broker brings the desk its own writes back.
 
 Every reader first has what was published so far projected
-(``projection.caught_up``): a partner sees the line they just sent."""
+(``projection.caught_up``): a partner sees the line they just sent.  That
+may write to the billing database, so call a reader before opening a
+billing session of your own, never inside one (SQLite takes the write
+lock at BEGIN: a reader inside a session would wait on its own caller)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -39,17 +42,6 @@ def _kept(*where) -> List[Dict[str, Any]]:
 def events(conversation_id: str) -> List[Dict[str, Any]]:
     _fresh()
     return _kept(DeskConversationEvent.conversation_id == conversation_id)
-
-
-def events_between(since: float, until: float) -> Dict[str, List[Dict[str, Any]]]:
-    """Every event of conversations active in [since, until), by conversation."""
-    _fresh()
-    active = select(DeskConversationEvent.conversation_id).where(
-        DeskConversationEvent.timestamp >= since, DeskConversationEvent.timestamp < until).distinct()
-    grouped: Dict[str, List[Dict[str, Any]]] = {}
-    for event in _kept(DeskConversationEvent.conversation_id.in_(active)):
-        grouped.setdefault(event["_sender"], []).append(event)
-    return grouped
 
 
 def conversations_between(since: float, until: float) -> List[DeskConversation]:
