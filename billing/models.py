@@ -14,8 +14,8 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
     Float,
+    ForeignKey,
     Integer,
     String,
     UniqueConstraint,
@@ -756,6 +756,56 @@ class OutreachSchedule(Base):
     __tablename__ = "outreach_schedule"
     client_id = Column(String(40), ForeignKey("clients.id"), primary_key=True)
     last_planned = Column(Float, nullable=False)
+
+
+class DeskConversation(Base):
+    """The desk's own summary of one conversation, projected from Rasa's
+    event broker (desk/projection.py): what the listing, the KPIs and the
+    QA flags read.  Times are epoch seconds, as Rasa stamps events."""
+
+    __tablename__ = "desk_conversations"
+    id = Column(String(255), primary_key=True)  # Rasa's sender id
+    client_id = Column(String(40))
+    channel = Column(String(16))
+    language = Column(String(8))
+    started_at = Column(Float, nullable=False)
+    last_at = Column(Float, nullable=False, index=True)
+    events = Column(Integer, nullable=False, default=0)
+    patient_turns = Column(Integer, nullable=False, default=0)
+    intents = Column(JSON, nullable=False, default=list)  # every intent seen, in order
+    actions = Column(JSON, nullable=False, default=list)  # distinct action names run
+    paused = Column(Boolean, nullable=False, default=False)
+    verified_at = Column(Float)
+    detail_before_verification = Column(Integer, nullable=False, default=0)
+    max_fallbacks_in_a_row = Column(Integer, nullable=False, default=0)
+    opt_out_at = Column(Float)
+    opt_out_honoured = Column(Boolean, nullable=False, default=True)
+    messages_after_opt_out = Column(Integer, nullable=False, default=0)
+
+
+class DeskConversationEvent(Base):
+    """One Rasa event of a conversation as the desk keeps it (card numbers
+    out), once: ``identity`` makes a replayed event harmless."""
+
+    __tablename__ = "desk_conversation_events"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    identity = Column(String(64), nullable=False, unique=True)
+    type = Column(String(32), nullable=False)
+    timestamp = Column(Float, nullable=False, index=True)
+    data = Column(JSON, nullable=False)
+    # the outreach attempt a patient's message answered (connectors mark it in the metadata)
+    outreach_attempt = Column(Integer, index=True)
+
+
+class DeskProjectionMark(Base):
+    """How far the desk's projection has read one source (the SQL broker's
+    ``events.id``): the high-water mark, committed with what it read."""
+
+    __tablename__ = "desk_projection_marks"
+    source = Column(String(255), primary_key=True)
+    position = Column(BigInteger, nullable=False, default=0)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class ImmutableLedgerError(RuntimeError):

@@ -38,6 +38,7 @@ def commands(model: str, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS
     return {
         "actions": [python, "-m", "bot.action_server", "--port", str(actions_port)],
         "desk": [python, "-m", "desk", "--port", str(desk_port)],
+        "event-feed": [python, "-m", "desk.projection"],  # Rasa's event broker -> the desk's tables
         "rasa": [
             python, "-m", "bot.rasa_main", "run", "--enable-api", "--auth-token", env["RASA_TOKEN"], "--model", model,
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", str(rasa_port),

@@ -70,6 +70,8 @@ def summary(now: Optional[str] = None) -> Dict[str, Any]:
     """Per client and campaign: candidates, attempts by outcome, opt-outs,
     payments within 7 days, and the planner's skips and deferrals now."""
     moment = _moment(now)
+    # before the session: bringing the desk's tables up to date writes to the same database
+    replies = transcripts.outreach_replies()
     with db.session_scope() as session:
         clients = list(session.execute(select(Client).order_by(Client.id)).scalars())
         contacts = outreach_plan.plan(session, moment)   # decides, records nothing
@@ -85,7 +87,6 @@ def summary(now: Optional[str] = None) -> Dict[str, Any]:
                                                            Payment.status == PaymentStatus.POSTED)).scalars():
                 payments[p.account_id].append((p.payment_date, p.amount, p.id))
         reasons = _pause_reasons(session)
-        replies = transcripts.outreach_replies()
         campaigns: List[Dict[str, Any]] = []
         for client in clients:
             for campaign in policy_of(client).outreach.campaigns:

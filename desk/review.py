@@ -1,5 +1,5 @@
 """Supervisor review: conversations with their outcome and QA flags,
-computed from the record (tracker store + billing database), the KPIs,
+computed from the desk's conversation tables (fed by Rasa's event broker) and the billing database, the KPIs,
 a CSV export and server-drawn charts."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from billing import clock, db, seed
-from billing.models import Account, Dispute, Handoff, Payment, PaymentPlan
+from billing.models import Account, DeskConversation, Dispute, Handoff, Payment, PaymentPlan
 from billing.money import format_money
 from billing.redaction import redact_card_numbers
 from billing.vocabulary import HandoffStatus, PaymentStatus
@@ -73,68 +73,56 @@ class Filters:
         return start, end
 
 
-def _outcome(facts: transcripts.ConversationFacts, paid: bool, handed_off: bool) -> str:
+def _outcome(conversation: DeskConversation, paid: bool, handed_off: bool) -> str:
     if paid:
         return "paid"
     if handed_off:
         return "handed_off"
-    if "action_confirm_plan" in facts.actions:
+    if "action_confirm_plan" in conversation.actions:
         return "plan_set_up"
-    if "opt_out" in facts.intents:
+    if "opt_out" in conversation.intents:
         return "opted_out"
-    return "information" if facts.patient_turns else "no_reply"
-
-
-def _opt_out_honoured(events: List[Dict[str, Any]]) -> bool:
-    waiting = False
-    for event in events:
-        if event.get("event") == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if waiting:
-                return False
-            waiting = intent == "opt_out"
-        elif event.get("event") == "action" and event.get("name") == "action_opt_out":
-            waiting = False
-    return not waiting
+    return "information" if conversation.patient_turns else "no_reply"
 
 
 def conversations(filters: Filters) -> List[Dict[str, Any]]:
+    """Conversations active in the window, from the desk's own tables (fed by
+    Rasa's event broker), with their handoffs and payments from the billing database."""
     since, until = filters.window()
-    grouped = transcripts.events_between(since, until)
+    found = {c.id: c for c in transcripts.conversations_between(since, until)}
     with db.session_scope() as session:
-        handoff_rows = session.execute(select(Handoff).where(Handoff.conversation_id.in_(list(grouped) or [""]))).scalars().all()
+        handoff_rows = session.execute(select(Handoff).where(Handoff.conversation_id.in_(list(found) or [""]))).scalars().all()
         posted = {p.conversation_id for p in session.execute(
-            select(Payment).where(Payment.conversation_id.in_(list(grouped) or [""]), Payment.status == PaymentStatus.POSTED)).scalars()}
+            select(Payment).where(Payment.conversation_id.in_(list(found) or [""]), Payment.status == PaymentStatus.POSTED)).scalars()}
         by_conversation: Dict[str, List[Handoff]] = {}
         for h in handoff_rows:
             by_conversation.setdefault(h.conversation_id, []).append(h)
         now = clock.utcnow()
         rows = []
-        for conversation_id, events in grouped.items():
-            facts = transcripts.facts(conversation_id, events)
+        for conversation_id, conversation in found.items():
             handed = by_conversation.get(conversation_id, [])
             flags = []
-            if facts.detail_before_verification:
+            if conversation.detail_before_verification:
                 flags.append("detail_before_verification")
             if any(((h.claimed_at or (h.closed_at if h.status == HandoffStatus.CLOSED else now)) - h.created_at).total_seconds() > LONG_WAIT_SECONDS
                    for h in handed):
                 flags.append("long_wait")
-            if facts.max_fallbacks_in_a_row >= 2:
+            if conversation.max_fallbacks_in_a_row >= 2:
                 flags.append("repeated_fallbacks")
-            if "opt_out" in facts.intents and not _opt_out_honoured(events):
+            if "opt_out" in conversation.intents and not conversation.opt_out_honoured:
                 flags.append("opt_out_not_honoured")
             rows.append({
                 "id": conversation_id,
-                "client": facts.client,
-                "channel": facts.channel,
-                "started": transcripts.iso(facts.started),
-                "last": transcripts.iso(facts.last),
-                "patient_turns": facts.patient_turns,
-                "intents": sorted(set(facts.intents) - {"nlu_fallback"}),
+                "client": conversation.client_id,
+                "channel": conversation.channel,
+                "started": transcripts.iso(conversation.started_at),
+                "last": transcripts.iso(conversation.last_at),
+                "patient_turns": conversation.patient_turns,
+                "intents": sorted(set(conversation.intents) - {"nlu_fallback"}),
                 "handoff": bool(handed),
                 "handoff_ids": [h.id for h in handed],
                 "wait_seconds": [int(((h.claimed_at or now) - h.created_at).total_seconds()) for h in handed],
-                "outcome": _outcome(facts, conversation_id in posted, bool(handed)),
+                "outcome": _outcome(conversation, conversation_id in posted, bool(handed)),
                 "flags": flags,
             })
     rows = [r for r in rows if _matches(r, filters)]

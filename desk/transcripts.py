@@ -1,86 +1,68 @@
-"""The one record of what was said: Rasa's SQL tracker store.
+"""What was said, for the desk: read from the desk's own tables, which
+Rasa's event broker feeds (desk/projection.py), never from the tracker
+store's; writes (a partner's message, pausing and resuming the bot) go
+through Rasa's HTTP API, so the assistant's lock and tracker stay the only
+writers and the broker brings the desk its own writes back.
 
-Reads go straight to its ``events`` table (read-only: listing every
-conversation is not something Rasa's HTTP API offers); writes (a
-partner's message, pausing and resuming the bot) go through Rasa's HTTP
-API so the assistant's lock and tracker stay the only writers."""
+Every reader first has what was published so far projected
+(``projection.caught_up``): a partner sees the line they just sent.  That
+may write to the billing database, so call a reader before opening a
+billing session of your own, never inside one (SQLite takes the write
+lock at BEGIN: a reader inside a session would wait on its own caller)."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 
-from billing import clock
+from billing import clock, db
+from billing.models import DeskConversation, DeskConversationEvent
+from desk import projection
 from billing.redaction import redact_card_numbers, redact_lines
-from billing.vocabulary import Channel
-from selfpay import settings
-from selfpay.tracker import RasaUnavailable, append_events, stored_event  # noqa: F401 (RasaUnavailable: what the desk catches)
+from desk.conversation_facts import ConversationFacts, facts, opt_out_honoured, short_channel as _short  # noqa: F401 (the rules, read here too)
+from selfpay.tracker import RasaUnavailable, append_events  # noqa: F401 (RasaUnavailable: what the desk catches)
 
 logger = logging.getLogger(__name__)
 
-_engines: Dict[str, Engine] = {}
+
+def _fresh() -> None:
+    projection.caught_up()
 
 
-def _short(input_channel: Optional[str]) -> Optional[str]:
-    """A Rasa input channel's short name (sms, voice, webchat, rest)."""
-    known = Channel.named(input_channel)
-    return known.short if known else input_channel
-
-
-def _engine() -> Engine:
-    url = settings.get("TRACKER_STORE_URL")
-    engine = _engines.get(url)
-    if engine is None:
-        engine = create_engine(url, future=True, **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}))
-        _engines[url] = engine
-    return engine
-
-
-def _rows(where: str = "", **params) -> List[Dict[str, Any]]:
-    sql = "SELECT id, sender_id, type_name, timestamp, data FROM events" + (f" WHERE {where}" if where else "") + " ORDER BY id"
-    try:
-        with _engine().connect() as connection:
-            rows = connection.execute(text(sql), params).all()
-    except Exception as exc:  # no tracker store yet: nobody has written
-        if "no such table" in str(exc) or "does not exist" in str(exc):
-            return []
-        raise
-    out = []
-    for row in rows:
-        data = stored_event(row.type_name, row.data)
-        data.setdefault("timestamp", row.timestamp)
-        data["_sender"] = row.sender_id
-        out.append(data)
-    return out
+def _kept(*where) -> List[Dict[str, Any]]:
+    """Kept events (oldest first), each with its conversation as ``_sender``."""
+    query = select(DeskConversationEvent).order_by(DeskConversationEvent.timestamp, DeskConversationEvent.id)
+    with db.session_scope() as session:
+        rows = session.execute(query.where(*where)).scalars().all()
+        return [{**row.data, "_sender": row.conversation_id} for row in rows]
 
 
 def events(conversation_id: str) -> List[Dict[str, Any]]:
-    return _rows("sender_id = :sender", sender=conversation_id)
+    _fresh()
+    return _kept(DeskConversationEvent.conversation_id == conversation_id)
 
 
-def events_between(since: float, until: float) -> Dict[str, List[Dict[str, Any]]]:
-    """Every event of conversations active in [since, until), by conversation."""
-    grouped: Dict[str, List[Dict[str, Any]]] = {}
-    for event in _rows("sender_id IN (SELECT DISTINCT sender_id FROM events WHERE timestamp >= :since AND timestamp < :until)",
-                       since=since, until=until):
-        grouped.setdefault(event["_sender"], []).append(event)
-    return grouped
+def conversations_between(since: float, until: float) -> List[DeskConversation]:
+    """The desk's summary row of every conversation active in [since, until)."""
+    _fresh()
+    active = select(DeskConversationEvent.conversation_id).where(
+        DeskConversationEvent.timestamp >= since, DeskConversationEvent.timestamp < until).distinct()
+    with db.session_scope() as session:
+        return list(session.execute(select(DeskConversation).where(DeskConversation.id.in_(active))).scalars())
 
 
 def outreach_replies() -> Dict[int, int]:
     """Per outreach attempt, how many patient messages answered it (the
     connectors mark a text back within a reminder's window with the
-    reminder's attempt in its metadata)."""
-    replies: Dict[int, int] = {}
-    for event in _rows("type_name = 'user' AND data LIKE :marker", marker='%"outreach"%'):
-        attempt = ((event.get("metadata") or {}).get("outreach") or {}).get("attempt")
-        if isinstance(attempt, int):
-            replies[attempt] = replies.get(attempt, 0) + 1
-    return replies
+    reminder's attempt in its metadata; the projection keeps it)."""
+    _fresh()
+    with db.session_scope() as session:
+        counted = session.execute(select(DeskConversationEvent.outreach_attempt, func.count(DeskConversationEvent.id))
+                                  .where(DeskConversationEvent.outreach_attempt.is_not(None))
+                                  .group_by(DeskConversationEvent.outreach_attempt)).all()
+    return {attempt: count for attempt, count in counted}
 
 
 def iso(ts: float) -> str:
@@ -125,79 +107,6 @@ def _without_card_numbers(lines: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return lines
 
 
-@dataclass
-class ConversationFacts:
-    """What review needs about one conversation, read from its events."""
-
-    id: str
-    client: Optional[str] = None
-    channel: Optional[str] = None
-    started: Optional[float] = None
-    last: Optional[float] = None
-    patient_turns: int = 0
-    intents: List[str] = field(default_factory=list)
-    max_fallbacks_in_a_row: int = 0
-    paused: bool = False
-    verified_at: Optional[float] = None
-    # bot lines with account detail sent while the patient was not verified
-    detail_before_verification: int = 0
-    opt_out_at: Optional[float] = None
-    messages_after_opt_out: int = 0
-    actions: List[str] = field(default_factory=list)
-
-
-# responses that carry account detail: they must only follow verification
-ACCOUNT_DETAIL_ACTIONS = {"action_check_balance", "action_explain_coverage", "action_confirm_payment", "action_confirm_plan"}
-
-
-def facts(conversation_id: str, conversation_events: List[Dict[str, Any]]) -> ConversationFacts:
-    out = ConversationFacts(conversation_id)
-    fallbacks = 0
-    verified = False
-    for event in conversation_events:
-        kind, ts = event.get("event"), event.get("timestamp")
-        out.started = ts if out.started is None else out.started
-        out.last = ts
-        if kind == "session_started":
-            verified = False
-        elif kind == "user":
-            channel = event.get("input_channel")
-            out.channel = _short(channel) or out.channel
-            metadata = event.get("metadata") or {}
-            out.client = metadata.get("client") or out.client
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if not str(event.get("text") or "").startswith("/"):
-                out.patient_turns += 1
-            if intent:
-                out.intents.append(intent)
-            if intent == "opt_out" and out.opt_out_at is None:
-                out.opt_out_at = ts
-        elif kind == "slot" and event.get("name") == "client_id" and event.get("value"):
-            out.client = event["value"]
-        elif kind == "slot" and event.get("name") == "identity":
-            verified = event.get("value") == "verified"
-            if verified and out.verified_at is None:
-                out.verified_at = ts
-        elif kind == "action":
-            name = event.get("name")
-            out.actions.append(name)
-            if name == "action_fallback":
-                fallbacks += 1
-                out.max_fallbacks_in_a_row = max(out.max_fallbacks_in_a_row, fallbacks)
-            elif name != "action_listen":
-                fallbacks = 0
-            if name in ACCOUNT_DETAIL_ACTIONS and not verified:
-                out.detail_before_verification += 1
-        elif kind == "bot":
-            if out.opt_out_at is not None and (event.get("metadata") or {}).get("outreach"):
-                out.messages_after_opt_out += 1
-        elif kind == "pause":
-            out.paused = True
-        elif kind == "resume":
-            out.paused = False
-    return out
-
-
 # --- writing through Rasa's HTTP API ----------------------------------------
 
 def append(conversation_id: str, new_events: List[Dict[str, Any]]) -> None:
@@ -230,11 +139,12 @@ def resume(conversation_id: str, words: Optional[str]) -> None:
 def since(conversation_id: str, after: float) -> List[Dict[str, Any]]:
     """Lines written to the patient after ``after`` (epoch seconds) by the
     desk (a partner, or the bot taking over again): what a web chat polls for."""
+    _fresh()
     lines = []
-    for event in events(conversation_id):
-        if event.get("event") == "bot" and event.get("timestamp", 0) > after:
-            metadata = event.get("metadata") or {}
-            if metadata.get("from") == "agent" or metadata.get("resumed"):
-                lines.append({"ts": event["timestamp"], "from": metadata.get("from", "bot"),
-                              "text": redact_card_numbers(event.get("text") or "")[0]})
+    for event in _kept(DeskConversationEvent.conversation_id == conversation_id, DeskConversationEvent.type == "bot",
+                       DeskConversationEvent.timestamp > after):
+        metadata = event.get("metadata") or {}
+        if metadata.get("from") == "agent" or metadata.get("resumed"):
+            lines.append({"ts": event["timestamp"], "from": metadata.get("from", "bot"),
+                          "text": redact_card_numbers(event.get("text") or "")[0]})
     return lines

@@ -56,6 +56,23 @@ DEFAULTS = {
     "OUTREACH_TICK_SECONDS": "60",
     # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
     "ACTION_CALL_TIMEOUT_SECONDS": "6",
+    # Rasa's event broker (endpoints.yml), what feeds the desk's conversation tables (desk/projection.py):
+    # SQL (Rasa's SQLEventBroker, a database of its own under var/) or pika (RabbitMQ; make cluster)
+    "EVENT_BROKER_TYPE": "SQL",
+    # SQL: a full SQLAlchemy URL, never the tracker store; pika: amqp://host:port/vhost
+    "EVENT_BROKER_URL": f"sqlite:///{VAR / 'events.db'}",
+    # pika only (the SQL broker ignores them when the URL is a full one): RabbitMQ's local default account
+    "EVENT_BROKER_USERNAME": "guest",
+    "EVENT_BROKER_PASSWORD": "guest",
+    # pika: the queue and fanout exchange Rasa's PikaEventBroker declares by default (durable queue)
+    "EVENT_BROKER_QUEUE": "rasa_core_events",
+    "EVENT_BROKER_EXCHANGE": "rasa-exchange",
+    # how often the desk's consumer looks for new events in the SQL broker (RabbitMQ pushes)
+    "EVENT_FEED_POLL_SECONDS": "0.5",
+    # pika: how long a desk read waits for the feed to empty RabbitMQ's queue first
+    "EVENT_FEED_WAIT_SECONDS": "3",
+    # pika: after the feed lost RabbitMQ, conversations active this long before are caught up from Rasa's HTTP API
+    "EVENT_FEED_RECONCILE_SECONDS": "3600",
 }
 
 

@@ -227,6 +227,8 @@ def running_assistant(var: Path, twilio_url: str, smtp_port: int):
     env = environment({
         "DATABASE_URL": database,
         "TRACKER_STORE_URL": f"sqlite:///{var / 'tracker.db'}",
+        "EVENT_BROKER_TYPE": "SQL",
+        "EVENT_BROKER_URL": f"sqlite:///{var / 'events.db'}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
         "RASA_TOKEN": TOKEN,
         "SELFPAY_NOW": DEMO_NOW,
