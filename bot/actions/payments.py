@@ -22,7 +22,7 @@ from billing.redaction import holds_redacted_card
 from billing.vocabulary import Channel, PaymentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, channel_of, client_values,
-    conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, say_date,
+    conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, language_of, say_date,
     say_money, session_scope,
 )
 from bot.actions.confirm import ask, idempotency_key, register, revises
@@ -148,7 +148,7 @@ def start_payment(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     if scheduled and CANCEL_WORDS.search(text):
         first = scheduled[0]
         dispatcher.utter_message(
-            response="utter_confirm_cancel_scheduled", amount=say_money(first.amount), date=say_date(first.payment_date),
+            response="utter_confirm_cancel_scheduled", amount=say_money(first.amount), date=say_date(first.payment_date, language_of(tracker)),
             card=payments.card_label(first.card_brand, first.card_last4), **values,
         )
         return [SlotSet("next_form", "none"), ask("cancel_scheduled", "action_start_payment", payment_id=first.id)]
@@ -293,18 +293,19 @@ class ActionConfirmPayment(Action):
                 try:
                     schedule.check_payment_date(on)  # the window is billing's: asked before the patient is
                 except schedule.DateRefused:
-                    tell_window(dispatcher, client)
+                    tell_window(dispatcher, client, language_of(tracker))
                     return reset
-                dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(on), **common)
+                dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(on, language_of(tracker)), **common)
                 return reset + [ask("schedule", self.name(), account_id=account.id, method_id=method.id, amount=str(amount), date=on.isoformat())]
             dispatcher.utter_message(response="utter_confirm_payment", **common)
             return reset + [ask("payment", self.name(), account_id=account.id, method_id=method.id, amount=str(amount))]
 
 
-def tell_window(dispatcher: CollectingDispatcher, client: ClientInfo) -> None:
+def tell_window(dispatcher: CollectingDispatcher, client: ClientInfo, language: str = "en") -> None:
     """The days a payment may be scheduled for (billing.schedule)."""
     first, last = schedule.payment_window()
-    dispatcher.utter_message(response="utter_payment_date_outside_window", first_date=say_date(first), last_date=say_date(last),
+    dispatcher.utter_message(response="utter_payment_date_outside_window", first_date=say_date(first, language),
+                             last_date=say_date(last, language),
                              days=schedule.PAYMENT_WINDOW_DAYS, **client_values(client))
 
 
@@ -372,7 +373,7 @@ def _read_back_payment(dispatcher, session, client, tracker, pending, asked_by) 
     fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
     fields["amount"] = str(amount)
     if pending["kind"] == "schedule":
-        dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(dt.date.fromisoformat(pending["date"])), **common)
+        dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(dt.date.fromisoformat(pending["date"]), language_of(tracker)), **common)
     else:
         dispatcher.utter_message(response="utter_confirm_payment", **common)
     return [ask(pending["kind"], asked_by, **fields)]
@@ -394,10 +395,10 @@ def _schedule(dispatcher, session, client, tracker, pending) -> List[EventType]:
         if refused.reason not in ("date_not_in_future", "date_too_far"):
             raise
         # the day passed the window since the question (or the window changed): say the window, schedule nothing
-        tell_window(dispatcher, client)
+        tell_window(dispatcher, client, language_of(tracker))
         return []
     dispatcher.utter_message(
-        response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date),
+        response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date, language_of(tracker)),
         card=outcome.card, confirmation_number=outcome.confirmation_number, **client_values(client),
     )
     return []
@@ -410,7 +411,7 @@ def _cancel_scheduled(dispatcher, session, client, tracker, pending) -> List[Eve
         return []
     outcome = payments.cancel_scheduled(session, account, int(pending["payment_id"]), actor="bot", reason="patient cancelled in conversation")
     dispatcher.utter_message(
-        response="utter_scheduled_payment_cancelled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date),
+        response="utter_scheduled_payment_cancelled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date, language_of(tracker)),
         **client_values(client),
     )
     return []
@@ -429,7 +430,7 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
         return []
     latest = payments.last_attempt(session, declined)
     dispatcher.utter_message(
-        response="utter_declined_payment", amount=say_money(declined.amount), date=say_date(declined.payment_date),
+        response="utter_declined_payment", amount=say_money(declined.amount), date=say_date(declined.payment_date, language_of(tracker)),
         card=payments.card_label(latest.card_brand, latest.card_last4), **values,
     )
     dispatcher.utter_message(response=f"utter_decline_reason_{_reason(latest.decline_code)}", **values)

@@ -20,7 +20,7 @@ from billing.plans import PlanRefused, PlanTerms
 from billing.vocabulary import InstallmentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, client_values, conversation_client,
-    entity_in, is_verified, latest_intent, patient_account, request_message, say_card, say_date, say_money, session_scope,
+    entity_in, is_verified, latest_intent, patient_account, request_message, say_card, language_of, say_date, say_money, session_scope,
 )
 from bot.actions.confirm import ask, register, revises
 from bot.nlp.numbers import parse_decimal
@@ -103,7 +103,7 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
         upcoming = next((i for i in current.installments if i.status == InstallmentStatus.DUE), None)
         dispatcher.utter_message(
             response="utter_plan_exists", monthly_amount=say_money(current.monthly_amount),
-            next_due_date=say_date(upcoming.due_date if upcoming else None), **values,
+            next_due_date=say_date(upcoming.due_date if upcoming else None, language_of(tracker)), **values,
         )
         return [SlotSet("next_form", "none")]
     policy = client.policy.payment_plan
@@ -223,7 +223,7 @@ class ActionConfirmPlan(Action):
                 return reset + _create_plan(dispatcher, session, client, tracker, {"kind": "plan", **fields})
             dispatcher.utter_message(
                 response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms),
-                balance=say_money(balance), first_date=say_date(first), card=say_card(method), **client_values(client),
+                balance=say_money(balance), first_date=say_date(first, language_of(tracker)), card=say_card(method), **client_values(client),
             )
         return reset + [ask("plan", self.name(), **fields)]
 
@@ -258,7 +258,7 @@ def _create_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
     method = next((c for c in cards_on_file(account) if c.id == plan.payment_method_id), None)
     dispatcher.utter_message(
         response="utter_plan_created" if method else "utter_plan_created_by_link", terms=describe(terms),
-        first_date=say_date(plan.installments[0].due_date), card=say_card(method), account_number=account.account_number, **values,
+        first_date=say_date(plan.installments[0].due_date, language_of(tracker)), card=say_card(method), account_number=account.account_number, **values,
     )
     dispatcher.utter_message(response="utter_anything_else")
     return []
@@ -293,7 +293,7 @@ def _read_back_plan(dispatcher, session, client, tracker, pending, asked_by) -> 
     method = next((c for c in cards_on_file(account) if c.id == pending.get("method_id")), None)
     dispatcher.utter_message(
         response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms), balance=say_money(balance),
-        first_date=say_date(dt.date.fromisoformat(pending["start"])), card=say_card(method), **client_values(client),
+        first_date=say_date(dt.date.fromisoformat(pending["start"]), language_of(tracker)), card=say_card(method), **client_values(client),
     )
     fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
     return [ask("plan", asked_by, **fields)]
@@ -435,7 +435,7 @@ def _change_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
     method = next((c for c in cards_on_file(account) if c.id == plan.payment_method_id), None)
     dispatcher.utter_message(
         response="utter_plan_changed", next_amount=say_money(upcoming.amount if upcoming else plan.monthly_amount),
-        next_due_date=say_date(upcoming.due_date if upcoming else None), card=say_card(method), **values,
+        next_due_date=say_date(upcoming.due_date if upcoming else None, language_of(tracker)), card=say_card(method), **values,
     )
     dispatcher.utter_message(response="utter_anything_else")
     return []
