@@ -178,6 +178,17 @@ def chosen(text: Optional[str]) -> Optional[str]:
     return None
 
 
+def of_number(session, client_id: str, phone: str) -> Optional[str]:
+    """The language of the client's patients whose number this is, when
+    their records agree on one the assistant speaks; else None."""
+    from billing.contact import normalise_phone
+    from billing.models import Patient
+
+    number = normalise_phone(phone or "") or phone
+    found = {language for (language,) in session.query(Patient.language).filter_by(client_id=client_id, phone=number)}
+    return found.pop() if len(found) == 1 and found <= set(SPOKEN) else None
+
+
 def spoken(code: Optional[str]) -> str:
     """A language the assistant speaks: the code if it is one, else the default."""
     return code if code in SPOKEN else DEFAULT

@@ -69,6 +69,6 @@ def script(name: str, client=None, *, language: str = DEFAULT, **values) -> str:
     return text.format(**values)
 
 
-def cut_note() -> str:
+def cut_note(language: str = DEFAULT) -> str:
     """What a channel says before its answer to a message it cut to the cap."""
-    return script("utter_channel_message_cut", limit=f"{MAX_MESSAGE_CHARS:,}")
+    return script("utter_channel_message_cut", language=language, limit=f"{MAX_MESSAGE_CHARS:,}")

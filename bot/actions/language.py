@@ -61,6 +61,13 @@ def after_verification(tracker: Tracker, record_language: Optional[str]) -> List
     return _set(tracker, record_language, RECORD)
 
 
+def not_spoken(tracker: Tracker) -> Optional[str]:
+    """The language of the latest message when it is one the assistant
+    does not speak (bot/nlp/language.py found it), else None."""
+    detected = _message_language(tracker).get("detected")
+    return detected if detected and detected not in language.SPOKEN else None
+
+
 def _set(tracker: Tracker, code: str, source: str) -> List[EventType]:
     events: List[EventType] = []
     if tracker.get_slot("language") != code:

@@ -71,3 +71,27 @@ def test_maria_stays_english(seeded_sqlite):
     _, events = run(ValidateVerificationForm(), tracker(slots=maria, fresh=["date_of_birth", "account_identifier"]))
     slots = slot_events(events)
     assert slots["identity"] == "verified" and slots.get("language", "en") == "en"
+
+
+def test_a_language_we_do_not_speak_gets_both_languages_and_a_way_to_a_person(seeded_sqlite):
+    from bot.actions.handoffs import ActionFallback
+
+    trk = said_by("Bonjour, combien je dois pour ma facture ?")
+    trk.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 1.0}
+    messages, events = run(ActionFallback(), trk)
+    assert [m["response"] for m in messages] == ["utter_language_not_spoken"] and events == []
+    assert messages[0]["client_phone"]  # the number to call is in the answer
+
+
+def test_a_french_message_is_an_nlu_fallback_whatever_the_classifier_guessed():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.language import LanguageDetector
+
+    message = Message(data={"text": "je voudrais parler avec quelqu'un s'il vous plaît",
+                            "intent": {"name": "human_handoff", "confidence": 0.8}})
+    LanguageDetector().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback" and message.get("language")["detected"] == "fr"
+    spanish = Message(data={"text": "quiero pagar", "intent": {"name": "make_payment", "confidence": 0.6}})
+    LanguageDetector().process([spanish])
+    assert spanish.get("intent")["name"] == "make_payment" and spanish.get("language")["detected"] == "es"
