@@ -201,6 +201,42 @@ COUNTED_ES = {"try": ("intento", "intentos"), "payment": ("pago", "pagos"), "min
               "month": ("mes", "meses"), "day": ("día", "días")}
 
 
+# the phrases the code builds into scripts ({what}, {reason_words}, {department_name}, {card}), in Spanish
+PHRASES_ES = {
+    # the reasons for a dispute (bot/actions/disputes.py)
+    "a duplicate charge": "un cobro duplicado",
+    "a service you did not receive": "un servicio que usted no recibió",
+    "a wrong amount": "una cantidad equivocada",
+    "something your insurance should have paid": "algo que su seguro debió pagar",
+    "a concern about the quality of care": "una queja sobre la calidad de la atención",
+    # the contact details a patient can change (billing.contact.FIELD_WORDS)
+    "mailing address": "dirección postal", "phone number": "número de teléfono", "email address": "correo electrónico",
+    "legal name": "nombre legal",
+    # the partners' departments (billing.handoffs.DEPARTMENT_NAMES)
+    "billing": "facturación", "insurance": "seguros", "financial counseling": "asesoría financiera", "disputes": "disputas",
+    # how a payment is made (bot.actions.common.say_card)
+    "a secure payment link": "un enlace de pago seguro", "card": "tarjeta",
+}
+_CARD_ENDING = re.compile(r"^(?P<brand>.+) ending (?P<last4>\d{4})$")
+
+
+def phrase(english: str, language: str = DEFAULT) -> str:
+    """A phrase the code puts into a script, in the conversation's language
+    ("Visa ending 4242" -> "Visa terminada en 4242"); one it does not know
+    stays as written."""
+    if language != "es":
+        return english
+    card = _CARD_ENDING.match(english)
+    if card:
+        return f"{card.group('brand')} terminada en {card.group('last4')}"
+    return PHRASES_ES.get(english, english)
+
+
+def alternatives(items, language: str = DEFAULT) -> str:
+    """'Visa ending 4242 or Mastercard ending 4444'; in Spanish with 'o'."""
+    return (" o " if language == "es" else " or ").join(items)
+
+
 def counted(count: int, one: str, many: str, language: str = DEFAULT) -> str:
     """The word for ``count`` of a thing: 'try' or 'tries'; 'intento' or 'intentos'."""
     if language == "es" and one in COUNTED_ES:

@@ -160,8 +160,8 @@ def card_named_in(text: str, cards: List[PaymentMethod]) -> Optional[PaymentMeth
     return named[0] if len(named) == 1 else None
 
 
-def say_card(method: Optional[PaymentMethod]) -> str:
-    return payments.card_label(method.brand, method.last4) if method else "a secure payment link"
+def say_card(method: Optional[PaymentMethod], language: str = "en") -> str:
+    return languages.phrase(payments.card_label(method.brand, method.last4) if method else "a secure payment link", language)
 
 
 def card_from_slot(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:

@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import disputes
 from billing.clients import ClientInfo
 from billing.models import Account, ServiceLine
@@ -120,7 +121,7 @@ class ActionConfirmDispute(Action):
             if account is None or line is None or reason not in REASON_WORDS_SAID:
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
-            dispatcher.utter_message(response="utter_confirm_dispute", line=describe_line(line, language_of(tracker)), reason_words=REASON_WORDS_SAID[reason],
+            dispatcher.utter_message(response="utter_confirm_dispute", line=describe_line(line, language_of(tracker)), reason_words=languages.phrase(REASON_WORDS_SAID[reason], language_of(tracker)),
                                      **client_values(client))
             return reset + [ask("dispute", self.name(), account_id=account.id, line_id=line.id, reason=reason)]
 

@@ -18,6 +18,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import accounts, callbacks, handoffs, ledger, outreach
 from billing.clients import ClientInfo
 from billing.contact import display_phone, normalise_phone
@@ -25,7 +26,9 @@ from billing.models import Patient
 from billing.vocabulary import Channel
 from bot import capabilities
 from bot.actions import language
-from bot.actions.common import PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
+from bot.actions.common import (
+    PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, language_of, patient_phone, session_scope,
+)
 from bot.nlp.general import definition_asked
 from bot.nlp.identity import read_account_identifier
 
@@ -125,12 +128,12 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
     logger.info("handoff %s (%s, %s) for conversation %s", handoff.id, handoff.department, reason, tracker.sender_id)
     values = {
         **client_values(client),
-        "department_name": handoffs.DEPARTMENT_NAMES[handoff.department],
+        "department_name": languages.phrase(handoffs.DEPARTMENT_NAMES[handoff.department], language_of(tracker)),
         "partner_hours": handoffs.hours_text(client),
         "queue_position": handoffs.position(session, handoff),
         "wait_minutes": handoffs.expected_wait_minutes(session, handoff),
     }
-    values["minutes_word"] = "minute" if values["wait_minutes"] == 1 else "minutes"
+    values["minutes_word"] = languages.counted(values["wait_minutes"], "minute", "minutes", language_of(tracker))
     values["recap"] = handoffs.patient_recap(facts)
     events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("next_form", "none"),
                                SlotSet("pending_confirmation", None)]

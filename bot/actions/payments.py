@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import clock, ledger, payments, plans, schedule
 from billing.clients import ClientInfo
 from billing.models import Account, Payment
@@ -201,10 +202,10 @@ class ActionAskPaymentMethod(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             cards = cards_on_file(patient_account(session, client, tracker))
-            labels = [say_card(c) for c in cards]
+            labels = [say_card(c, language_of(tracker)) for c in cards]
             dispatcher.utter_message(
                 response="utter_ask_payment_method" if len(cards) == 1 else "utter_ask_payment_method_several",
-                card=labels[0], cards=" or ".join(labels), **client_values(client),
+                card=labels[0], cards=languages.alternatives(labels, language_of(tracker)), **client_values(client),
             )
         return []
 
@@ -261,7 +262,7 @@ class ValidatePaymentForm(FormValidationAction):
             if cards and (latest_intent(tracker) == "affirm" or CARD_WORDS.search(text)):
                 return {"payment_method": f"card:{cards[0].id}"}
             dispatcher.utter_message(
-                response="utter_explain_payment_method", cards=" or ".join(say_card(c) for c in cards), **client_values(client),
+                response="utter_explain_payment_method", cards=languages.alternatives([say_card(c, language_of(tracker)) for c in cards], language_of(tracker)), **client_values(client),
             )
         return {"payment_method": None}
 
@@ -288,7 +289,7 @@ class ActionConfirmPayment(Action):
                     dispatcher.utter_message(response="utter_payment_schedule_needs_card", **values)
                 send_link(dispatcher, session, client, tracker, account, amount)
                 return reset
-            common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
+            common = dict(amount=say_money(amount), card=say_card(method, language_of(tracker)), account_number=account.account_number, **values)
             if on is not None:
                 try:
                     schedule.check_payment_date(on)  # the window is billing's: asked before the patient is
@@ -369,7 +370,7 @@ def _read_back_payment(dispatcher, session, client, tracker, pending, asked_by) 
         dispatcher.utter_message(response=f"utter_payment_amount_{refused.reason}", balance=say_money(balance), **values)
         return [SlotSet("pending_confirmation", None)]
     method = next(c for c in cards_on_file(account) if c.id == int(pending["method_id"]))
-    common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
+    common = dict(amount=say_money(amount), card=say_card(method, language_of(tracker)), account_number=account.account_number, **values)
     fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
     fields["amount"] = str(amount)
     if pending["kind"] == "schedule":
@@ -439,10 +440,10 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     same_card, others = payments.retry_options(session, declined)
     if same_card:
         method = declined.payment_method
-        dispatcher.utter_message(response="utter_offer_retry_same_card", amount=say_money(declined.amount), card=say_card(method), **values)
+        dispatcher.utter_message(response="utter_offer_retry_same_card", amount=say_money(declined.amount), card=say_card(method, language_of(tracker)), **values)
         return [ask("retry", asked_by, payment_id=declined.id, method_id=method.id)]
     if others:
-        dispatcher.utter_message(response="utter_offer_other_card", amount=say_money(declined.amount), card=say_card(others[0]), **values)
+        dispatcher.utter_message(response="utter_offer_other_card", amount=say_money(declined.amount), card=say_card(others[0], language_of(tracker)), **values)
         return [ask("retry", asked_by, payment_id=declined.id, method_id=others[0].id)]
     send_link(dispatcher, session, client, tracker, account, declined.amount)
     return []

@@ -104,3 +104,26 @@ def test_amounts_in_a_spanish_sentence_are_spoken_and_english_is_left_as_written
     said = language.speakable("Su saldo es $1,234.56, con vencimiento el 15 de enero de 2027.", "es")
     assert said == "Su saldo es mil doscientos treinta y cuatro dólares con cincuenta y seis centavos, con vencimiento el 15 de enero de 2027."
     assert language.speakable("Your balance is $412.50.", "en") == "Your balance is $412.50."
+
+
+def test_phrases_the_code_builds_are_said_in_spanish():
+    assert language.phrase("Visa ending 4242", "es") == "Visa terminada en 4242"
+    assert language.phrase("Visa ending 4242", "en") == "Visa ending 4242"
+    assert language.phrase("a secure payment link", "es") == "un enlace de pago seguro"
+    assert language.phrase("mailing address", "es") == "dirección postal"
+    assert language.phrase("a duplicate charge", "es") == "un cobro duplicado"
+    assert language.phrase("something we never wrote", "es") == "something we never wrote"
+    assert language.alternatives(["Visa terminada en 4242", "Mastercard terminada en 4444"], "es") == \
+        "Visa terminada en 4242 o Mastercard terminada en 4444"
+    assert language.counted(1, "minute", "minutes", "es") == "minuto"
+    assert language.counted(3, "try", "tries", "es") == "intentos"
+    assert language.counted(3, "try", "tries") == "tries"
+
+
+def test_every_phrase_the_actions_build_has_its_spanish():
+    from billing.contact import FIELD_WORDS
+    from billing.handoffs import DEPARTMENT_NAMES
+    from bot.actions.disputes import REASON_WORDS_SAID
+
+    for phrase in [*FIELD_WORDS.values(), *DEPARTMENT_NAMES.values(), *REASON_WORDS_SAID.values()]:
+        assert phrase in language.PHRASES_ES, phrase
