@@ -54,7 +54,7 @@ _WORDS: Dict[str, frozenset] = {
 _SHARED = frozenset({"no", "a", "plan", "hospital", "doctor", "total", "ok", "okay"})
 _WORDS = {code: words - _SHARED for code, words in _WORDS.items()}
 # "me", "le", "lo" count for Spanish only beside other Spanish words: English "me" is common
-_WEAK = {"es": frozenset({"me", "le", "lo", "se", "ha", "he", "yo", "tu", "si", "que", "hospital"}),
+_WEAK = {"es": frozenset({"me", "le", "lo", "se", "ha", "he", "yo", "tu", "si", "que", "hospital", "y", "ya"}),
          "en": frozenset({"me", "i", "it", "at", "on", "in"})}
 
 # languages the assistant does not speak: their own words (accents stripped)
