@@ -15,6 +15,13 @@ billing core once, keyed on the call) or a hang-up, with a custom
 payload ``{"voice": {...}}``.  A turn that takes Rasa too long is
 answered with a short hold message and a ``<Redirect>`` that picks the
 answer up; the call-status callback closes the session.
+
+Languages: the greeting offers Spanish ("para español, oprima 2", or say
+"español"); the pick reaches the assistant as the caller's choice.  After
+each turn the call goes on in the language the assistant settled on (its
+``language`` slot); in Spanish it listens with ``es-US`` and Spanish hints,
+speaks with Polly.Lupe, says amounts in words and runs ``<Pay>`` in
+Spanish.  Our URLs carry the call's language (``lang``).
 """
 from __future__ import annotations
 
