@@ -442,7 +442,7 @@ class TwilioVoiceInput(TwilioInput):
         if picked is not None:
             return _language_set(request, client, picked)
         if request.args.get("picked") in SPOKEN:
-            metadata["language"] = request.args["picked"]  # the caller's choice at the greeting: the assistant keeps it
+            metadata["language"] = request.args.get("picked")  # the caller's choice at the greeting: the assistant keeps it
         reminder = await loop.run_in_executor(None, _reminder_answered, client.id, params.get("From") or "")
         if reminder is not None:
             metadata["outreach"] = reminder.as_metadata()  # the conversation knows why we reached out
@@ -528,7 +528,7 @@ class TwilioVoiceInput(TwilioInput):
         language = _language(request)
         reply = VoiceResponse()
         # a language picked at the greeting still goes to the assistant with the first words
-        picked = {"picked": request.args["picked"]} if request.args.get("picked") in SPOKEN else {}
+        picked = {"picked": request.args.get("picked")} if request.args.get("picked") in SPOKEN else {}
         gather = _gather(request, silence + 1, **picked)
         _say(gather, script("utter_voice_reprompt", client, language=language), language)
         reply.append(gather)
