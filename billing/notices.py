@@ -11,7 +11,8 @@ import logging
 from billing import db, notify, statements
 from billing.clients import get_client
 from billing.contact import FIELD_WORDS, record_notice
-from billing.models import ContactChange
+from billing.language import phrase, say_date
+from billing.models import ContactChange, Patient
 from billing.scripts import script
 from billing.vocabulary import NoticeChannel
 
@@ -28,8 +29,10 @@ def send_contact_notice(change_id: int) -> str:
             return change.notice_status if change else "unknown"
         client = get_client(session, change.client_id)
         field, to = change.field, change.notice_to
-        words = script("utter_notice_contact_changed", client, what=FIELD_WORDS[field],
-                       date=change.requested_at.strftime("%B %d, %Y").replace(" 0", " "))
+        # in the patient's language (their record)
+        spoken = session.get(Patient, change.patient_id).language
+        words = script("utter_notice_contact_changed", client, language=spoken, what=phrase(FIELD_WORDS[field], spoken),
+                       date=say_date(change.requested_at.date(), spoken))
     try:
         if field == "phone":
             notify.tell_address(client, NoticeChannel.SMS, to, words)
@@ -46,11 +49,12 @@ def send_contact_notice(change_id: int) -> str:
     return status
 
 
-def text_statement_link(client, account_number: str, reference: str, to: str, raw_token: str) -> None:
-    """Text a statement's one-time link in the approved wording.  If it
-    cannot go out, the link is marked failed (never usable) and the port's
-    NotSent is raised."""
-    words = script("utter_statement_sms", client, account_number=account_number, url=statements.statement_url(raw_token))
+def text_statement_link(client, account_number: str, reference: str, to: str, raw_token: str, language: str = "en") -> None:
+    """Text a statement's one-time link in the approved wording, in the
+    patient's language.  If it cannot go out, the link is marked failed
+    (never usable) and the port's NotSent is raised."""
+    words = script("utter_statement_sms", client, language=language, account_number=account_number,
+                   url=statements.statement_url(raw_token))
     try:
         notify.tell_address(client, NoticeChannel.SMS, to, words)
     except notify.NotSent:

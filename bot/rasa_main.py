@@ -91,8 +91,11 @@ def follow_the_clock() -> None:
 
 
 def apply() -> None:
+    from bot import responses
+
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction.run = run_remote_action
+    responses.install()  # the variation said: the conversation's language, then the most specific
     follow_the_clock()
 
 

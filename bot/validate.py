@@ -5,7 +5,8 @@ Rasa 3.6 counts a response as used only when a story or rule names it,
 so it flags every script that a custom action or a form sends (form
 questions, balance wording ...).  Here those count as used when the
 action code or a form sends them, and, stricter than Rasa, a response
-that the code sends but the domain lacks is an error.
+that the code sends but the domain lacks is an error, and so is a
+response or a script without its Spanish variation.
 Usage: python -m bot.validate
 """
 from __future__ import annotations
@@ -46,6 +47,32 @@ def script_problems(responses: set[str]) -> list[str]:
     problems = [f"The code says the script '{name}', which billing/scripts.yml does not define." for name in sorted(named - defined)]
     problems += [f"The script '{name}' in billing/scripts.yml is not said by any code." for name in sorted(defined - named)]
     problems += [f"'{name}' is both a response in the domain and a script in billing/scripts.yml." for name in sorted(defined & responses)]
+    return problems
+
+
+def language_problems(defined: dict, kind: str) -> list[str]:
+    """Every variation (a response of the domain, a script of
+    billing/scripts.yml) has its Spanish: a variation with the same other
+    conditions and channel and ``language: es`` (DESIGN.md, Languages)."""
+    from billing.language import DEFAULT, SPOKEN
+
+    def others(variation) -> tuple:
+        conditions = sorted((c.get("name"), str(c.get("value"))) for c in variation.get("condition") or []
+                            if c.get("name") != "language")
+        return (variation.get("channel"),) + tuple(conditions)
+
+    def language(variation) -> str:
+        return next((c.get("value") for c in variation.get("condition") or [] if c.get("name") == "language"), DEFAULT)
+
+    problems = []
+    for name in sorted(defined):
+        variations = defined[name] or []
+        have = {(language(v), others(v)) for v in variations}
+        for wanted in SPOKEN[1:]:
+            for key in sorted({others(v) for v in variations if language(v) == DEFAULT}, key=str):
+                if (wanted, key) not in have:
+                    words = ", ".join(f"{n}={v}" for n, v in key[1:]) + (f" on {key[0]}" if key[0] else "")
+                    problems.append(f"The {kind} '{name}' has no Spanish variation" + (f" for {words}." if words else "."))
     return problems
 
 
@@ -145,6 +172,10 @@ def main() -> int:
         problems.append(f"The form question '{name}' is missing from the domain.")
 
     problems += script_problems(defined)
+    from billing.scripts import scripts
+    from bot.responses import responses
+
+    problems += language_problems(responses(), "response") + language_problems(scripts(), "script")
     problems += registry_problems(domain)
     from bot import rules
 

@@ -2,7 +2,10 @@
 
 Signed requests only; the client is the one whose number was texted; the
 conversation is the client and the sender.  Opt-out, opt-in and help
-keywords are answered here and never reach the NLU.  A retried
+keywords are answered here and never reach the NLU, in English and
+Spanish (PARAR, ALTO, CANCELAR, BAJA, DETENER, SALIR opt out; AYUDA
+helps), the answer in the number's language: its patient's record, else
+the keyword's.  A retried
 ``MessageSid`` gets the first answer again.  Patient text has card
 numbers taken out and no leading "/" before Rasa sees it.  Replies go
 back as TwiML ``<Message>``s of at most 320 characters, split at
@@ -19,6 +22,7 @@ from sanic.request import Request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from billing import db, inbound, outreach
+from billing.language import SPOKEN, detect, of_number, plain
 from billing.ratelimit import capped, limiter
 from billing.vocabulary import Channel, conversation_id
 from billing.scripts import cut_note, script
@@ -34,6 +38,8 @@ OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", 
            "PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER", "SALIR"}
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO", "AYUDA"}
+# the keywords that are Spanish: a number without a record in a language gets its answer in the keyword's
+SPANISH_KEYWORDS = {"PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER", "SALIR", "AYUDA", "PAGAR"}
 # what a reminder offers to reply (billing/scripts.yml, utter_outreach_sms_*): the request it starts
 REPLY_KEYWORDS = {"PAY": "/make_payment", "PAGAR": "/make_payment", "PLAN": "/payment_plan"}
 
@@ -126,16 +132,20 @@ class TwilioSmsInput(TwilioInput):
     async def _process(self, loop, client, sender: str, params: Dict[str, str], on_new_message, sid: str,
                        request: Optional[Request] = None) -> str:
         body = params.get("Body") or ""
-        keyword = re.sub(r"[^A-Z]", "", body.strip().upper()) if len(body.strip()) <= 12 else ""
+        keyword = re.sub(r"[^A-Z]", "", plain(body.strip()).upper()) if len(body.strip()) <= 12 else ""
         opted_out = await loop.run_in_executor(None, _opted_out, client.id, sender)
+        if keyword in OPT_OUT | HELP | OPT_IN:
+            # the number's language: its patient's record, else the keyword's
+            on_record = await loop.run_in_executor(None, _number_language, client.id, sender)
+            said_in = on_record or ("es" if keyword in SPANISH_KEYWORDS else "en")
         if keyword in OPT_OUT:
             changed = await loop.run_in_executor(None, _set_opt_out, client.id, sender, True, sid)
-            return twiml([script("utter_sms_opted_out", client)] if changed else [])
+            return twiml([script("utter_sms_opted_out", client, language=said_in)] if changed else [])
         if keyword in HELP:
-            return twiml([script("utter_sms_help", client)])
+            return twiml([script("utter_sms_help", client, language=said_in)])
         if keyword in OPT_IN and (opted_out or keyword != "YES"):
             await loop.run_in_executor(None, _set_opt_out, client.id, sender, False, sid)
-            return twiml([script("utter_sms_resubscribed", client)])
+            return twiml([script("utter_sms_resubscribed", client, language=said_in)])
         if opted_out:
             logger.info("SMS from an opted-out number for %s: not answered (START resubscribes)", client.id)
             return twiml([])
@@ -156,7 +166,8 @@ class TwilioSmsInput(TwilioInput):
         text = await safe_patient_text(request, conversation_id(Channel.SMS, sender, client.id), body, key=sid)
         if not text:
             if (params.get("NumMedia") or "0").strip() not in ("", "0"):
-                return twiml([script("utter_sms_media_only", client)])
+                on_record = await loop.run_in_executor(None, _number_language, client.id, sender)
+                return twiml([script("utter_sms_media_only", client, language=on_record or "en")])
             return twiml([])
         if reminder is not None and keyword in REPLY_KEYWORDS:
             text = REPLY_KEYWORDS[keyword]  # PAY or PLAN, as the reminder offered: that request, verified first
@@ -165,12 +176,17 @@ class TwilioSmsInput(TwilioInput):
             text, collector, conversation_id(Channel.SMS, sender, client.id), input_channel=CHANNEL, message_id=sid,
             metadata=metadata,
         ))
-        return twiml(([cut_note()] if cut else []) + bot_texts(collector.messages))
+        return twiml(([cut_note(detect(body) if detect(body) in SPOKEN else "en")] if cut else []) + bot_texts(collector.messages))
 
 
 def _reminder_answered(client_id: str, phone: str):
     with db.session_scope() as session:
         return outreach.reminder_answered(session, client_id=client_id, address=phone)
+
+
+def _number_language(client_id: str, phone: str) -> Optional[str]:
+    with db.session_scope() as session:
+        return of_number(session, client_id, phone)
 
 
 def _opted_out(client_id: str, phone: str) -> bool:

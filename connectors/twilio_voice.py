@@ -15,6 +15,13 @@ billing core once, keyed on the call) or a hang-up, with a custom
 payload ``{"voice": {...}}``.  A turn that takes Rasa too long is
 answered with a short hold message and a ``<Redirect>`` that picks the
 answer up; the call-status callback closes the session.
+
+Languages: the greeting offers Spanish ("para español, oprima 2", or say
+"español"); the pick reaches the assistant as the caller's choice.  After
+each turn the call goes on in the language the assistant settled on (its
+``language`` slot); in Spanish it listens with ``es-US`` and Spanish hints,
+speaks with Polly.Lupe, says amounts in words and runs ``<Pay>`` in
+Spanish.  Our URLs carry the call's language (``lang``).
 """
 from __future__ import annotations
 
@@ -30,11 +37,12 @@ from sanic.request import Request
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from billing import db, handoffs, inbound, outreach, outreach_status, payments
+from billing.language import SPOKEN, speakable, spoken, spoken_amount
+from billing.language import chosen as language_chosen
 from billing.contact import normalise_phone
 from billing.models import OutreachAttempt, Patient
 from billing.clients import UnknownClient, get_client
 from billing.models import Account
-from billing.money import format_money
 from billing.ratelimit import capped, limiter
 from billing.scripts import script
 from billing.vocabulary import Channel, HandoffStatus, PaymentStatus, conversation_id
@@ -45,12 +53,23 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = Channel.VOICE.value
 HINTS = ("balance, payment, pay my bill, payment plan, insurance, explanation of benefits, EOB, statement, "
-         "itemized bill, dispute, financial assistance, refund, credit, declined, representative, agent, person")
+         "itemized bill, dispute, financial assistance, refund, credit, declined, representative, agent, person, español")
+# what a Spanish-speaking caller says about a bill (DESIGN.md, Spanish: US Spanish on the phone)
+HINTS_ES = ("cuánto debo, mi saldo, pagar, hacer un pago, plan de pagos, pagos mensuales, la aseguranza, el seguro, "
+            "el deducible, el coseguro, estado de cuenta detallado, disputar un cobro, asistencia financiera, reembolso, "
+            "crédito, tarjeta, representante, una persona, inglés, english")
 ENDED = {"completed", "canceled", "failed", "busy", "no-answer"}
 MAX_SILENCE = 2
 TURN_BUDGET = 8.0  # seconds we wait for Rasa before a hold message (Twilio allows 15 in all)
 VOICE = "Polly.Joanna"
+# Amazon Polly through Twilio: Lupe speaks US Spanish (es-US)
 VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
+# the key the greeting offers for Spanish ("para español, oprima 2")
+SPANISH_KEY = "2"
+# what a button is offered with on the phone
+PRESS = {"en": "Press {n} for {title}.", "es": "Oprima {n} para {title}."}
+# <Pay>'s steps, each prompted with an approved script (utter_voice_pay_prompt_<step>)
+PAY_STEPS = ("payment-card-number", "expiration-date", "security-code", "postal-code", "payment-processing")
 YES = re.compile(r"\b(yes|yeah|yep|speaking|this is|it's me|that's me|s[ií]|soy yo|habla)\b", re.IGNORECASE)
 
 class VoiceCollector(CollectingOutputChannel):
@@ -66,14 +85,15 @@ class VoiceCollector(CollectingOutputChannel):
 _pending: Dict[str, "asyncio.Task"] = {}
 
 
-def for_the_ear(text: str) -> str:
+def for_the_ear(text: str, language: str = "en") -> str:
     """Written text made speakable: no links, no markdown, long numbers
-    digit by digit (an account number, not "forty million ...")."""
+    digit by digit (an account number, not "forty million ..."), and in
+    Spanish the amounts in words ("ciento cincuenta dólares")."""
     text = re.sub(r"https?://\S+", "", text)
-    text = text.replace("(yes or no)", "Please say yes or no.")
+    text = text.replace("(yes or no)", "Please say yes or no.").replace("(sí o no)", "Por favor diga sí o no.")
     text = re.sub(r"\b(\d{6,})\b", lambda m: " ".join(m.group(1)), text)
     text = re.sub(r"[*_#`]", "", text)
-    return " ".join(text.split())
+    return " ".join(speakable(text, language).split())
 
 
 def _count(request: Request, name: str, most: int) -> int:
@@ -89,22 +109,31 @@ def _step(request: Request) -> int:
     return _count(request, "step", 100_000)
 
 
+def _language(request: Request) -> str:
+    """The call's language, carried in our own (signed) URLs."""
+    return spoken(request.args.get("lang"))
+
+
 def _url(request: Request, **query: str) -> str:
+    query.setdefault("lang", _language(request))
     if "turn" in query:
         # a listening URL moves to the next step; the others (a hold, a payment) keep this one
         query.setdefault("step", str(_step(request) + (1 if query["turn"] == "gather" else 0)))
     return request.path + ("?" + urlencode(query) if query else "")
 
 
-def _gather(request: Request, silence: int = 0, choices: Optional[List[str]] = None) -> Gather:
-    query = {"turn": "gather", "silence": str(silence)}
+def _gather(request: Request, silence: int = 0, choices: Optional[List[str]] = None, language: Optional[str] = None,
+            **extra: str) -> Gather:
+    """Listen for speech and keys, in the call's language (es-US with Spanish hints)."""
+    language = language or _language(request)
+    query = {"turn": "gather", "silence": str(silence), "lang": language, **extra}
     if choices:
         # what each key means, carried in the (signed) action URL
         query["choices"] = json.dumps(choices)
     return Gather(
         input="speech dtmf", action=_url(request, **query), method="POST",
-        action_on_empty_result=True, hints=HINTS, speech_model="phone_call", enhanced=True,
-        speech_timeout="auto", timeout=6, finish_on_key="#", language="en-US",
+        action_on_empty_result=True, hints=HINTS_ES if language == "es" else HINTS, speech_model="phone_call",
+        enhanced=True, speech_timeout="auto", timeout=6, finish_on_key="#", language=VOICES[spoken(language)][1],
     )
 
 
@@ -173,57 +202,61 @@ def outbound_answer(request: Request, client, params: Dict[str, str]) -> str:
     heard = (params.get("SpeechResult") or "").strip()
     if attempt is None or not ((params.get("Digits") or "").strip() == "1" or YES.search(heard)):
         return _voicemail(client, language)
-    reply = VoiceResponse()
-    gather = _gather(request)
-    _say(gather, script("utter_voice_how_can_i_help", client))
-    reply.append(gather)
-    reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
-    return str(reply)
+    # the call was made in the patient's language: the assistant goes on in it (they may still say "english")
+    return _language_set(request, client, spoken(language))
 
 
-def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: str) -> str:
-    """Rasa's messages as TwiML: speech, then what an action asked the
-    channel to do, else listen again."""
+def render(request: Request, client, messages: List[Dict[str, Any]], call_sid: str, language: str = "en") -> str:
+    """Rasa's messages as TwiML, in the conversation's language: speech,
+    then what an action asked the channel to do, else listen again."""
     reply = VoiceResponse()
     command: Optional[Dict[str, Any]] = None
-    spoken: List[str] = []
+    said: List[str] = []
     choices: List[str] = []
     for message in messages:
         custom = message.get("custom") or {}
         if isinstance(custom, dict) and isinstance(custom.get("voice"), dict):
             command = custom["voice"]
-        text = for_the_ear(message.get("text") or "")
+        text = for_the_ear(message.get("text") or "", language)
         buttons = message.get("buttons") or []
         if buttons:
-            text += " " + " ".join(f"Press {i} for {b.get('title')}." for i, b in enumerate(buttons, start=1))
+            text += " " + " ".join(PRESS[language].format(n=i, title=b.get("title")) for i, b in enumerate(buttons, start=1))
             choices = [str(b.get("payload") or b.get("title") or "") for b in buttons]
         if text:
-            spoken.append(text)
+            said.append(text)
     if command and command.get("transfer"):
-        for text in spoken:
-            _say(reply, text)
+        for text in said:
+            _say(reply, text, language)
         transfer(reply, request, client, str(command["transfer"]), command.get("handoff"))
         return str(reply)
     if command and command.get("pay"):
-        for text in spoken:
-            _say(reply, text)
-        pay = command["pay"]
-        reply.pay(
-            input="dtmf", charge_amount="0", token_type="reusable", payment_method="credit-card",
-            action=_url(request, turn="pay", account=str(pay["account"]), amount=str(pay["amount"])),
-            timeout=10, max_attempts=2, language="en-US", description=f"{client.name} bill payment",
-        )
+        for text in said:
+            _say(reply, text, language)
+        keypad_pay(reply, request, client, command["pay"], language)
         return str(reply)
     if command and command.get("hangup"):
-        for text in spoken:
-            _say(reply, text)
+        for text in said:
+            _say(reply, text, language)
         reply.hangup()
         return str(reply)
-    gather = _gather(request, choices=choices)
-    for text in spoken:
-        _say(gather, text)
+    gather = _gather(request, choices=choices, language=language)
+    for text in said:
+        _say(gather, text, language)
     reply.append(gather)
     return str(reply)
+
+
+def keypad_pay(reply: VoiceResponse, request: Request, client, pay: Dict[str, Any], language: str) -> None:
+    """``<Pay>`` in the call's language: its own language, and each step
+    prompted with the approved script, in the caller's voice."""
+    node = reply.pay(
+        input="dtmf", charge_amount="0", token_type="reusable", payment_method="credit-card",
+        action=_url(request, turn="pay", account=str(pay["account"]), amount=str(pay["amount"]), lang=language),
+        timeout=10, max_attempts=2, language=VOICES[language][1], description=f"{client.name} bill payment",
+    )
+    for step in PAY_STEPS:
+        _say(node.prompt(for_=step), script(f"utter_voice_pay_prompt_{step.replace('-', '_')}", client, language=language),
+             language)
 
 
 def transfer(reply: VoiceResponse, request: Request, client, department: str, handoff_id) -> None:
@@ -290,10 +323,10 @@ def chosen(request: Request, digits: str) -> Optional[str]:
         return None
 
 
-def _hang_up(words: str) -> str:
+def _hang_up(words: str, language: str = "en") -> str:
     """Say this and end the call."""
     reply = VoiceResponse()
-    _say(reply, words)
+    _say(reply, words, language)
     reply.hangup()
     return str(reply)
 
@@ -307,19 +340,61 @@ def _reminder_answered(client_id: str, phone: str):
         return outreach.reminder_answered(session, client_id=client_id, address=phone)
 
 
-def _greeting(request: Request, client, reminder=None) -> str:
+def _greeting(request: Request, client, reminder=None, language: str = "en") -> str:
     """The call's start: the client's greeting and recording notice (and,
     calling back about a reminder, that we reached out, in general words),
-    then the first question."""
+    the offer of the other language (Spanish: "para español, oprima 2", or
+    say "español"), then the first question.  The record's language speaks
+    only once the caller is verified (DESIGN.md, Languages)."""
     reply = VoiceResponse()
-    _say(reply, script("utter_voice_greeting", client))
+    _say(reply, script("utter_voice_greeting", client, language=language), language)
     if reminder is not None:
-        _say(reply, script("utter_voice_call_back", client))
-    gather = _gather(request)
-    _say(gather, script("utter_voice_how_can_i_help", client))
+        _say(reply, script("utter_voice_call_back", client, language=language), language)
+    gather = _gather(request, language=language, offer="1")
+    other = "en" if language == "es" else "es"
+    _say(gather, script("utter_voice_language_offer", client, language=other), other)
+    _say(gather, script("utter_voice_how_can_i_help", client, language=language), language)
     reply.append(gather)
-    reply.redirect(_url(request, turn="gather", silence="1"), method="POST")
+    reply.redirect(_url(request, turn="gather", silence="1", lang=language), method="POST")
     return str(reply)
+
+
+def language_picked(request: Request, params: Dict[str, str]) -> Optional[str]:
+    """At the greeting's question: the language the caller picked by key
+    (2: the one offered) or by naming it ("español", "english"), else None."""
+    if request.args.get("offer") != "1":
+        return None
+    digits, heard = (params.get("Digits") or "").strip(), (params.get("SpeechResult") or "").strip()
+    if digits == SPANISH_KEY:
+        return "en" if _language(request) == "es" else "es"
+    return language_chosen(heard) if heard and len(heard.split()) <= 4 else None
+
+
+def _language_set(request: Request, client, language: str) -> str:
+    """The caller picked a language: the question again, in it; the next
+    turn tells the assistant (``metadata.language``, the patient's choice)."""
+    reply = VoiceResponse()
+    gather = _gather(request, language=language, picked=language)
+    _say(gather, script("utter_voice_how_can_i_help", client, language=language), language)
+    reply.append(gather)
+    reply.redirect(_url(request, turn="gather", silence="1", lang=language, picked=language), method="POST")
+    return str(reply)
+
+
+async def conversation_language(request: Request, sender: str, fallback: str) -> str:
+    """The language the assistant settled on for this call (its ``language``
+    slot: the caller's choice, their record once verified, or their first
+    words), read from the tracker store after the turn."""
+    agent = getattr(getattr(getattr(request, "app", None), "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return fallback
+    try:
+        tracker = await store.retrieve(sender)
+    except Exception:  # noqa: BLE001 - the call goes on in the language it had
+        logger.exception("call %s: the conversation's language could not be read", sender)
+        return fallback
+    return spoken(tracker.get_slot("language")) if tracker is not None else fallback
 
 
 class TwilioVoiceInput(TwilioInput):
@@ -363,6 +438,11 @@ class TwilioVoiceInput(TwilioInput):
         if turn is None:
             reminder = await loop.run_in_executor(None, _reminder_answered, client.id, params.get("From") or "")
             return _greeting(request, client, reminder)
+        picked = language_picked(request, params)
+        if picked is not None:
+            return _language_set(request, client, picked)
+        if request.args.get("picked") in SPOKEN:
+            metadata["language"] = request.args.get("picked")  # the caller's choice at the greeting: the assistant keeps it
         reminder = await loop.run_in_executor(None, _reminder_answered, client.id, params.get("From") or "")
         if reminder is not None:
             metadata["outreach"] = reminder.as_metadata()  # the conversation knows why we reached out
@@ -403,7 +483,7 @@ class TwilioVoiceInput(TwilioInput):
         allowed, _wait = limiter(Channel.VOICE.short).allow(params.get("From") or call_sid)
         if not allowed:
             logger.warning("call %s: the calling number sends turns faster than a caller can speak; ending the call", call_sid)
-            answer = _hang_up(script("utter_channel_trouble", client))
+            answer = _hang_up(script("utter_channel_trouble", client, language=_language(request)), _language(request))
         else:
             collector = VoiceCollector()
             task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
@@ -432,21 +512,25 @@ class TwilioVoiceInput(TwilioInput):
             await asyncio.wait_for(asyncio.shield(task), TURN_BUDGET)
         except asyncio.TimeoutError:
             reply = VoiceResponse()
-            _say(reply, script("utter_voice_hold", client))
+            _say(reply, script("utter_voice_hold", client, language=_language(request)), _language(request))
             reply.pause(length=1)
             reply.redirect(_url(request, turn="wait"), method="POST")
             return str(reply)
         _pending.pop(call_sid, None)
         messages = task.collector.messages  # type: ignore[attr-defined]
+        language = await conversation_language(request, sender, _language(request))
         if _count(request, "silence", MAX_SILENCE) >= MAX_SILENCE and not _transfers(messages):
             # nobody to take a silent call (outside partner hours): end it politely
-            return _hang_up(script("utter_voice_silence_goodbye", client))
-        return render(request, client, messages, call_sid)
+            return _hang_up(script("utter_voice_silence_goodbye", client, language=language), language)
+        return render(request, client, messages, call_sid, language)
 
     def _silence(self, request: Request, client, silence: int) -> str:
+        language = _language(request)
         reply = VoiceResponse()
-        gather = _gather(request, silence + 1)
-        _say(gather, script("utter_voice_reprompt", client))
+        # a language picked at the greeting still goes to the assistant with the first words
+        picked = {"picked": request.args.get("picked")} if request.args.get("picked") in SPOKEN else {}
+        gather = _gather(request, silence + 1, **picked)
+        _say(gather, script("utter_voice_reprompt", client, language=language), language)
         reply.append(gather)
         reply.redirect(_url(request, turn="gather", silence=str(silence + 1)), method="POST")
         return str(reply)
@@ -455,18 +539,20 @@ class TwilioVoiceInput(TwilioInput):
         outcome = await request.app.loop.run_in_executor(
             None, charge_keyed_card, params, request.args.get("account", ""), request.args.get("amount", ""), client.id,
         )
+        language = _language(request)
         reply = VoiceResponse()
         if outcome is None:
-            _say(reply, script("utter_voice_pay_failed", client))
+            words = script("utter_voice_pay_failed", client, language=language)
         elif outcome.status == PaymentStatus.POSTED:
-            _say(reply, script("utter_voice_pay_posted", client, amount=format_money(outcome.amount),
-                               confirmation=" ".join(outcome.confirmation_number or ""), balance=format_money(outcome.balance)))
+            words = script("utter_voice_pay_posted", client, language=language, amount=spoken_amount(outcome.amount, language),
+                           confirmation=" ".join(outcome.confirmation_number or ""), balance=spoken_amount(outcome.balance, language))
         elif outcome.status == PaymentStatus.DECLINED:
-            _say(reply, script("utter_voice_pay_declined", client, amount=format_money(outcome.amount)))
+            words = script("utter_voice_pay_declined", client, language=language, amount=spoken_amount(outcome.amount, language))
         else:
-            _say(reply, script("utter_voice_pay_pending", client, amount=format_money(outcome.amount)))
+            words = script("utter_voice_pay_pending", client, language=language, amount=spoken_amount(outcome.amount, language))
+        _say(reply, words, language)
         gather = _gather(request)
-        _say(gather, script("utter_voice_anything_else"))
+        _say(gather, script("utter_voice_anything_else", language=language), language)
         reply.append(gather)
         return str(reply)
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 from billing import db, ledger, payments, plans
 from billing.clients import get_client
 from billing.contact import display_phone
+from billing.language import NAMES, SPOKEN
 from billing.models import Account, Handoff
 from billing.money import format_money
 from billing.scripts import script
@@ -22,14 +23,19 @@ SNIPPETS = {
 }
 
 
-def snippets(handoff: Handoff, client, facts: Dict[str, Any]) -> List[Dict[str, str]]:
+def snippets(handoff: Handoff, client, facts: Dict[str, Any], language: str = "en") -> List[Dict[str, str]]:
+    """The snippets that fit, each in English and Spanish, the patient's
+    language first."""
     keys = list(SNIPPETS["always"])
     if handoff.verified:
         keys.remove("verify_first")
     keys[1:1] = SNIPPETS.get(handoff.department, ())
+    languages = sorted(SPOKEN, key=lambda code: code != language)
     out = []
     for key in keys:
-        out.append({"key": key, "text": script(f"utter_partner_{key}", client, **facts)})
+        for code in languages:
+            out.append({"key": key, "language": code, "language_name": NAMES[code],
+                        "text": script(f"utter_partner_{key}", client, language=code, **facts)})
     return out
 
 
@@ -72,7 +78,9 @@ def panel(handoff_id: int) -> Dict[str, Any]:
                  "balance": "", "financial_counseling_phone": display_phone(client.department_number("financial_counseling") or client.phone_number)}
         if account is not None and handoff.verified:
             facts["balance"] = format_money(ledger.balance(session, account))
+        # the verified patient's record says which language the snippets come in first
+        language = account.patient.language if account is not None and handoff.verified else "en"
         return {
-            "snippets": snippets(handoff, client, facts),
+            "snippets": snippets(handoff, client, facts, language),
             "next_best_actions": next_best_actions(session, handoff, client),
         }

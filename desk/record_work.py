@@ -109,9 +109,9 @@ def decide_insurance(policy_id, user: staff.SignedIn, decision: str, note: str =
         view = _policy_work_view(policy)
         client = get_client(session, policy.patient.client_id)
         if policy.status == CoverageStatus.VERIFIED:
-            notice = script("utter_notice_insurance_verified", client, payer=policy.payer)
+            notice = script("utter_notice_insurance_verified", client, language=policy.patient.language, payer=policy.payer)
         else:
-            notice = script("utter_notice_insurance_rejected", client, payer=policy.payer, explanation=note.strip().rstrip(".") + ".")
+            notice = script("utter_notice_insurance_rejected", client, language=policy.patient.language, payer=policy.payer, explanation=note.strip().rstrip(".") + ".")
         conversation_id = policy.conversation_id
     if view["account_number"]:
         view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel_of_conversation(conversation_id), notice, user.username)
@@ -174,9 +174,9 @@ def decide_name_change(change_id, user: staff.SignedIn, decision: str, note: str
         client = get_client(session, row.client_id)
         account = _first_account(row.patient)
         if row.status == ChangeStatus.APPROVED:
-            notice = script("utter_notice_name_change_approved", client, value=row.new_value)
+            notice = script("utter_notice_name_change_approved", client, language=row.patient.language, value=row.new_value)
         else:
-            notice = script("utter_notice_name_change_denied", client, explanation=note.strip().rstrip(".") + ".")
+            notice = script("utter_notice_name_change_denied", client, language=row.patient.language, explanation=note.strip().rstrip(".") + ".")
         conversation_id, channel = row.conversation_id, row.channel
     if account is not None:
         view["patient_told"] = notify_patient(account.account_number, conversation_id, channel, notice, user.username)

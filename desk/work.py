@@ -340,7 +340,7 @@ def resolve_dispute(reference: str, user: staff.SignedIn, outcome: str, explanat
         staff.record(session, user.username, "dispute.resolve", f"dispute:{reference}", before, {"status": dispute.status})
         balance = ledger.balance(session, dispute.account)
         notice = script("utter_notice_dispute_adjusted" if outcome == "adjust" else "utter_notice_dispute_upheld", client,
-                        reference=reference, amount=format_money(money(amount or "0")) if outcome == "adjust" else "",
+                        language=dispute.account.patient.language, reference=reference, amount=format_money(money(amount or "0")) if outcome == "adjust" else "",
                         explanation=explanation.strip().rstrip(".") + ".", balance=format_money(balance))
         account_number, conversation_id, channel, status = dispute.account.account_number, dispute.conversation_id, dispute.channel, dispute.status
     told = notify_patient(account_number, conversation_id, channel, notice, user.username)
@@ -403,10 +403,12 @@ def decide_refund(refund_id, user: staff.SignedIn, decision: str, note: str = ""
         view = _refund_view(request)
         client = get_client(session, request.account.client_id)
         if request.status == RequestStatus.REFUNDED:
-            notice = script("utter_notice_refund_paid", client, amount=format_money(request.amount),
+            notice = script("utter_notice_refund_paid", client, language=request.account.patient.language,
+                            amount=format_money(request.amount),
                             method=view["card"] or "a check to the address on file")
         elif request.status == RequestStatus.DENIED:
-            notice = script("utter_notice_refund_denied", client, amount=format_money(request.amount),
+            notice = script("utter_notice_refund_denied", client, language=request.account.patient.language,
+                            amount=format_money(request.amount),
                             explanation=(note or "").strip().rstrip(".") + ".")
         else:
             notice = None
@@ -436,10 +438,12 @@ def decide_application(reference: str, user: staff.SignedIn, decision: str, note
         client = get_client(session, application.account.client_id)
         if application.status == ApplicationStatus.APPROVED:
             adjusted = -session.get(LedgerEntry, application.adjustment_entry_id).amount if application.adjustment_entry_id else money(0)
-            notice = script("utter_notice_assistance_approved", client, reference=reference, amount=format_money(adjusted),
+            notice = script("utter_notice_assistance_approved", client, language=application.account.patient.language,
+                            reference=reference, amount=format_money(adjusted),
                             balance=format_money(balance))
         else:
-            notice = script("utter_notice_assistance_denied", client, reference=reference,
+            notice = script("utter_notice_assistance_denied", client, language=application.account.patient.language,
+                            reference=reference,
                             explanation=(note or "").strip().rstrip(".") + ".")
         conversation_id, channel = application.conversation_id, application.channel
     view["patient_told"] = notify_patient(view["account_number"], conversation_id, channel, notice, user.username)

@@ -16,7 +16,7 @@ from billing.clients import ClientInfo
 from billing.contact import display_phone
 from billing.models import Account
 from bot.actions.common import (
-    StarterAction, answer_required, channel_of, client_values, conversation_client, patient_account, say_date, say_money,
+    StarterAction, answer_required, channel_of, client_values, conversation_client, patient_account, language_of, say_date, say_money,
     session_scope,
 )
 from bot.actions.confirm import ask, register
@@ -31,7 +31,7 @@ def start_assistance(dispatcher: CollectingDispatcher, session, client: ClientIn
     open_ones = assistance.open_applications(session, account)
     if open_ones:
         dispatcher.utter_message(response="utter_assistance_already_open", reference=open_ones[-1].reference,
-                                 window_ends=say_date(open_ones[-1].window_ends), **values)
+                                 window_ends=say_date(open_ones[-1].window_ends, language_of(tracker)), **values)
         return [SlotSet("next_form", "none")]
     dispatcher.utter_message(response="utter_assistance_intro", **values)
     return [SlotSet("next_form", "assistance_form"), SlotSet("household_size", None), SlotSet("annual_income", None)]
@@ -101,12 +101,12 @@ def _apply(dispatcher, session, client, tracker, pending) -> List[EventType]:
     except assistance.ApplicationError:
         open_one = assistance.open_applications(session, account)[-1]
         dispatcher.utter_message(response="utter_assistance_already_open", reference=open_one.reference,
-                                 window_ends=say_date(open_one.window_ends), **client_values(client))
+                                 window_ends=say_date(open_one.window_ends, language_of(tracker)), **client_values(client))
         return []
     documents = "; ".join(assistance.DOCUMENTS)
     counseling = client.department_number("financial_counseling") or client.phone_number
     dispatcher.utter_message(response="utter_assistance_applied", reference=application.reference, documents=documents,
-                             window_ends=say_date(application.window_ends), counseling_phone=display_phone(counseling),
+                             window_ends=say_date(application.window_ends, language_of(tracker)), counseling_phone=display_phone(counseling),
                              **client_values(client))
     dispatcher.utter_message(response="utter_anything_else")
     return [SlotSet("last_confirmation_number", application.reference)]

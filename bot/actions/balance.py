@@ -10,10 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from billing import accounts, clock
 from billing.clients import ClientInfo
 from billing.vocabulary import PlanStatus
-from bot.actions.common import client_values, conversation_client, is_verified, plural, say_date, say_money, session_scope
+from bot.actions.common import client_values, conversation_client, is_verified, language_of, plural, say_date, say_money, session_scope
 
 
-def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str, today=None) -> None:
+def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str, today=None,
+                 language: str = "en") -> None:
     """Balance, due date, last payment and plan of each account."""
     today = today or clock.today()
     values = client_values(client)
@@ -38,12 +39,12 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
             past_due = item.due_date is not None and item.due_date < today
             dispatcher.utter_message(
                 response="utter_balance_past_due" if past_due else "utter_balance",
-                account_number=number, balance=say_money(item.balance), due_date=say_date(item.due_date), **values,
+                account_number=number, balance=say_money(item.balance), due_date=say_date(item.due_date, language), **values,
             )
         if item.last_payment:
             dispatcher.utter_message(
                 response="utter_balance_last_payment", amount=say_money(item.last_payment.amount),
-                date=say_date(item.last_payment.date), **values,
+                date=say_date(item.last_payment.date, language), **values,
             )
         elif item.balance > 0:
             dispatcher.utter_message(response="utter_balance_no_payment", **values)
@@ -56,12 +57,12 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
         if plan.next_due_date and plan.next_amount:
             dispatcher.utter_message(
                 response="utter_balance_plan_active", monthly_amount=say_money(plan.monthly_amount),
-                next_amount=say_money(plan.next_amount), next_due_date=say_date(plan.next_due_date), **values,
+                next_amount=say_money(plan.next_amount), next_due_date=say_date(plan.next_due_date, language), **values,
             )
         if plan.missed_payments:
             dispatcher.utter_message(
                 response="utter_balance_plan_missed", missed=plan.missed_payments,
-                missed_word=plural(plan.missed_payments, "payment", "payments"), **values,
+                missed_word=plural(plan.missed_payments, "payment", "payments", language), **values,
             )
 
 
@@ -76,7 +77,7 @@ def offer_next(dispatcher: CollectingDispatcher, session, client: ClientInfo, pa
 
 def resume_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
     """The balance, asked before verification (bot.capabilities)."""
-    tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"))
+    tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"), language=language_of(tracker))
     offer_next(dispatcher, session, client, tracker.get_slot("patient_id"))
     return []
 
@@ -92,7 +93,7 @@ class ActionCheckBalance(Action):
                 # rules route unverified patients to the form; never disclose here
                 dispatcher.utter_message(response="utter_verification_locked" if tracker.get_slot("identity") == "locked" else "utter_verification_intro", **client_values(client))
                 return []
-            tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"))
+            tell_balance(dispatcher, session, client, tracker.get_slot("patient_id"), language=language_of(tracker))
             if not tracker.active_loop.get("name"):
                 # inside a form the form's own question comes next
                 offer_next(dispatcher, session, client, tracker.get_slot("patient_id"))

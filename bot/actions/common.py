@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from billing import accounts, db, payments
+from billing import language as languages
 from billing.clients import ClientInfo, UnknownClient, get_client
 from billing.contact import display_phone
 from billing.models import Account, Patient, PaymentMethod
@@ -79,14 +80,18 @@ def say_money(amount: Decimal) -> str:
     return format_money(amount)
 
 
-def say_date(day: Optional[dt.date]) -> str:
-    if day is None:
-        return "no date set"
-    return f"{day.strftime('%B')} {day.day}, {day.year}"
+def language_of(tracker: Tracker) -> str:
+    """The conversation's language, en or es (the rules: bot/actions/language.py)."""
+    return languages.spoken(tracker.get_slot("language"))
 
 
-def plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many
+def say_date(day: Optional[dt.date], language: str = "en") -> str:
+    """'January 15, 2027' or, in Spanish, '15 de enero de 2027' (billing.language)."""
+    return languages.say_date(day, language)
+
+
+def plural(count: int, one: str, many: str, language: str = "en") -> str:
+    return languages.counted(count, one, many, language)
 
 
 # --- the patient's account, cards and request -------------------------------------
@@ -155,8 +160,8 @@ def card_named_in(text: str, cards: List[PaymentMethod]) -> Optional[PaymentMeth
     return named[0] if len(named) == 1 else None
 
 
-def say_card(method: Optional[PaymentMethod]) -> str:
-    return payments.card_label(method.brand, method.last4) if method else "a secure payment link"
+def say_card(method: Optional[PaymentMethod], language: str = "en") -> str:
+    return languages.phrase(payments.card_label(method.brand, method.last4) if method else "a secure payment link", language)
 
 
 def card_from_slot(account: Account, value: Optional[str]) -> Optional[PaymentMethod]:

@@ -11,9 +11,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import contact
 from billing.clients import ClientInfo
 from bot.actions.common import (
+    language_of,
     StarterAction, answer_required, channel_of, client_values, conversation_client, patient_of, request_text, session_scope,
 )
 from bot.actions.confirm import ask, register, revises
@@ -93,12 +95,12 @@ class ActionConfirmContact(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
             if contact.unchanged(patient, field, value):
-                dispatcher.utter_message(response="utter_contact_unchanged", what=contact.FIELD_WORDS[field],
+                dispatcher.utter_message(response="utter_contact_unchanged", what=languages.phrase(contact.FIELD_WORDS[field], language_of(tracker)),
                                          value=contact.say_value(field, value), **client_values(client))
                 return reset
             old = contact.current_value(patient, field)
             response = "utter_confirm_name_change" if field == "name" else "utter_confirm_contact_change"
-            dispatcher.utter_message(response=response, what=contact.FIELD_WORDS[field], value=contact.say_value(field, value),
+            dispatcher.utter_message(response=response, what=languages.phrase(contact.FIELD_WORDS[field], language_of(tracker)), value=contact.say_value(field, value),
                                      old=contact.say_value(field, old) if old else "nothing on file", **client_values(client))
             return reset + [ask("contact", self.name(), field=field, value=value)]
 
@@ -116,7 +118,7 @@ def _read_back_contact(dispatcher, session, client, tracker, pending, asked_by) 
     field, value = pending["field"], pending["value"]
     old = contact.current_value(patient, field)
     response = "utter_confirm_name_change" if field == "name" else "utter_confirm_contact_change"
-    dispatcher.utter_message(response=response, what=contact.FIELD_WORDS[field], value=contact.say_value(field, value),
+    dispatcher.utter_message(response=response, what=languages.phrase(contact.FIELD_WORDS[field], language_of(tracker)), value=contact.say_value(field, value),
                              old=contact.say_value(field, old) if old else "nothing on file", **client_values(client))
     return [ask("contact", asked_by, field=field, value=value)]
 
@@ -133,10 +135,10 @@ def _change_contact(dispatcher, session, client, tracker, pending) -> List[Event
         change = contact.change(session, patient, pending["field"], pending["value"], actor="patient:bot",
                                 channel=channel_of(tracker), conversation_id=tracker.sender_id)
     except contact.ContactError:
-        dispatcher.utter_message(response="utter_contact_unchanged", what=contact.FIELD_WORDS[pending["field"]],
+        dispatcher.utter_message(response="utter_contact_unchanged", what=languages.phrase(contact.FIELD_WORDS[pending["field"]], language_of(tracker)),
                                  value=contact.say_value(pending["field"], pending["value"]), **client_values(client))
         return []
-    values = {"what": contact.FIELD_WORDS[change.field], "value": contact.say_value(change.field, change.new_value), **client_values(client)}
+    values = {"what": languages.phrase(contact.FIELD_WORDS[change.field], language_of(tracker)), "value": contact.say_value(change.field, change.new_value), **client_values(client)}
     if change.field == "name":
         dispatcher.utter_message(response="utter_name_change_requested", **values)
         return []

@@ -15,7 +15,8 @@ from billing import ledger, refunds
 from billing.clients import ClientInfo
 from billing.models import Account
 from bot.actions.common import (
-    client_values, conversation_client, latest_text, patient_account, request_message, say_card, say_money, session_scope,
+    client_values, conversation_client, language_of, latest_text, patient_account, request_message, say_card, say_money,
+    session_scope,
 )
 from bot.actions.confirm import ask, register
 
@@ -44,7 +45,7 @@ def tell_credit(dispatcher: CollectingDispatcher, session, client: ClientInfo, t
     method = "check" if by_check else "card"
     dispatcher.utter_message(
         response="utter_credit_offer_check" if by_check else "utter_credit_offer_card", credit=say_money(available),
-        card=say_card(card) if card else "", account_number=account.account_number, **values,
+        card=say_card(card, language_of(tracker)) if card else "", account_number=account.account_number, **values,
     )
     return [ask("refund", asked_by, account_id=account.id, amount=str(available), method=method)]
 
@@ -69,7 +70,7 @@ def _request_refund(dispatcher, session, client, tracker, pending) -> List[Event
         dispatcher.utter_message(response="utter_refund_not_requested", credit=say_money(refused.credit or 0), **client_values(client))
         return []
     dispatcher.utter_message(response="utter_refund_requested_card" if request.method == "card" else "utter_refund_requested_check",
-                             amount=say_money(request.amount), card=say_card(request.payment_method) if request.payment_method else "",
+                             amount=say_money(request.amount), card=say_card(request.payment_method, language_of(tracker)) if request.payment_method else "",
                              **client_values(client))
     dispatcher.utter_message(response="utter_anything_else")
     return []

@@ -12,11 +12,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import disputes
 from billing.clients import ClientInfo
 from billing.models import Account, ServiceLine
 from bot.actions.common import (
-    StarterAction, answer_required, channel_of, client_values, conversation_client, patient_account, request_text, say_date,
+    StarterAction, answer_required, channel_of, client_values, conversation_client, patient_account, request_text, language_of, say_date,
     say_money, session_scope,
 )
 from bot.actions.confirm import ask, register
@@ -31,8 +32,8 @@ REASON_WORDS_SAID = {
 }
 
 
-def describe_line(line: ServiceLine) -> str:
-    return f"{say_date(line.encounter.date_of_service)}: {line.description}, {say_money(line.charge)}"
+def describe_line(line: ServiceLine, language: str = "en") -> str:
+    return f"{say_date(line.encounter.date_of_service, language)}: {line.description}, {say_money(line.charge)}"
 
 
 def start_dispute(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
@@ -45,7 +46,7 @@ def start_dispute(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     open_ones = disputes.open_disputes(session, account)
     if open_ones and re.search(r"\b(status|update|news|heard|what happened)\b", said, re.I):
         dispatcher.utter_message(response="utter_dispute_status", reference=open_ones[-1].reference,
-                                 opened=say_date(open_ones[-1].opened_at.date()), **values)
+                                 opened=say_date(open_ones[-1].opened_at.date(), language_of(tracker)), **values)
         return [SlotSet("next_form", "none")]
     lines = disputes.service_lines(session, account)
     if not lines:
@@ -72,9 +73,9 @@ class ActionAskDisputeLine(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             lines = disputes.service_lines(session, patient_account(session, client, tracker))
-            listing = "; ".join(f"{n}) {describe_line(line)}" for n, line in enumerate(lines, start=1))
+            listing = "; ".join(f"{n}) {describe_line(line, language_of(tracker))}" for n, line in enumerate(lines, start=1))
             dispatcher.utter_message(response="utter_ask_dispute_line", line_list=listing,
-                                     buttons=[{"title": describe_line(line), "payload": str(n)} for n, line in enumerate(lines, start=1)][:10])
+                                     buttons=[{"title": describe_line(line, language_of(tracker)), "payload": str(n)} for n, line in enumerate(lines, start=1)][:10])
         return []
 
 
@@ -120,7 +121,7 @@ class ActionConfirmDispute(Action):
             if account is None or line is None or reason not in REASON_WORDS_SAID:
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
-            dispatcher.utter_message(response="utter_confirm_dispute", line=describe_line(line), reason_words=REASON_WORDS_SAID[reason],
+            dispatcher.utter_message(response="utter_confirm_dispute", line=describe_line(line, language_of(tracker)), reason_words=languages.phrase(REASON_WORDS_SAID[reason], language_of(tracker)),
                                      **client_values(client))
             return reset + [ask("dispute", self.name(), account_id=account.id, line_id=line.id, reason=reason)]
 
@@ -139,7 +140,7 @@ def _open_dispute(dispatcher, session, client, tracker, pending) -> List[EventTy
         # one open dispute per charge: the patient is told the one already open
         already = disputes.open_dispute_of_line(session, int(pending["line_id"]))
         dispatcher.utter_message(response="utter_dispute_status", reference=already.reference,
-                                 opened=say_date(already.opened_at.date()), **client_values(client))
+                                 opened=say_date(already.opened_at.date(), language_of(tracker)), **client_values(client))
         return [SlotSet("last_confirmation_number", already.reference)]
     dispatcher.utter_message(response="utter_dispute_opened", reference=dispute.reference, **client_values(client))
     dispatcher.utter_message(response="utter_anything_else")

@@ -18,13 +18,17 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import accounts, callbacks, handoffs, ledger, outreach
 from billing.clients import ClientInfo
 from billing.contact import display_phone, normalise_phone
 from billing.models import Patient
 from billing.vocabulary import Channel
 from bot import capabilities
-from bot.actions.common import PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, patient_phone, session_scope
+from bot.actions import language
+from bot.actions.common import (
+    PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, language_of, patient_phone, session_scope,
+)
 from bot.nlp.general import definition_asked
 from bot.nlp.identity import read_account_identifier
 
@@ -124,12 +128,12 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
     logger.info("handoff %s (%s, %s) for conversation %s", handoff.id, handoff.department, reason, tracker.sender_id)
     values = {
         **client_values(client),
-        "department_name": handoffs.DEPARTMENT_NAMES[handoff.department],
+        "department_name": languages.phrase(handoffs.DEPARTMENT_NAMES[handoff.department], language_of(tracker)),
         "partner_hours": handoffs.hours_text(client),
         "queue_position": handoffs.position(session, handoff),
         "wait_minutes": handoffs.expected_wait_minutes(session, handoff),
     }
-    values["minutes_word"] = "minute" if values["wait_minutes"] == 1 else "minutes"
+    values["minutes_word"] = languages.counted(values["wait_minutes"], "minute", "minutes", language_of(tracker))
     values["recap"] = handoffs.patient_recap(facts)
     events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("next_form", "none"),
                                SlotSet("pending_confirmation", None)]
@@ -211,7 +215,9 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
 
 
 class ActionFallback(_ClientAction):
-    """First time: ask to rephrase.  Twice in a row: hand off to a partner.
+    """First time: ask to rephrase (or, for a message in a language we do
+    not speak, say in English and Spanish which ones we do and how to reach
+    a person).  Twice in a row: hand off to a partner.
 
     Runs for an NLU fallback (a message not understood) and as the core
     fallback (understood, but nothing fits the conversation); the latter
@@ -239,6 +245,10 @@ class ActionFallback(_ClientAction):
     def answer(self, dispatcher, tracker, session, client, values, domain):
         if consecutive_fallbacks(tracker) >= 2:
             return hand_off(dispatcher, tracker, session, client, "repeated_fallback")
+        if language.not_spoken(tracker):
+            # "combien je dois": which languages we speak, in both, and how to reach a person
+            dispatcher.utter_message(response="utter_language_not_spoken", **values)
+            return []
         dispatcher.utter_message(response="utter_rephrase", **values)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         return [] if intent == "nlu_fallback" else [UserUtteranceReverted()]

@@ -12,9 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from billing import identity
+from billing.models import Patient
 from billing.redaction import holds_redacted_card
 from bot import capabilities
-from bot.actions.common import channel_of, client_values, conversation_client, plural, say_money, session_scope
+from bot.actions import language
+from bot.actions.common import channel_of, client_values, conversation_client, language_of, plural, say_money, session_scope
 from bot.actions.handoffs import hand_off
 from bot.nlp.general import definition_asked, general_question, question_about_question
 from bot.nlp.identity import IN_FUTURE, NEEDS_YEAR, name_in, read_account_identifier, read_date_of_birth
@@ -143,12 +145,17 @@ class ValidateVerificationForm(FormValidationAction):
                 failed_before=int(slots.get("verify_attempts") or 0), max_attempts=client.policy.max_identity_attempts,
             )
             values = client_values(client)
+            patient = session.get(Patient, result.match.patient_id) if result.verified else None
+            record_language = patient.language if patient is not None else None
         # the decision is billing.identity's: here it becomes slots and words
         match = result.match
         logger.info("verification %s for conversation %s", result.outcome, tracker.sender_id)
         if result.verified:
-            dispatcher.utter_message(response="utter_verified", patient_first_name=match.first_name)
-            return [
+            # the record's language speaks from this very message on, unless the patient chose (bot/actions/language.py)
+            spoken = language.after_verification(tracker, record_language)
+            said_in = {"language": e["value"] for e in spoken if e.get("name") == "language"}
+            dispatcher.utter_message(response="utter_verified", patient_first_name=match.first_name, **said_in)
+            return spoken + [
                 SlotSet("identity", "verified"),
                 SlotSet("patient_id", match.patient_id),
                 SlotSet("patient_first_name", match.first_name),
@@ -164,7 +171,7 @@ class ValidateVerificationForm(FormValidationAction):
         remaining = result.attempts_left
         dispatcher.utter_message(
             response="utter_verification_no_match", attempts_left=remaining,
-            attempts_word=plural(remaining, "try", "tries"), **values,
+            attempts_word=plural(remaining, "try", "tries", language=language_of(tracker)), **values,
         )
         return events
 

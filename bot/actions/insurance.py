@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from billing import insurance
 from billing.clients import ClientInfo
 from bot.actions.common import (
-    StarterAction, answer_required, client_values, conversation_client, patient_of, request_text, say_date, session_scope,
+    StarterAction, answer_required, client_values, conversation_client, patient_of, request_text, language_of, say_date, session_scope,
 )
 from bot.actions.confirm import ask, register
 from bot.nlp.insurance import ID_WORDS, read_member_ids, read_payer, read_subscriber, read_start_date
@@ -97,7 +97,7 @@ class ActionConfirmInsurance(Action):
             start = dt.date.fromisoformat(slots["ins_start"])
             dispatcher.utter_message(response="utter_confirm_insurance", payer=slots["ins_payer"], member_id=member,
                                      group=f"group {group}" if group else "no group number", subscriber=slots["ins_subscriber"],
-                                     start=say_date(start), **client_values(client))
+                                     start=say_date(start, language_of(tracker)), **client_values(client))
             return reset + [ask("insurance", self.name(), payer=slots["ins_payer"], member_id=member, group=group or None,
                                 subscriber=slots["ins_subscriber"], start=slots["ins_start"])]
 

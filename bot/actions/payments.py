@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from billing import language as languages
 from billing import clock, ledger, payments, plans, schedule
 from billing.clients import ClientInfo
 from billing.models import Account, Payment
@@ -22,7 +23,7 @@ from billing.redaction import holds_redacted_card
 from billing.vocabulary import Channel, PaymentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, channel_of, client_values,
-    conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, say_date,
+    conversation_client, entity, entity_in, is_verified, latest_intent, latest_text, patient_account, request_message, say_card, language_of, say_date,
     say_money, session_scope,
 )
 from bot.actions.confirm import ask, idempotency_key, register, revises
@@ -148,7 +149,7 @@ def start_payment(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     if scheduled and CANCEL_WORDS.search(text):
         first = scheduled[0]
         dispatcher.utter_message(
-            response="utter_confirm_cancel_scheduled", amount=say_money(first.amount), date=say_date(first.payment_date),
+            response="utter_confirm_cancel_scheduled", amount=say_money(first.amount), date=say_date(first.payment_date, language_of(tracker)),
             card=payments.card_label(first.card_brand, first.card_last4), **values,
         )
         return [SlotSet("next_form", "none"), ask("cancel_scheduled", "action_start_payment", payment_id=first.id)]
@@ -201,10 +202,10 @@ class ActionAskPaymentMethod(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             cards = cards_on_file(patient_account(session, client, tracker))
-            labels = [say_card(c) for c in cards]
+            labels = [say_card(c, language_of(tracker)) for c in cards]
             dispatcher.utter_message(
                 response="utter_ask_payment_method" if len(cards) == 1 else "utter_ask_payment_method_several",
-                card=labels[0], cards=" or ".join(labels), **client_values(client),
+                card=labels[0], cards=languages.alternatives(labels, language_of(tracker)), **client_values(client),
             )
         return []
 
@@ -261,7 +262,7 @@ class ValidatePaymentForm(FormValidationAction):
             if cards and (latest_intent(tracker) == "affirm" or CARD_WORDS.search(text)):
                 return {"payment_method": f"card:{cards[0].id}"}
             dispatcher.utter_message(
-                response="utter_explain_payment_method", cards=" or ".join(say_card(c) for c in cards), **client_values(client),
+                response="utter_explain_payment_method", cards=languages.alternatives([say_card(c, language_of(tracker)) for c in cards], language_of(tracker)), **client_values(client),
             )
         return {"payment_method": None}
 
@@ -288,23 +289,24 @@ class ActionConfirmPayment(Action):
                     dispatcher.utter_message(response="utter_payment_schedule_needs_card", **values)
                 send_link(dispatcher, session, client, tracker, account, amount)
                 return reset
-            common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
+            common = dict(amount=say_money(amount), card=say_card(method, language_of(tracker)), account_number=account.account_number, **values)
             if on is not None:
                 try:
                     schedule.check_payment_date(on)  # the window is billing's: asked before the patient is
                 except schedule.DateRefused:
-                    tell_window(dispatcher, client)
+                    tell_window(dispatcher, client, language_of(tracker))
                     return reset
-                dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(on), **common)
+                dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(on, language_of(tracker)), **common)
                 return reset + [ask("schedule", self.name(), account_id=account.id, method_id=method.id, amount=str(amount), date=on.isoformat())]
             dispatcher.utter_message(response="utter_confirm_payment", **common)
             return reset + [ask("payment", self.name(), account_id=account.id, method_id=method.id, amount=str(amount))]
 
 
-def tell_window(dispatcher: CollectingDispatcher, client: ClientInfo) -> None:
+def tell_window(dispatcher: CollectingDispatcher, client: ClientInfo, language: str = "en") -> None:
     """The days a payment may be scheduled for (billing.schedule)."""
     first, last = schedule.payment_window()
-    dispatcher.utter_message(response="utter_payment_date_outside_window", first_date=say_date(first), last_date=say_date(last),
+    dispatcher.utter_message(response="utter_payment_date_outside_window", first_date=say_date(first, language),
+                             last_date=say_date(last, language),
                              days=schedule.PAYMENT_WINDOW_DAYS, **client_values(client))
 
 
@@ -368,11 +370,11 @@ def _read_back_payment(dispatcher, session, client, tracker, pending, asked_by) 
         dispatcher.utter_message(response=f"utter_payment_amount_{refused.reason}", balance=say_money(balance), **values)
         return [SlotSet("pending_confirmation", None)]
     method = next(c for c in cards_on_file(account) if c.id == int(pending["method_id"]))
-    common = dict(amount=say_money(amount), card=say_card(method), account_number=account.account_number, **values)
+    common = dict(amount=say_money(amount), card=say_card(method, language_of(tracker)), account_number=account.account_number, **values)
     fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
     fields["amount"] = str(amount)
     if pending["kind"] == "schedule":
-        dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(dt.date.fromisoformat(pending["date"])), **common)
+        dispatcher.utter_message(response="utter_confirm_scheduled_payment", date=say_date(dt.date.fromisoformat(pending["date"]), language_of(tracker)), **common)
     else:
         dispatcher.utter_message(response="utter_confirm_payment", **common)
     return [ask(pending["kind"], asked_by, **fields)]
@@ -394,10 +396,10 @@ def _schedule(dispatcher, session, client, tracker, pending) -> List[EventType]:
         if refused.reason not in ("date_not_in_future", "date_too_far"):
             raise
         # the day passed the window since the question (or the window changed): say the window, schedule nothing
-        tell_window(dispatcher, client)
+        tell_window(dispatcher, client, language_of(tracker))
         return []
     dispatcher.utter_message(
-        response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date),
+        response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date, language_of(tracker)),
         card=outcome.card, confirmation_number=outcome.confirmation_number, **client_values(client),
     )
     return []
@@ -410,7 +412,7 @@ def _cancel_scheduled(dispatcher, session, client, tracker, pending) -> List[Eve
         return []
     outcome = payments.cancel_scheduled(session, account, int(pending["payment_id"]), actor="bot", reason="patient cancelled in conversation")
     dispatcher.utter_message(
-        response="utter_scheduled_payment_cancelled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date),
+        response="utter_scheduled_payment_cancelled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date, language_of(tracker)),
         **client_values(client),
     )
     return []
@@ -429,7 +431,7 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
         return []
     latest = payments.last_attempt(session, declined)
     dispatcher.utter_message(
-        response="utter_declined_payment", amount=say_money(declined.amount), date=say_date(declined.payment_date),
+        response="utter_declined_payment", amount=say_money(declined.amount), date=say_date(declined.payment_date, language_of(tracker)),
         card=payments.card_label(latest.card_brand, latest.card_last4), **values,
     )
     dispatcher.utter_message(response=f"utter_decline_reason_{_reason(latest.decline_code)}", **values)
@@ -438,10 +440,10 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     same_card, others = payments.retry_options(session, declined)
     if same_card:
         method = declined.payment_method
-        dispatcher.utter_message(response="utter_offer_retry_same_card", amount=say_money(declined.amount), card=say_card(method), **values)
+        dispatcher.utter_message(response="utter_offer_retry_same_card", amount=say_money(declined.amount), card=say_card(method, language_of(tracker)), **values)
         return [ask("retry", asked_by, payment_id=declined.id, method_id=method.id)]
     if others:
-        dispatcher.utter_message(response="utter_offer_other_card", amount=say_money(declined.amount), card=say_card(others[0]), **values)
+        dispatcher.utter_message(response="utter_offer_other_card", amount=say_money(declined.amount), card=say_card(others[0], language_of(tracker)), **values)
         return [ask("retry", asked_by, payment_id=declined.id, method_id=others[0].id)]
     send_link(dispatcher, session, client, tracker, account, declined.amount)
     return []

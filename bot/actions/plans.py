@@ -20,7 +20,7 @@ from billing.plans import PlanRefused, PlanTerms
 from billing.vocabulary import InstallmentStatus
 from bot.actions.common import (
     CARD_WORDS, LINK_WORDS, StarterAction, answer_required, card_from_slot, card_named_in, cards_on_file, client_values, conversation_client,
-    entity_in, is_verified, latest_intent, patient_account, request_message, say_card, say_date, say_money, session_scope,
+    entity_in, is_verified, latest_intent, patient_account, request_message, say_card, language_of, say_date, say_money, session_scope,
 )
 from bot.actions.confirm import ask, register, revises
 from bot.nlp.numbers import parse_decimal
@@ -33,7 +33,10 @@ PLAN_FORM_SLOTS = ("plan_request", "plan_method", "plan_nearest")
 AGREED = "+agreed"
 
 
-def describe(terms: PlanTerms) -> str:
+def describe(terms: PlanTerms, language: str = "en") -> str:
+    if language == "es":
+        text = f"{terms.months} pagos mensuales de {say_money(terms.monthly)}"
+        return text + (f", el último de {say_money(terms.last)}" if terms.last != terms.monthly else "")
     text = f"{terms.months} monthly payments of {say_money(terms.monthly)}"
     if terms.last != terms.monthly:
         text += f", the last one {say_money(terms.last)}"
@@ -69,7 +72,8 @@ def terms_for(request: str, policy, balance: Decimal) -> PlanTerms:
     return plans.terms_for_monthly(policy, balance, Decimal(value))
 
 
-def explain_refusal(dispatcher: CollectingDispatcher, client: ClientInfo, refused: PlanRefused, balance: Decimal) -> List[EventType]:
+def explain_refusal(dispatcher: CollectingDispatcher, client: ClientInfo, refused: PlanRefused, balance: Decimal,
+                    language: str = "en") -> List[EventType]:
     policy = client.policy.payment_plan
     values = dict(
         balance=say_money(balance), min_months=policy.min_months, max_months=policy.max_months,
@@ -88,7 +92,7 @@ def explain_refusal(dispatcher: CollectingDispatcher, client: ClientInfo, refuse
     if nearest is None:
         dispatcher.utter_message(response="utter_plan_other_options", **values)
         return [SlotSet("plan_nearest", None)]
-    dispatcher.utter_message(response="utter_plan_nearest", terms=describe(nearest), **values)
+    dispatcher.utter_message(response="utter_plan_nearest", terms=describe(nearest, language), **values)
     return [SlotSet("plan_nearest", f"months:{nearest.months}")]
 
 
@@ -103,7 +107,7 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
         upcoming = next((i for i in current.installments if i.status == InstallmentStatus.DUE), None)
         dispatcher.utter_message(
             response="utter_plan_exists", monthly_amount=say_money(current.monthly_amount),
-            next_due_date=say_date(upcoming.due_date if upcoming else None), **values,
+            next_due_date=say_date(upcoming.due_date if upcoming else None, language_of(tracker)), **values,
         )
         return [SlotSet("next_form", "none")]
     policy = client.policy.payment_plan
@@ -116,17 +120,19 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
     try:
         offered = plans.offers(policy, balance)
     except PlanRefused as refused:
-        explain_refusal(dispatcher, client, refused, balance)
+        explain_refusal(dispatcher, client, refused, balance, language_of(tracker))
         return [SlotSet("next_form", "none")]
     events: List[EventType] = [SlotSet("next_form", "plan_form"), SlotSet("plan_nearest", None)]
     asked = request_message(tracker, "payment_plan")
     request = read_request(tracker, asked["text"], policy.max_months, asked) if asked else None
     events.append(SlotSet("plan_request", request))
     if request is None:
-        listed = [f"{t.months} months at {say_money(t.monthly)}" for t in offered]
+        spanish = language_of(tracker) == "es"
+        listed = [f"{t.months} {'meses de' if spanish else 'months at'} {say_money(t.monthly)}" for t in offered]
         dispatcher.utter_message(
             response="utter_plan_offers", balance=say_money(balance), min_months=policy.min_months, max_months=policy.max_months,
-            min_monthly=say_money(policy.min_monthly_payment), offers=", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0],
+            min_monthly=say_money(policy.min_monthly_payment),
+            offers=", ".join(listed[:-1]) + f" {'o' if spanish else 'or'} {listed[-1]}" if len(listed) > 1 else listed[0],
             **values,
         )
     return events
@@ -147,7 +153,7 @@ class ActionAskPlanMethod(Action):
         with session_scope() as session:
             client = conversation_client(tracker, session)
             cards = cards_on_file(patient_account(session, client, tracker))
-            dispatcher.utter_message(response="utter_ask_plan_method", card=say_card(cards[0]), **client_values(client))
+            dispatcher.utter_message(response="utter_ask_plan_method", card=say_card(cards[0], language_of(tracker)), **client_values(client))
         return []
 
 
@@ -170,7 +176,7 @@ class ValidatePlanForm(FormValidationAction):
             try:
                 terms_for(request, client.policy.payment_plan, balance)
             except PlanRefused as refused:
-                events = explain_refusal(dispatcher, client, refused, balance)
+                events = explain_refusal(dispatcher, client, refused, balance, language_of(tracker))
                 return {"plan_request": None, "plan_nearest": events[0]["value"]}
             slots: Dict[Text, Any] = {"plan_request": request, "plan_nearest": None}
             if not cards_on_file(account):
@@ -192,7 +198,7 @@ class ValidatePlanForm(FormValidationAction):
                 return {"plan_method": "link"}
             if latest_intent(tracker) == "affirm" or CARD_WORDS.search(text):
                 return {"plan_method": f"card:{cards[0].id}"}
-            dispatcher.utter_message(response="utter_explain_plan_method", card=say_card(cards[0]), **client_values(client))
+            dispatcher.utter_message(response="utter_explain_plan_method", card=say_card(cards[0], language_of(tracker)), **client_values(client))
         return {"plan_method": None}
 
 
@@ -212,7 +218,7 @@ class ActionConfirmPlan(Action):
             try:
                 terms = terms_for(request, client.policy.payment_plan, balance)
             except PlanRefused as refused:
-                explain_refusal(dispatcher, client, refused, balance)
+                explain_refusal(dispatcher, client, refused, balance, language_of(tracker))
                 return reset
             method = card_from_slot(account, tracker.get_slot("plan_method"))
             first = plans.first_due_date(clock.today())
@@ -222,8 +228,8 @@ class ActionConfirmPlan(Action):
                 # the counter-offer was read back and agreed, the method chosen: set it up now
                 return reset + _create_plan(dispatcher, session, client, tracker, {"kind": "plan", **fields})
             dispatcher.utter_message(
-                response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms),
-                balance=say_money(balance), first_date=say_date(first), card=say_card(method), **client_values(client),
+                response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms, language_of(tracker)),
+                balance=say_money(balance), first_date=say_date(first, language_of(tracker)), card=say_card(method, language_of(tracker)), **client_values(client),
             )
         return reset + [ask("plan", self.name(), **fields)]
 
@@ -253,12 +259,12 @@ def _create_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
         if refused.reason == "plan_exists":
             dispatcher.utter_message(response="utter_plan_already_set_up", **values)
         else:
-            explain_refusal(dispatcher, client, refused, balance)
+            explain_refusal(dispatcher, client, refused, balance, language_of(tracker))
         return []
     method = next((c for c in cards_on_file(account) if c.id == plan.payment_method_id), None)
     dispatcher.utter_message(
-        response="utter_plan_created" if method else "utter_plan_created_by_link", terms=describe(terms),
-        first_date=say_date(plan.installments[0].due_date), card=say_card(method), account_number=account.account_number, **values,
+        response="utter_plan_created" if method else "utter_plan_created_by_link", terms=describe(terms, language_of(tracker)),
+        first_date=say_date(plan.installments[0].due_date, language_of(tracker)), card=say_card(method, language_of(tracker)), account_number=account.account_number, **values,
     )
     dispatcher.utter_message(response="utter_anything_else")
     return []
@@ -292,8 +298,8 @@ def _read_back_plan(dispatcher, session, client, tracker, pending, asked_by) -> 
         terms = plans.terms_for_monthly(client.policy.payment_plan, balance, Decimal(pending["monthly"]))
     method = next((c for c in cards_on_file(account) if c.id == pending.get("method_id")), None)
     dispatcher.utter_message(
-        response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms), balance=say_money(balance),
-        first_date=say_date(dt.date.fromisoformat(pending["start"])), card=say_card(method), **client_values(client),
+        response="utter_confirm_plan" if method else "utter_confirm_plan_by_link", terms=describe(terms, language_of(tracker)), balance=say_money(balance),
+        first_date=say_date(dt.date.fromisoformat(pending["start"]), language_of(tracker)), card=say_card(method, language_of(tracker)), **client_values(client),
     )
     fields = {k: v for k, v in pending.items() if k not in ("kind", "asked_by", "id")}
     return [ask("plan", asked_by, **fields)]
@@ -331,22 +337,22 @@ def propose_change(dispatcher: CollectingDispatcher, session, client: ClientInfo
     values = client_values(client)
     if change["what"] == "card":
         method = next((c for c in cards_on_file(account) if c.id == change["method_id"]), None)
-        dispatcher.utter_message(response="utter_confirm_plan_card", card=say_card(method), **values)
+        dispatcher.utter_message(response="utter_confirm_plan_card", card=say_card(method, language_of(tracker)), **values)
         return [ask("plan_change", asked_by, account_id=account.id, **change)]
     if change["what"] == "day":
         if not 1 <= change["day"] <= 28:
             dispatcher.utter_message(response="utter_plan_day_out_of_range", **values)
             return []
-        dispatcher.utter_message(response="utter_confirm_plan_day", day=_ordinal(change["day"]), **values)
+        dispatcher.utter_message(response="utter_confirm_plan_day", day=change["day"] if language_of(tracker) == "es" else _ordinal(change["day"]), **values)
         return [ask("plan_change", asked_by, account_id=account.id, **change)]
     balance = ledger.balance(session, account)
     try:
         terms = terms_for(change["request"], client.policy.payment_plan, balance)
     except PlanRefused as refused:
-        explain_refusal(dispatcher, client, refused, balance)
+        explain_refusal(dispatcher, client, refused, balance, language_of(tracker))
         dispatcher.utter_message(response="utter_plan_change_needs_partner", **values)
         return []
-    dispatcher.utter_message(response="utter_confirm_plan_terms", terms=describe(terms), balance=say_money(balance), **values)
+    dispatcher.utter_message(response="utter_confirm_plan_terms", terms=describe(terms, language_of(tracker)), balance=say_money(balance), **values)
     return [ask("plan_change", asked_by, account_id=account.id, what="terms", months=terms.months, monthly=str(terms.monthly))]
 
 
@@ -429,13 +435,13 @@ def _change_plan(dispatcher, session, client, tracker, pending) -> List[EventTyp
                 terms = plans.terms_for_monthly(policy, balance, Decimal(pending["monthly"]))
             plan = plans.change_terms(session, account, policy, terms, actor="bot", reason=reason)
     except PlanRefused as refused:
-        explain_refusal(dispatcher, client, refused, ledger.balance(session, account))
+        explain_refusal(dispatcher, client, refused, ledger.balance(session, account), language_of(tracker))
         return []
     upcoming = next((i for i in plan.installments if i.status == InstallmentStatus.DUE), None)
     method = next((c for c in cards_on_file(account) if c.id == plan.payment_method_id), None)
     dispatcher.utter_message(
         response="utter_plan_changed", next_amount=say_money(upcoming.amount if upcoming else plan.monthly_amount),
-        next_due_date=say_date(upcoming.due_date if upcoming else None), card=say_card(method), **values,
+        next_due_date=say_date(upcoming.due_date if upcoming else None, language_of(tracker)), card=say_card(method, language_of(tracker)), **values,
     )
     dispatcher.utter_message(response="utter_anything_else")
     return []

@@ -16,7 +16,7 @@ from billing.clients import ClientInfo
 from billing.statements import statement_url
 from billing.vocabulary import Channel
 from bot.actions.common import (
-    channel_of, client_values, conversation_client, is_verified, latest_text, patient_account, patient_phone, request_text,
+    channel_of, client_values, conversation_client, is_verified, language_of, latest_text, patient_account, patient_phone, request_text,
     session_scope,
 )
 from bot.actions.confirm import register, ask
@@ -84,7 +84,7 @@ def _text_statement(dispatcher, session, client, tracker, pending) -> List[Event
                                conversation_id=tracker.sender_id)
     session.commit()  # sending checks consent in its own transaction
     try:
-        text_statement_link(client, account.account_number, row.reference, pending["phone"], raw)
+        text_statement_link(client, account.account_number, row.reference, pending["phone"], raw, language_of(tracker))
     except Exception as exc:  # opted out of texts, or the provider failed after its retries
         logger.warning("statement link not texted: %s", exc)
         return _mail(dispatcher, session, client, tracker, account)

@@ -49,17 +49,20 @@ import yaml
 CORPUS = Path(__file__).resolve().parent
 TARGET_SUCCESS = 0.95
 
-FALLBACK = re.compile(r"didn't understand", re.I)
+# each in English and Spanish (the assistant answers in the conversation's language)
+FALLBACK = re.compile(r"didn't understand|no le entendí", re.I)
 # what counts as offering the patient a next step
 NEXT_STEP = re.compile(
     r"\?|\b(just )?(say|tell me|ask me|ask for|reply|call|text|key in|press|let me know)\b|connecting you|goodbye|"
     r"will (call|text|email|contact) you|a partner will|partner (has|is)|secure payment page|payment page|"
-    r"\bwhen you're ready\b|take care|\bjust ask\b|if you( would|'d)? like",
+    r"\bwhen you're ready\b|take care|\bjust ask\b|if you( would|'d)? like|"
+    r"\b(diga|dígame|llame|llámenos|responda|oprima|pídame|pregunte)\b|le (estoy )?comunic|adiós|página de pago",
     re.I,
 )
 # turns that end the conversation need no next step
 ENDING = re.compile(r"goodbye|connecting you|partner|opted out|won't (text|call|contact)|no more (texts|messages)|unsubscribed|"
-                    r"meant for someone else, please ignore it", re.I)
+                    r"meant for someone else, please ignore it|"
+                    r"adiós|le estoy comunicando|representante|ya no recibirá|canceló los mensajes|ignórelo", re.I)
 
 
 @dataclass

@@ -34,7 +34,8 @@ def test_a_code_asked_about_is_explained_and_an_unknown_one_is_not_invented(assi
     assistant.say(me, "march 3 1985")
     assert "CO-45 means the charge is above the rate" in joined(assistant.say(me, "40012345"))
     me = assistant.new_sender()
-    assistant.say(me, "what does co-299 mean on my eob", client="lakeside")
+    # Carlos's record says Spanish; he chose English (metadata.language), which the record does not overrule
+    assistant.say(me, "what does co-299 mean on my eob", client="lakeside", metadata={"language": "en"})
     assistant.say(me, "september 18 1975", client="lakeside")
     reply = joined(assistant.say(me, "40089012", client="lakeside"))
     assert "CO-299 isn't a code I can explain" in reply and "allowed" in reply

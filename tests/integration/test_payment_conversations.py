@@ -33,8 +33,12 @@ def _payments(assistant, number, status="posted"):
         ).scalar_one()
 
 
-def _verify(assistant, me, first_message, dob, identifier, client="riverside"):
-    opening = joined(assistant.say(me, first_message, client=client))
+# the patient's choice of English (a channel's metadata.language)
+IN_ENGLISH = {"language": "en"}
+
+
+def _verify(assistant, me, first_message, dob, identifier, client="riverside", metadata=None):
+    opening = joined(assistant.say(me, first_message, client=client, metadata=metadata))
     assert "confirm who you are" in opening
     assistant.say(me, dob, client=client)
     return joined(assistant.say(me, identifier, client=client))
@@ -108,7 +112,8 @@ def test_linda_declined_installment_is_explained_and_paid_with_her_mastercard(as
 def test_a_yes_long_after_the_question_moves_no_money(assistant):
     me = assistant.new_sender()
     before = _payments(assistant, "40089012")
-    _verify(assistant, me, "i want to pay $20", "september 18 1975", "40089012", client="lakeside")
+    # Carlos's record says Spanish; he chose English (the web chat's language), so the record does not overrule it
+    _verify(assistant, me, "i want to pay $20", "september 18 1975", "40089012", client="lakeside", metadata=IN_ENGLISH)
     assert "Shall I go ahead" in joined(assistant.say(me, "card", client="lakeside"))
     assistant.say(me, "are you a robot", client="lakeside")
     assert "anything else" in joined(assistant.say(me, "yes", client="lakeside"))
@@ -136,7 +141,7 @@ def test_a_future_date_schedules_the_payment_and_the_patient_can_cancel_it(assis
     # Emily has no card on file: a later day needs one, so she gets a link now
     assert "secure payment page" in reply or "card on file" in reply
     me = assistant.new_sender()
-    _verify(assistant, me, "I can pay $50 on the 15th", "september 18 1975", "40089012", client="lakeside")
+    _verify(assistant, me, "I can pay $50 on the 15th", "september 18 1975", "40089012", client="lakeside", metadata=IN_ENGLISH)
     confirm = joined(assistant.say(me, "card", client="lakeside"))
     assert "Shall I schedule it" in confirm and "$50.00" in confirm
     done = joined(assistant.say(me, "yes", client="lakeside"))

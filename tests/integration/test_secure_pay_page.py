@@ -50,7 +50,8 @@ def _enter_card(browser, number, month="12", year="2030"):
 
 def test_a_link_from_the_bot_is_paid_once_with_4242(assistant, browser):
     me = assistant.new_sender()
-    assistant.say(me, "can you send me a payment link", client="lakeside")
+    # Carlos's record says Spanish; he chose English (metadata.language), which the record does not overrule
+    assistant.say(me, "can you send me a payment link", client="lakeside", metadata={"language": "en"})
     assistant.say(me, "september 18 1975", client="lakeside")
     asked = " ".join(assistant.say(me, "40089012", client="lakeside"))
     assert "How much would you like to pay" in asked
