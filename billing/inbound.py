@@ -66,7 +66,7 @@ def redelivered(channel: str, message_id: str, wait_seconds: Optional[float] = N
                 # the first receiver is gone: this delivery's, if no other retry took it first
                 taken = session.execute(
                     update(InboundMessage).where(*where, InboundMessage.response.is_(None),
-                                                 InboundMessage.received_at == row.received_at).values(received_at=now)
+                                                 InboundMessage.received_at <= now - lease()).values(received_at=now)
                 ).rowcount
                 if taken == 1:
                     return Redelivery(None, ours=True)

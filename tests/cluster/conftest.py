@@ -1,0 +1,106 @@
+"""The cluster shape for the fault drills: `make cluster`'s programs
+(bot/cluster.py) under the supervisor, on their own ports
+(SELFPAY_TEST_PORT_BASE + 105 ...), their own PostgreSQL databases (dropped
+after) and their own Redis databases, with the local Twilio REST stand-in."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from bot import cluster, cluster_stores, serve
+from bot.train import model_path
+from selfpay.settings import environment
+from selfpay.supervisor import Supervisor
+from tests.conftest import DEMO_NOW, DEMO_SINCE, POSTGRES_ADMIN_URL
+from tests.servers import PORT_BASE, PUBLIC_URL, TWILIO_AUTH_TOKEN
+
+# HAProxy's two front doors, then the instances behind them (instance_port)
+RASA_PORT = PORT_BASE + 105
+ACTIONS_PORT = PORT_BASE + 155
+DESK_PORT = PORT_BASE + 3180
+TOKEN = "drill-rasa-token"
+REST_TOKEN = "drill-rest-token"
+
+
+class Cluster:
+    def __init__(self, env: dict, supervisor: Supervisor, var):
+        self.env, self.supervisor, self.var = env, supervisor, var
+        self.base = f"http://127.0.0.1:{RASA_PORT}"
+        self.run_dir, self.log_dir = var / "run", var / "log"
+
+    def pid(self, name: str) -> int:
+        return int((self.run_dir / f"{name}.pid").read_text())
+
+    def health_url(self, name: str) -> str | None:
+        """What answers when the program is back (None: it serves no HTTP)."""
+        if name.startswith("rasa-"):
+            return f"http://127.0.0.1:{cluster.instance_port(RASA_PORT, int(name.split('-')[1]))}/status?token={TOKEN}"
+        if name.startswith("actions-"):
+            return f"http://127.0.0.1:{cluster.instance_port(ACTIONS_PORT, int(name.split('-')[1]))}/health"
+        return {"haproxy": f"http://127.0.0.1:{RASA_PORT}/", "desk": f"http://127.0.0.1:{DESK_PORT}/health"}.get(name)
+
+
+@pytest.fixture(scope="module")
+def the_cluster(tmp_path_factory, twilio_api):
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
+    var = tmp_path_factory.mktemp("cluster")
+    name = f"selfpay_drill_{uuid.uuid4().hex[:8]}"
+    server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    env = environment({
+        "DATABASE_URL": f"{server}/{name}",
+        "TRACKER_STORE_URL": f"{server}/{name}_tracker",
+        "LOCK_STORE_TYPE": "redis",
+        "LOCK_STORE_DB": "11",
+        "OUTREACH_BROKER_URL": "redis://127.0.0.1:6379/12",
+        "OUTREACH_BROKER_FOLDER": str(var / "outreach"),
+        "RASA_TOKEN": TOKEN,
+        "REST_CHANNEL_TOKEN": REST_TOKEN,
+        "ACTION_SERVER_TOKEN": "drill-action-token",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+        "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
+        "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+        "PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": twilio_api.url,
+        "SELFPAY_NOW": DEMO_NOW,
+        "SELFPAY_NOW_SINCE": DEMO_SINCE,
+        "RASA_INSTANCES": "2",
+        "CLUSTER_PROCESSES": ",".join(cluster.KINDS),
+        "CLUSTER_RASA_SERVERS": "",
+        "CLUSTER_ACTIONS_SERVERS": "",
+        "CLUSTER_BIND": "127.0.0.1",
+        # the drill's REST conversations come from one address: no rate limit between them
+        "REST_RATE_PER_MINUTE": "100000",
+    }, cluster=True)
+    cluster_stores.prepare(env)
+    config = var / "haproxy.cfg"
+    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT))
+    programs = cluster.programs(str(model), env, config, RASA_PORT, ACTIONS_PORT, DESK_PORT)
+    supervisor = Supervisor(programs, log_dir=var / "log", run_dir=var / "run")
+    stopping = threading.Event()
+    watcher = threading.Thread(target=supervisor.run, args=(stopping.is_set,), daemon=True)
+    supervisor.start()
+    watcher.start()
+    try:
+        if not serve.wait_for(cluster.checks(env, RASA_PORT, ACTIONS_PORT, DESK_PORT), _NoCheck(), 300):
+            logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
+                             for p in programs)
+            pytest.fail(f"the cluster did not start:\n{logs}")
+        yield Cluster(env, supervisor, var)
+    finally:
+        stopping.set()
+        watcher.join(timeout=30)
+        for url in (env["DATABASE_URL"], env["TRACKER_STORE_URL"]):
+            cluster_stores.drop_database(url)
+
+
+class _NoCheck:
+    """The watcher thread supervises; waiting only waits."""
+
+    def check(self):
+        return []
