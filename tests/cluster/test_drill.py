@@ -1,0 +1,236 @@
+"""Fault drills against the cluster shape (issue 16): under 20 concurrent
+conversations (REST and SMS, each paying $1 on the demo account after
+verification), kill -9 each kind of process in turn and check what a
+patient and the billing office would notice: every conversation finishes
+with its confirmation number, every killed process is back, each
+conversation's payment and ledger entry exist once, every patient turn is
+in the transcript once, and a conversation stays on one Rasa server while
+it lives (HAProxy's log names the server of every request).
+
+A client that gets no answer (the connection dropped, a 502) sends the
+turn again after a second, as Twilio and an integration do; an SMS retry
+carries the same MessageSid."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zlib
+from collections import Counter, defaultdict
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from tests.cluster.conftest import REST_TOKEN
+from tests.servers import PUBLIC_URL, TWILIO_AUTH_TOKEN
+
+TEXTS = ["i want to pay $1", "march 3 1985", "40012345", "card", "yes"]
+CLINIC = "+15550100100"
+SMS_HOOK = "/webhooks/twilio_sms/webhook"
+KILLED = ["rasa-1", "actions-1", "haproxy", "desk", "worker", "beat"]
+CONFIRMATION = re.compile(r"confirmation number is ([A-Z0-9-]+)")
+
+
+class Conversation:
+    def __init__(self, channel: str, rng: random.Random):
+        self.channel = channel
+        if channel == "rest":
+            self.id = self.key = f"drill-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
+        else:
+            self.phone = f"+1555{rng.randrange(10**7):07d}"
+            self.id, self.key = f"sms:{self.phone}:riverside", f"{self.phone}:{CLINIC}"
+        self.replies: list[str] = []
+        self.retries = 0
+        self.started = self.ended = 0.0
+        self.error = ""
+
+    @property
+    def confirmation(self) -> str | None:
+        found = CONFIRMATION.search(" ".join(self.replies))
+        return found.group(1) if found else None
+
+
+def _post(url: str, data: bytes, headers: dict) -> str:
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
+
+
+def send(cluster, conversation: Conversation, text: str, rng: random.Random) -> str:
+    """One patient turn, sent again after a second while no answer comes (90 s at most)."""
+    if conversation.channel == "rest":
+        url = f"{cluster.base}/webhooks/rest/webhook"
+        data = json.dumps({"sender": conversation.id, "message": text, "metadata": {"client": "riverside"}}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"}
+    else:
+        url = f"{cluster.base}{SMS_HOOK}"
+        params = {"MessageSid": f"SM{uuid.UUID(int=rng.getrandbits(128)).hex}", "From": conversation.phone, "To": CLINIC,
+                  "Body": text, "NumMedia": "0"}
+        data = urlencode(params).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(PUBLIC_URL + SMS_HOOK, params)}
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            raw = _post(url, data, headers)
+            if conversation.channel == "rest":
+                return " ".join(m.get("text", "") for m in json.loads(raw))
+            return re.sub(r"<[^>]+>", " ", raw)
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as problem:
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"no answer to {text!r} in 90 s: {problem}") from problem
+            conversation.retries += 1
+            time.sleep(1)
+
+
+def talk(cluster, conversation: Conversation, rng: random.Random) -> None:
+    conversation.started = time.monotonic()
+    try:
+        for text in TEXTS:
+            conversation.replies.append(send(cluster, conversation, text, rng))
+    except RuntimeError as problem:
+        conversation.error = str(problem)
+    conversation.ended = time.monotonic()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
+def kill_and_wait(cluster, name: str) -> dict:
+    old = cluster.pid(name)
+    os.kill(old, signal.SIGKILL)
+    killed = time.monotonic()
+    while cluster.pid(name) == old:
+        assert time.monotonic() - killed < 5, f"{name} was not started again within 5 s"
+        time.sleep(0.05)
+    restarted = time.monotonic() - killed
+    url = cluster.health_url(name)
+    deadline = killed + 240
+    if url:
+        while not _answers(url):
+            assert time.monotonic() < deadline, f"{name} did not answer again"
+            time.sleep(0.2)
+    else:
+        # a Celery program: up again and still up a few seconds later
+        time.sleep(3)
+        assert _alive(cluster.pid(name)), f"{name} died again after its restart"
+    return {"name": name, "killed_at": killed, "restarted_in": restarted, "back_in": time.monotonic() - killed}
+
+
+def test_conversations_survive_killing_each_kind_of_process(the_cluster):
+    cluster = the_cluster
+    stop = threading.Event()
+    finished: list[Conversation] = []
+    lock = threading.Lock()
+
+    def patient(index: int) -> None:
+        rng = random.Random(2026 + index)
+        while not stop.is_set():
+            conversation = Conversation("sms" if index % 4 == 0 else "rest", rng)
+            talk(cluster, conversation, rng)
+            with lock:
+                finished.append(conversation)
+
+    threads = [threading.Thread(target=patient, args=(i,), daemon=True) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    drills = []
+    try:
+        time.sleep(15)
+        for name in KILLED:
+            drills.append(kill_and_wait(cluster, name))
+            time.sleep(4)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=200)
+    conversations = list(finished)
+    for drill in drills:
+        during = [c for c in conversations if c.started <= drill["killed_at"] + drill["back_in"] and c.ended >= drill["killed_at"]]
+        drill["conversations_during"] = len(during)
+        drill["went_on"] = sum(1 for c in during if c.confirmation)
+        drill["client_retries"] = sum(c.retries for c in during)
+    report = "\n".join(
+        f"  {d['name']}: started again in {d['restarted_in']:.1f} s, answering in {d['back_in']:.1f} s; "
+        f"{d['went_on']}/{d['conversations_during']} conversations under way finished ({d['client_retries']} turns sent again)"
+        for d in drills)
+    print(f"\ndrill, {len(conversations)} conversations, 20 concurrent, {os.cpu_count()} cores:\n{report}")
+
+    # every conversation went on to its confirmation number
+    unfinished = [(c.id, c.error or c.replies[-1:]) for c in conversations if not c.confirmation]
+    assert not unfinished, f"{len(unfinished)} conversations did not finish: {unfinished[:3]}"
+
+    engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
+    with engine.connect() as conn:
+        payments = conn.execute(sa.text(
+            "SELECT conversation_id, confirmation_number, amount, id FROM payments WHERE conversation_id IS NOT NULL")).all()
+        ledger = Counter(row.source for row in conn.execute(sa.text(
+            "SELECT source FROM ledger_entries WHERE source LIKE 'payment:%'")).all())
+        paid_total = conn.execute(sa.text(
+            "SELECT COALESCE(SUM(amount), 0) FROM payments p JOIN accounts a ON a.id = p.account_id "
+            "WHERE a.account_number = '40012345' AND p.status = 'posted' AND p.conversation_id IS NOT NULL")).scalar_one()
+        ledger_total = conn.execute(sa.text(
+            "SELECT COALESCE(SUM(l.amount), 0) FROM ledger_entries l JOIN accounts a ON a.id = l.account_id "
+            "WHERE a.account_number = '40012345'")).scalar_one()
+    engine.dispose()
+    by_conversation = defaultdict(list)
+    for row in payments:
+        by_conversation[row.conversation_id].append(row)
+    # nothing lost, nothing doubled: one payment per conversation, the one its patient was told
+    for conversation in conversations:
+        rows = by_conversation.get(conversation.id, [])
+        assert len(rows) == 1, f"{conversation.id}: {len(rows)} payments"
+        assert rows[0].confirmation_number == conversation.confirmation
+    ours = {c.id for c in conversations}
+    assert not [cid for cid in by_conversation if cid.startswith(("drill-", "sms:+1555")) and cid not in ours]
+    # one ledger entry per payment, and the balance is the seeded one less what was paid
+    for row in payments:
+        assert ledger[f"payment:{row.id}"] == 1
+    # (raw SQL: integer cents)
+    assert ledger_total == 41250 - paid_total
+
+    # every patient turn is in the transcript once, in order
+    tracker = sa.create_engine(cluster.env["TRACKER_STORE_URL"], future=True)
+    with tracker.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")).all()
+    tracker.dispose()
+    said = defaultdict(list)
+    for row in rows:
+        said[row.sender_id].append(json.loads(row.data).get("text"))
+    wrong = [(c.id, said.get(c.id)) for c in conversations if said.get(c.id) != TEXTS]
+    assert not wrong, f"{len(wrong)} transcripts differ from what was said: {wrong[:3]}"
+
+    # one conversation, one Rasa server, unless that server was killed while it lived
+    rasa_kill = next(d for d in drills if d["name"] == "rasa-1")
+    window = (rasa_kill["killed_at"] - 1, rasa_kill["killed_at"] + rasa_kill["back_in"] + 5)
+    servers = defaultdict(set)
+    for line in (cluster.log_dir / "haproxy.log").read_text(errors="replace").splitlines():
+        found = re.search(r" rasa/(rasa-\d+) .* conversation=(\d+)", line)
+        if found:
+            servers[int(found.group(2))].add(found.group(1))
+    steady = [c for c in conversations if c.ended < window[0] or c.started > window[1]]
+    assert steady
+    moved = [c.id for c in steady if len(servers[zlib.crc32(c.key.encode())]) != 1]
+    assert not moved, f"conversations served by two Rasa servers: {moved[:3]}"
