@@ -142,6 +142,7 @@ def main(argv=None) -> int:
         return 1
     cluster_stores.prepare(env)
     CLUSTER_VAR.mkdir(parents=True, exist_ok=True)
+    Path(env["OUTREACH_BROKER_FOLDER"]).mkdir(parents=True, exist_ok=True)  # beat's schedule file
     config = CLUSTER_VAR / "haproxy.cfg"
     config.write_text(haproxy_config(env))
     log_dir = VAR / "log"

@@ -78,6 +78,7 @@ def the_cluster(tmp_path_factory, twilio_api):
         "REST_RATE_PER_MINUTE": "100000",
     }, cluster=True)
     cluster_stores.prepare(env)
+    (var / "outreach").mkdir()
     config = var / "haproxy.cfg"
     config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT))
     programs = cluster.programs(str(model), env, config, RASA_PORT, ACTIONS_PORT, DESK_PORT)

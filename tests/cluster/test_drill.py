@@ -234,3 +234,62 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
     assert steady
     moved = [c.id for c in steady if len(servers[zlib.crc32(c.key.encode())]) != 1]
     assert not moved, f"conversations served by two Rasa servers: {moved[:3]}"
+
+
+def _server_of(cluster, conversation: Conversation) -> str:
+    digest = f"conversation={zlib.crc32(conversation.key.encode())}"
+    lines = [line for line in (cluster.log_dir / "haproxy.log").read_text(errors="replace").splitlines() if digest in line]
+    return re.search(r" rasa/(rasa-\d+) ", lines[-1]).group(1)
+
+
+def test_an_sms_whose_rasa_server_dies_mid_turn_is_answered_once_and_twilios_retry_gets_that_answer(the_cluster):
+    cluster = the_cluster
+    rng = random.Random(16)
+    conversation = Conversation("sms", rng)
+    for text in TEXTS[:-1]:
+        conversation.replies.append(send(cluster, conversation, text, rng))
+    server = _server_of(cluster, conversation)
+    params = {"MessageSid": f"SM{uuid.UUID(int=rng.getrandbits(128)).hex}", "From": conversation.phone, "To": CLINIC,
+              "Body": "yes", "NumMedia": "0"}
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Twilio-Signature": RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(PUBLIC_URL + SMS_HOOK, params)}
+    url, data = f"{cluster.base}{SMS_HOOK}", urlencode(params).encode()
+    first: dict = {}
+
+    def deliver():
+        try:
+            first["answer"] = _post(url, data, headers)
+        except OSError as problem:
+            first["problem"] = problem
+
+    delivery = threading.Thread(target=deliver)
+    delivery.start()
+    time.sleep(0.1)
+    os.kill(cluster.pid(server), signal.SIGKILL)  # the patient's "yes" is being answered there
+    delivery.join(timeout=60)
+    # Twilio sends the webhook again, same MessageSid
+    retried = _post(url, data, headers)
+    assert CONFIRMATION.search(retried), retried
+    if "answer" in first:
+        assert first["answer"] == retried
+    engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
+    with engine.connect() as conn:
+        paid = conn.execute(sa.text("SELECT confirmation_number FROM payments WHERE conversation_id = :c"),
+                            {"c": conversation.id}).scalars().all()
+    engine.dispose()
+    assert paid == [CONFIRMATION.search(retried).group(1)]
+    tracker = sa.create_engine(cluster.env["TRACKER_STORE_URL"], future=True)
+    with tracker.connect() as conn:
+        said = [json.loads(d).get("text") for d in conn.execute(sa.text(
+            "SELECT data FROM events WHERE type_name = 'user' AND sender_id = :c ORDER BY id"), {"c": conversation.id}).scalars()]
+    tracker.dispose()
+    assert said == TEXTS
+    taken_over = sum(1 for log in cluster.log_dir.glob("rasa-*.log")
+                     if f"SMS {params['MessageSid']} delivered again, its first delivery never answered" in log.read_text(errors="replace"))
+    print(f"\nSMS killed mid-turn on {server}: first delivery {'answered' if 'answer' in first else first.get('problem')}, "
+          f"taken over by the retry: {bool(taken_over)}")
+    # back for whatever runs next
+    deadline = time.monotonic() + 240
+    while not _answers(cluster.health_url(server)):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
