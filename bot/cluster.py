@@ -116,7 +116,11 @@ def checks(env: dict, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PO
     if "desk" in wanted:
         urls.append(f"http://127.0.0.1:{desk_port}/health")
     if "haproxy" in wanted:
-        urls += [f"http://127.0.0.1:{rasa_port}/", f"http://127.0.0.1:{actions_port}/health"]
+        urls.append(f"http://127.0.0.1:{rasa_port}/haproxy/health")
+        if "rasa" in wanted:
+            urls.append(f"http://127.0.0.1:{rasa_port}/")  # through HAProxy to a Rasa server
+        if "actions" in wanted:
+            urls.append(f"http://127.0.0.1:{actions_port}/health")
     return urls
 
 

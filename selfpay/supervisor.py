@@ -110,7 +110,11 @@ class Supervisor:
                 start_new_session=True,
             )
         running.started_at, running.due_at = time.monotonic(), None
-        (self.run_dir / f"{program.name}.pid").write_text(f"{running.process.pid}\n")
+        # written whole, then renamed: a reader never sees half a pid file
+        pid_file = self.run_dir / f"{program.name}.pid"
+        partial = pid_file.with_suffix(".pid.new")
+        partial.write_text(f"{running.process.pid}\n")
+        partial.replace(pid_file)
 
     def start(self) -> None:
         for running in self._running.values():

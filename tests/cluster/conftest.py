@@ -4,7 +4,9 @@
 after) and their own Redis databases, with the local Twilio REST stand-in."""
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
 import uuid
 
 import pytest
@@ -20,13 +22,14 @@ from tests.servers import PORT_BASE, PUBLIC_URL, TWILIO_AUTH_TOKEN
 RASA_PORT = PORT_BASE + 105
 ACTIONS_PORT = PORT_BASE + 155
 DESK_PORT = PORT_BASE + 3180
+REDIS_PORT = PORT_BASE + 379  # the drill's own Redis: it is killed too, and nobody else's
 TOKEN = "drill-rasa-token"
 REST_TOKEN = "drill-rest-token"
 
 
 class Cluster:
-    def __init__(self, env: dict, supervisor: Supervisor, var):
-        self.env, self.supervisor, self.var = env, supervisor, var
+    def __init__(self, env: dict, supervisor: Supervisor, var, redis: list):
+        self.env, self.supervisor, self.var, self.redis = env, supervisor, var, redis
         self.base = f"http://127.0.0.1:{RASA_PORT}"
         self.run_dir, self.log_dir = var / "run", var / "log"
 
@@ -39,7 +42,7 @@ class Cluster:
             return f"http://127.0.0.1:{cluster.instance_port(RASA_PORT, int(name.split('-')[1]))}/status?token={TOKEN}"
         if name.startswith("actions-"):
             return f"http://127.0.0.1:{cluster.instance_port(ACTIONS_PORT, int(name.split('-')[1]))}/health"
-        return {"haproxy": f"http://127.0.0.1:{RASA_PORT}/", "desk": f"http://127.0.0.1:{DESK_PORT}/health"}.get(name)
+        return {"haproxy": f"http://127.0.0.1:{RASA_PORT}/haproxy/health", "desk": f"http://127.0.0.1:{DESK_PORT}/health"}.get(name)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,10 @@ def the_cluster(tmp_path_factory, twilio_api):
         "DATABASE_URL": f"{server}/{name}",
         "TRACKER_STORE_URL": f"{server}/{name}_tracker",
         "LOCK_STORE_TYPE": "redis",
-        "LOCK_STORE_DB": "11",
-        "OUTREACH_BROKER_URL": "redis://127.0.0.1:6379/12",
+        "LOCK_STORE_HOST": "127.0.0.1",
+        "LOCK_STORE_PORT": str(REDIS_PORT),
+        "LOCK_STORE_DB": "1",
+        "OUTREACH_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/2",
         "OUTREACH_BROKER_FOLDER": str(var / "outreach"),
         "RASA_TOKEN": TOKEN,
         "REST_CHANNEL_TOKEN": REST_TOKEN,
@@ -77,6 +82,7 @@ def the_cluster(tmp_path_factory, twilio_api):
         # the drill's REST conversations come from one address: no rate limit between them
         "REST_RATE_PER_MINUTE": "100000",
     }, cluster=True)
+    redis = start_redis(var)
     cluster_stores.prepare(env)
     (var / "outreach").mkdir()
     config = var / "haproxy.cfg"
@@ -92,12 +98,26 @@ def the_cluster(tmp_path_factory, twilio_api):
             logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
                              for p in programs)
             pytest.fail(f"the cluster did not start:\n{logs}")
-        yield Cluster(env, supervisor, var)
+        yield Cluster(env, supervisor, var, redis)
     finally:
         stopping.set()
         watcher.join(timeout=30)
         for url in (env["DATABASE_URL"], env["TRACKER_STORE_URL"]):
             cluster_stores.drop_database(url)
+        redis[0].kill()
+        redis[0].wait()
+
+
+def start_redis(var, into: list | None = None) -> list:
+    """The drill's Redis (no persistence, as a cache of locks and queued tasks); ``into[0]`` is its process."""
+    into = into if into is not None else [None]
+    into[0] = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(var)], stdout=open(var / "redis.log", "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+        assert time.monotonic() < deadline, "the drill's Redis did not start"
+        time.sleep(0.1)
+    return into
 
 
 class _NoCheck:

@@ -293,3 +293,54 @@ def test_an_sms_whose_rasa_server_dies_mid_turn_is_answered_once_and_twilios_ret
     while not _answers(cluster.health_url(server)):
         assert time.monotonic() < deadline
         time.sleep(0.5)
+
+
+def _rest_raw(cluster, sender: str, text: str) -> tuple[int, list]:
+    request = urllib.request.Request(
+        f"{cluster.base}/webhooks/rest/webhook", method="POST",
+        data=json.dumps({"sender": sender, "message": text, "metadata": {"client": "riverside"}}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, []
+
+
+def test_with_redis_down_no_turn_runs_unlocked_and_conversations_go_on_when_it_is_back(the_cluster):
+    """Redis holds the conversation locks and the outreach queue.  While it
+    is down no turn is processed (Rasa cannot take the lock): the REST
+    caller gets no reply, an SMS gets the 'something went wrong on our
+    side' text, nothing is recorded; when it is back the same conversation
+    goes on where it was, and the worker and beat reconnect by themselves."""
+    from tests.cluster.conftest import start_redis
+
+    cluster = the_cluster
+    rng = random.Random(6379)
+    rest, sms = Conversation("rest", rng), Conversation("sms", rng)
+    for conversation in (rest, sms):
+        for text in TEXTS[:2]:
+            conversation.replies.append(send(cluster, conversation, text, rng))
+    worker, beat = cluster.pid("worker"), cluster.pid("beat")
+    cluster.redis[0].kill()
+    cluster.redis[0].wait()
+    status, replies = _rest_raw(cluster, rest.id, TEXTS[2])
+    assert not [m for m in replies if m.get("text")], replies
+    trouble = send(cluster, sms, TEXTS[2], rng)
+    assert "something went wrong on our side" in trouble
+    start_redis(cluster.var, cluster.redis)
+    # the same turns again, as the patient would: the conversations go on where they were
+    for conversation in (rest, sms):
+        for text in TEXTS[2:]:
+            conversation.replies.append(send(cluster, conversation, text, rng))
+        assert conversation.confirmation, conversation.replies
+    tracker = sa.create_engine(cluster.env["TRACKER_STORE_URL"], future=True)
+    with tracker.connect() as conn:
+        for conversation in (rest, sms):
+            said = [json.loads(d).get("text") for d in conn.execute(sa.text(
+                "SELECT data FROM events WHERE type_name = 'user' AND sender_id = :c ORDER BY id"), {"c": conversation.id}).scalars()]
+            assert said == TEXTS, (conversation.id, said)
+    tracker.dispose()
+    # the Celery programs rode it out
+    assert cluster.pid("worker") == worker and _alive(worker) and cluster.pid("beat") == beat and _alive(beat)
+    print(f"\nRedis down: REST answered {status} with no reply, SMS answered the trouble text; after it: both conversations paid")
