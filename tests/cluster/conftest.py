@@ -94,7 +94,7 @@ def the_cluster(tmp_path_factory, twilio_api):
     supervisor.start()
     watcher.start()
     try:
-        if not serve.wait_for(cluster.checks(env, RASA_PORT, ACTIONS_PORT, DESK_PORT), _NoCheck(), 300):
+        if not serve.wait_for(cluster.checks(env, RASA_PORT, ACTIONS_PORT, DESK_PORT), _NoCheck(), 600):
             logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
                              for p in programs)
             pytest.fail(f"the cluster did not start:\n{logs}")

@@ -35,7 +35,10 @@ from tests.servers import PUBLIC_URL, TWILIO_AUTH_TOKEN
 TEXTS = ["i want to pay $1", "march 3 1985", "40012345", "card", "yes"]
 CLINIC = "+15550100100"
 SMS_HOOK = "/webhooks/twilio_sms/webhook"
-KILLED = ["rasa-1", "actions-1", "haproxy", "desk", "worker", "beat"]
+# the quick ones first; a Rasa server loads its model again (about 30 s on 2 idle cores)
+KILLED = ["actions-1", "haproxy", "desk", "worker", "beat", "rasa-1"]
+# how long a killed program may take to answer again: a loaded, shared 2-core machine is slow
+BACK_WITHIN = 600
 CONFIRMATION = re.compile(r"confirmation number is ([A-Z0-9-]+)")
 
 
@@ -60,7 +63,7 @@ class Conversation:
 
 def _post(url: str, data: bytes, headers: dict) -> str:
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:
         return response.read().decode()
 
 
@@ -122,21 +125,22 @@ def kill_and_wait(cluster, name: str) -> dict:
     old = cluster.pid(name)
     os.kill(old, signal.SIGKILL)
     killed = time.monotonic()
-    while cluster.pid(name) == old:
-        assert time.monotonic() - killed < 5, f"{name} was not started again within 5 s"
+    while cluster.pid(name) == old and time.monotonic() - killed < 10:
         time.sleep(0.05)
     restarted = time.monotonic() - killed
     url = cluster.health_url(name)
-    deadline = killed + 240
+    back = None
     if url:
-        while not _answers(url):
-            assert time.monotonic() < deadline, f"{name} did not answer again"
+        while time.monotonic() - killed < BACK_WITHIN:
+            if _answers(url):
+                back = time.monotonic() - killed
+                break
             time.sleep(0.2)
     else:
         # a Celery program: up again and still up a few seconds later
         time.sleep(3)
-        assert _alive(cluster.pid(name)), f"{name} died again after its restart"
-    return {"name": name, "killed_at": killed, "restarted_in": restarted, "back_in": time.monotonic() - killed}
+        back = time.monotonic() - killed if _alive(cluster.pid(name)) else None
+    return {"name": name, "killed_at": killed, "restarted_in": restarted, "back_in": back}
 
 
 def test_conversations_survive_killing_each_kind_of_process(the_cluster):
@@ -168,15 +172,21 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
             thread.join(timeout=200)
     conversations = list(finished)
     for drill in drills:
-        during = [c for c in conversations if c.started <= drill["killed_at"] + drill["back_in"] and c.ended >= drill["killed_at"]]
+        until = drill["killed_at"] + (drill["back_in"] or BACK_WITHIN)
+        during = [c for c in conversations if c.started <= until and c.ended >= drill["killed_at"]]
         drill["conversations_during"] = len(during)
         drill["went_on"] = sum(1 for c in during if c.confirmation)
         drill["client_retries"] = sum(c.retries for c in during)
     report = "\n".join(
-        f"  {d['name']}: started again in {d['restarted_in']:.1f} s, answering in {d['back_in']:.1f} s; "
+        f"  {d['name']}: started again in {d['restarted_in']:.1f} s, "
+        f"answering {'in %.1f s' % d['back_in'] if d['back_in'] else 'NOT within %d s' % BACK_WITHIN}; "
         f"{d['went_on']}/{d['conversations_during']} conversations under way finished ({d['client_retries']} turns sent again)"
         for d in drills)
-    print(f"\ndrill, {len(conversations)} conversations, 20 concurrent, {os.cpu_count()} cores:\n{report}")
+    print(f"\ndrill, {len(conversations)} conversations, 20 concurrent, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}:\n{report}")
+    for drill in drills:
+        assert drill["restarted_in"] < 5, f"{drill['name']} was not started again within 5 s"
+        assert drill["back_in"], f"{drill['name']} did not answer again within {BACK_WITHIN} s"
 
     # every conversation went on to its confirmation number
     unfinished = [(c.id, c.error or c.replies[-1:]) for c in conversations if not c.confirmation]
@@ -224,7 +234,7 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
 
     # one conversation, one Rasa server, unless that server was killed while it lived
     rasa_kill = next(d for d in drills if d["name"] == "rasa-1")
-    window = (rasa_kill["killed_at"] - 1, rasa_kill["killed_at"] + rasa_kill["back_in"] + 5)
+    window = (rasa_kill["killed_at"] - 1, rasa_kill["killed_at"] + rasa_kill["back_in"] + 10)
     servers = defaultdict(set)
     for line in (cluster.log_dir / "haproxy.log").read_text(errors="replace").splitlines():
         found = re.search(r" rasa/(rasa-\d+) .* conversation=(\d+)", line)
@@ -289,7 +299,7 @@ def test_an_sms_whose_rasa_server_dies_mid_turn_is_answered_once_and_twilios_ret
     print(f"\nSMS killed mid-turn on {server}: first delivery {'answered' if 'answer' in first else first.get('problem')}, "
           f"taken over by the retry: {bool(taken_over)}")
     # back for whatever runs next
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + BACK_WITHIN
     while not _answers(cluster.health_url(server)):
         assert time.monotonic() < deadline
         time.sleep(0.5)
@@ -301,7 +311,7 @@ def _rest_raw(cluster, sender: str, text: str) -> tuple[int, list]:
         data=json.dumps({"sender": sender, "message": text, "metadata": {"client": "riverside"}}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, []
