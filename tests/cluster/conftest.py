@@ -45,7 +45,7 @@ class Cluster:
         return {"haproxy": f"http://127.0.0.1:{RASA_PORT}/haproxy/health", "desk": f"http://127.0.0.1:{DESK_PORT}/health"}.get(name)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def the_cluster(tmp_path_factory, twilio_api):
     model = model_path()
     if not model.exists():
@@ -118,6 +118,18 @@ def start_redis(var, into: list | None = None) -> list:
         assert time.monotonic() < deadline, "the drill's Redis did not start"
         time.sleep(0.1)
     return into
+
+
+@pytest.fixture(scope="session")
+def cluster_assistant(the_cluster):
+    """tests/servers.py's Assistant, talking to the cluster through HAProxy."""
+    from tests.servers import Assistant
+
+    assistant = Assistant(the_cluster.env)
+    assistant.base = the_cluster.base
+    assistant.var, assistant.database = the_cluster.var, the_cluster.env["DATABASE_URL"]
+    assistant.desk = f"http://127.0.0.1:{DESK_PORT}"
+    return assistant
 
 
 class _NoCheck:

@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 import zlib
 from collections import Counter, defaultdict
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
@@ -49,7 +49,8 @@ class Conversation:
             self.id = self.key = f"drill-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
         else:
             self.phone = f"+1555{rng.randrange(10**7):07d}"
-            self.id, self.key = f"sms:{self.phone}:riverside", f"{self.phone}:{CLINIC}"
+            # HAProxy hashes the form's raw (URL-encoded) From and To
+            self.id, self.key = f"sms:riverside:{self.phone}", f"{quote_plus(self.phone)}:{quote_plus(CLINIC)}"
         self.replies: list[str] = []
         self.retries = 0
         self.started = self.ended = 0.0
@@ -72,7 +73,9 @@ def send(cluster, conversation: Conversation, text: str, rng: random.Random) -> 
     if conversation.channel == "rest":
         url = f"{cluster.base}/webhooks/rest/webhook"
         data = json.dumps({"sender": conversation.id, "message": text, "metadata": {"client": "riverside"}}).encode()
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"}
+        # the same key on every try of this turn: a retry is answered once (connectors/rest.py)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}",
+                   "Idempotency-Key": uuid.UUID(int=rng.getrandbits(128)).hex}
     else:
         url = f"{cluster.base}{SMS_HOOK}"
         params = {"MessageSid": f"SM{uuid.UUID(int=rng.getrandbits(128)).hex}", "From": conversation.phone, "To": CLINIC,
@@ -214,7 +217,7 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
         assert len(rows) == 1, f"{conversation.id}: {len(rows)} payments"
         assert rows[0].confirmation_number == conversation.confirmation
     ours = {c.id for c in conversations}
-    assert not [cid for cid in by_conversation if cid.startswith(("drill-", "sms:+1555")) and cid not in ours]
+    assert not [cid for cid in by_conversation if cid.startswith(("drill-", "sms:riverside:+1555")) and cid not in ours]
     # one ledger entry per payment, and the balance is the seeded one less what was paid
     for row in payments:
         assert ledger[f"payment:{row.id}"] == 1
