@@ -54,6 +54,8 @@ DEFAULTS = {
     "OUTREACH_PLAN_EVERY_SECONDS": "300",
     # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
     "ACTION_CALL_TIMEOUT_SECONDS": "6",
+    # how long a refused or cut-off action call waits before its second try (a restarted HAProxy is back in about 1 s)
+    "ACTION_RETRY_PAUSE_SECONDS": "1.5",
     # how long an unanswered webhook delivery (SMS MessageSid, voice turn) stays its first
     # receiver's: a retry after that answers it itself (its receiver died mid-turn)
     "INBOUND_CLAIM_LEASE_SECONDS": "8",

@@ -192,7 +192,10 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
         assert drill["back_in"], f"{drill['name']} did not answer again within {BACK_WITHIN} s"
 
     # every conversation went on to its confirmation number
-    unfinished = [(c.id, c.error or c.replies[-1:]) for c in conversations if not c.confirmation]
+    def kills_during(c):
+        return [d["name"] for d in drills if c.started <= d["killed_at"] + (d["back_in"] or BACK_WITHIN) and c.ended >= d["killed_at"]]
+
+    unfinished = [(c.id, kills_during(c), c.error or c.replies) for c in conversations if not c.confirmation]
     assert not unfinished, f"{len(unfinished)} conversations did not finish: {unfinished[:3]}"
 
     engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
