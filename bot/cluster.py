@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         f"outreach broker: {cluster_stores.shown(env['OUTREACH_BROKER_URL'])}\n"
         f"  logs:              {log_dir} (haproxy.log names the Rasa server of every request), pids in {VAR / 'run'}"
     )
-    return serve.supervise(supervisor, checks(env), banner, log_dir, seconds=240)
+    return serve.supervise(supervisor, checks(env), banner, log_dir, seconds=600)
 
 
 if __name__ == "__main__":
