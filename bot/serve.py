@@ -101,13 +101,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
-def wait_for(checks: list[str], supervisor: Supervisor, seconds: float) -> bool:
+def wait_for(checks: list[str], supervisor: Supervisor, seconds: float, should_stop=lambda: False) -> bool:
     """Every URL answers 200 within ``seconds`` (a program that dies on the way is started again)."""
     deadline = time.monotonic() + seconds
     for url in checks:
         while not _answers(url):
             supervisor.check()
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or should_stop():
                 return False
             time.sleep(0.5)
     return True
@@ -126,17 +126,17 @@ def supervise(supervisor: Supervisor, checks: list[str], banner: str, log_dir, s
     every program running until Ctrl-C (or SIGTERM) stops them all."""
     started = time.monotonic()
     stopping: list[bool] = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    # Ctrl-C and SIGTERM stop everything, also when SIGINT came in ignored (a make run started in the background)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.append(True))
     supervisor.start()
-    try:
-        if not wait_for(checks, supervisor, seconds):
-            print(f"a service did not start within {seconds:.0f} s; see the logs in {log_dir}", file=sys.stderr)
-            supervisor.stop()
-            return 1
-    except KeyboardInterrupt:
+    if not wait_for(checks, supervisor, seconds, lambda: bool(stopping)):
         supervisor.stop()
-        print("stopped")
-        return 0
+        if stopping:
+            print("stopped")
+            return 0
+        print(f"a service did not start within {seconds:.0f} s; see the logs in {log_dir}", file=sys.stderr)
+        return 1
     print(f"ready in {time.monotonic() - started:.0f} s\n{banner}\n"
           f"a service that stops is started again (logged in {log_dir / 'supervisor.log'}); Ctrl-C stops everything",
           flush=True)
