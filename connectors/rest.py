@@ -29,7 +29,6 @@ import hmac
 import json
 import logging
 import re
-import asyncio
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Text, Tuple
 
@@ -152,22 +151,15 @@ class RedactingRestInput(InputChannel):
                 if not again.ours:
                     logger.info("REST message from %s sent again: answered from the first delivery", sender)
                     return response.json(json.loads(again.answer) if again.answer else [])
-            # the turn runs to its end and its answer is kept even when the caller hangs up mid-turn
-            # (a proxy killed): the caller's retry gets that answer, not a second turn
-            turn = asyncio.ensure_future(self._answer_and_keep(request, on_new_message, sender, message, metadata, delivery))
-            return response.json(await asyncio.shield(turn))
+            messages, handled = await self._answer(request, on_new_message, sender, message, metadata)
+            # a message that could not be handled is not answered for good: its retry is handled (after the lease)
+            if delivery and handled:
+                kept = json.dumps(messages)
+                await request.app.loop.run_in_executor(
+                    None, inbound.record_answer, self.name(), delivery, kept if len(kept) <= KEPT_ANSWER else "[]")
+            return response.json(messages)
 
         return hook
-
-    async def _answer_and_keep(self, request: Request, on_new_message, sender: str, message: str, metadata: Dict[str, Any],
-                               delivery):
-        messages, handled = await self._answer(request, on_new_message, sender, message, metadata)
-        # a message that could not be handled is not answered for good: its retry is handled (after the lease)
-        if delivery and handled:
-            kept = json.dumps(messages)
-            await request.app.loop.run_in_executor(
-                None, inbound.record_answer, self.name(), delivery, kept if len(kept) <= KEPT_ANSWER else "[]")
-        return messages
 
     async def _answer(self, request: Request, on_new_message, sender: str, message: str, metadata: Dict[str, Any]):
         """What the bot says to one message (card numbers out first), and whether it was handled."""
