@@ -11,7 +11,7 @@ export PYTHONHASHSEED ?= 0
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test train shell bench eval validate seed test-stories clean browser lint
+.PHONY: help run test train shell bench eval validate seed test-stories clean browser lint cluster cluster-reset haproxy drill
 
 help:
 	@echo "make run     set up on first use, load the demo data, train if needed, start everything"
@@ -20,6 +20,9 @@ help:
 	@echo "make train   train the model if config or data changed"
 	@echo "make eval    NLU on a held-out split, then the conversation corpus (task success, next steps, fallbacks)"
 	@echo "make bench   turn latency at 8 concurrent conversations; outreach planning over 10,000 accounts; the outreach send rate"
+	@echo "make cluster the production shape: PostgreSQL, Redis, RASA_INSTANCES Rasa and action servers behind HAProxy"
+	@echo "make cluster-reset  drop the cluster's databases and Redis keys: a fresh demo"
+	@echo "make drill   kill -9 each kind of cluster process under 20 conversations (not yet in make test: see docs/scale-out.md)"
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
 	@scripts/setup-venv.sh
@@ -47,8 +50,21 @@ shell: $(STAMP)
 browser:
 	@scripts/setup-browser.sh
 
-test: $(STAMP) browser lint validate train
-	@$(PY) -m pytest -q tests
+haproxy:
+	@scripts/setup-haproxy.sh
+
+cluster: $(STAMP) haproxy train
+	@$(PY) -m bot.cluster
+
+cluster-reset: $(STAMP)
+	@$(PY) -m bot.cluster --reset
+
+# the fault drills against the cluster shape (tests/cluster/)
+drill: $(STAMP) haproxy train
+	@$(PY) -m pytest -q tests/cluster
+
+test: $(STAMP) browser haproxy lint validate train
+	@$(PY) -m pytest -q tests --ignore=tests/cluster
 	@$(MAKE) --no-print-directory test-stories
 
 test-stories: $(STAMP)

@@ -23,6 +23,8 @@ from selfpay.settings import environment
 from bot.train import model_path
 
 RASA_PORT, ACTIONS_PORT, DESK_PORT = 25005, 25055, 28080
+# where the turns go: the servers this bench starts, or (--running) ones already up, e.g. make cluster's HAProxy
+TARGET = {"base": f"http://127.0.0.1:{RASA_PORT}"}
 # name -> (patient turns, what the replies must contain)
 SCENARIOS = {
     "balance": (["hi", "whats my balance", "march 3 1985", "40012345", "thanks"], "$412.50"),
@@ -34,7 +36,7 @@ SCENARIOS = {
 def turn(sender: str, text: str) -> tuple[float, str]:
     body = json.dumps({"sender": sender, "message": text, "metadata": {"client": "riverside"}}).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", data=body,
+        f"{TARGET['base']}/webhooks/rest/webhook", data=body,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {environment()['REST_CHANNEL_TOKEN']}"},
     )
     started = time.perf_counter()
@@ -58,7 +60,7 @@ def voice_turn(call_sid: str, query: str, extra: dict, caller: str) -> tuple[flo
     params = {"CallSid": call_sid, "From": caller, "To": "+15550100100", "CallStatus": "in-progress", **extra}
     signature = RequestValidator(BENCH_TWILIO_TOKEN).compute_signature(BENCH_PUBLIC_URL + VOICE_HOOK + query, params)
     request = urllib.request.Request(
-        f"http://127.0.0.1:{RASA_PORT}{VOICE_HOOK}{query}", data=urlencode(params).encode(),
+        f"{TARGET['base']}{VOICE_HOOK}{query}", data=urlencode(params).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
     )
     started = time.perf_counter()
@@ -110,7 +112,13 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=80)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS) + ["voice"], action="append", help="default: all")
+    parser.add_argument("--running", metavar="URL",
+                        help="send the turns to servers already running there (e.g. http://127.0.0.1:5005 under make cluster; "
+                             "voice needs their TWILIO_AUTH_TOKEN=bench-twilio-token and PUBLIC_URL=https://bench.example.test)")
     args = parser.parse_args()
+    if args.running:
+        TARGET["base"] = args.running.rstrip("/")
+        return measure(args, "the running servers at " + TARGET["base"])
     var = Path(tempfile.mkdtemp(prefix="selfpay-bench-"))
     database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{var / 'selfpay.db'}"
     db.migrate(database)
@@ -126,22 +134,26 @@ def main() -> int:
         "PUBLIC_URL": BENCH_PUBLIC_URL,
     })
     processes = serve.start(str(model_path()), env, var / "log", rasa_port=RASA_PORT, actions_port=ACTIONS_PORT, desk_port=DESK_PORT)
-    reports = []
     try:
         if not (serve.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", 120, processes)
                 and serve.wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 180, processes)):
             print(f"services did not start; logs in {var / 'log'}", file=sys.stderr)
             return 1
-        for scenario in args.scenario or list(SCENARIOS) + ["voice"]:
-            conversation(scenario)  # warm up
-            started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-                results = list(pool.map(conversation, [scenario] * args.conversations))
-            reports.append((scenario, [t for conv in results for t in conv], time.perf_counter() - started))
+        return measure(args, f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}")
     finally:
         serve.stop(processes)
-    print(f"{args.conversations} conversations each, {args.concurrency} concurrent, {os.cpu_count()} cores, "
-          f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}")
+
+
+def measure(args, what: str) -> int:
+    reports = []
+    for scenario in args.scenario or list(SCENARIOS) + ["voice"]:
+        conversation(scenario)  # warm up
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            results = list(pool.map(conversation, [scenario] * args.conversations))
+        reports.append((scenario, [t for conv in results for t in conv], time.perf_counter() - started))
+    print(f"{args.conversations} conversations each, {args.concurrency} concurrent, {os.cpu_count()} cores "
+          f"(load average {os.getloadavg()[0]:.1f}), {what}")
     for scenario, timings, elapsed in reports:
         print(f"  {scenario}: {len(timings)} turns in {elapsed:.1f} s = {len(timings) / elapsed:.1f} turns/s; "
               f"p50 {percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f} ms, "

@@ -8,7 +8,9 @@ replies with a validator built once; a reply Rasa would refuse is still
 refused with Rasa's message.
 
 A call to the action server that fails (refused, 5xx, or no answer
-within ACTION_CALL_TIMEOUT_SECONDS) is tried once more.  Rasa 3.6 itself
+within ACTION_CALL_TIMEOUT_SECONDS) is tried once more; one refused or cut
+off is tried after ACTION_RETRY_PAUSE_SECONDS, time for a restarted HAProxy
+(make cluster's door to the action servers) to be back.  Rasa 3.6 itself
 logs the error and goes on as if the action had done nothing, so the
 patient got "Sorry, I didn't understand that".  After a second failure
 the patient hears that something went wrong on our side and is offered a
@@ -72,6 +74,9 @@ async def run_remote_action(self: RemoteAction, output_channel, nlg, tracker, do
             raise  # a form's "not this slot": Rasa's own flow, not a failure
         except (RasaException, asyncio.TimeoutError, OSError) as error:
             logger.warning("action %s failed (try %d of 2): %s", self.name(), attempt, error or type(error).__name__)
+            if attempt == 1 and not isinstance(error, asyncio.TimeoutError):
+                # refused or cut off: the action servers' door (HAProxy in make cluster) may be restarting
+                await asyncio.sleep(float(settings.get("ACTION_RETRY_PAUSE_SECONDS")))
     said = await self._utter_responses([{"response": FAILED_RESPONSE}], output_channel, nlg, tracker)
     offer = {"kind": "handoff", "asked_by": self.name(), "id": uuid.uuid4().hex[:16], "failed_action": self.name()}
     return said + [SlotSet("pending_confirmation", offer)]

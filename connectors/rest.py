@@ -15,11 +15,18 @@ name as Rasa's own) for integrations and tests, not for the public
 * a message longer than the cap is cut to it, and the answer starts with
   a note saying so; callers are rate-limited per address (429 with
   Retry-After);
-* card numbers are taken out of the message before Rasa sees it.
+* card numbers are taken out of the message before Rasa sees it;
+* a request sent again with the same ``Idempotency-Key`` header (up to 64
+  letters, digits, ``-`` or ``_``) for the same sender is answered once:
+  the retry gets the first answer (billing/inbound.py), so a caller that
+  lost an answer (HAProxy or a connection died mid-turn) can send the turn
+  again without it counting twice.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 import re
 from asyncio import CancelledError
@@ -29,6 +36,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from billing import inbound
 from billing.redaction import redact_card_numbers
 from billing.ratelimit import capped, limiter
 from billing.scripts import cut_note
@@ -44,6 +52,9 @@ SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 OTHER_CHANNEL = re.compile(r"^\s*(?:sms|voice|web|webchat|twilio_sms|twilio_voice)\s*:|^\+?\d{7,15}$|^CA[0-9a-f]{32}$", re.IGNORECASE)
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 LANGUAGES = ("en", "es")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# the longest answer kept for a retry (the delivery record's column)
+KEPT_ANSWER = 20000
 
 
 class BadRequest(Exception):
@@ -131,18 +142,39 @@ class RedactingRestInput(InputChannel):
                 sender, message, metadata = read_body(request)
             except BadRequest as bad:
                 return response.json({"error": bad.message}, status=bad.status)
-            # card numbers out, also one split over this sender's messages (connectors/text.py)
-            message, cut = capped(message)
-            text = await safe_patient_text(request, sender, message, patient=False)
-            collector = CollectingOutputChannel()
-            if cut:
-                await collector.send_text_message(sender, cut_note())
-            try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None))
-            except CancelledError:
-                logger.error("REST message from %s timed out", sender)
-            except Exception:  # noqa: BLE001 - the caller gets what was said so far, never a 500
-                logger.exception("REST message from %s could not be handled", sender)
-            return response.json(collector.messages)
+            key = request.headers.get("Idempotency-Key")
+            if key is not None and not IDEMPOTENCY_KEY.match(key):
+                return response.json({"error": "Idempotency-Key must be 1 to 64 letters, digits, '-' or '_'"}, status=400)
+            delivery = "rest:" + hashlib.sha256(f"{sender}\n{key}".encode()).hexdigest()[:40] if key else None
+            if delivery and not await request.app.loop.run_in_executor(None, inbound.claim, self.name(), delivery, None):
+                again = await request.app.loop.run_in_executor(None, inbound.redelivered, self.name(), delivery)
+                if not again.ours:
+                    logger.info("REST message from %s sent again: answered from the first delivery", sender)
+                    return response.json(json.loads(again.answer) if again.answer else [])
+            messages, handled = await self._answer(request, on_new_message, sender, message, metadata)
+            # a message that could not be handled is not answered for good: its retry is handled (after the lease)
+            if delivery and handled:
+                kept = json.dumps(messages)
+                await request.app.loop.run_in_executor(
+                    None, inbound.record_answer, self.name(), delivery, kept if len(kept) <= KEPT_ANSWER else "[]")
+            return response.json(messages)
 
         return hook
+
+    async def _answer(self, request: Request, on_new_message, sender: str, message: str, metadata: Dict[str, Any]):
+        """What the bot says to one message (card numbers out first), and whether it was handled."""
+        # card numbers out, also one split over this sender's messages (connectors/text.py)
+        message, cut = capped(message)
+        text = await safe_patient_text(request, sender, message, patient=False)
+        collector = CollectingOutputChannel()
+        if cut:
+            await collector.send_text_message(sender, cut_note())
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None))
+        except CancelledError:
+            logger.error("REST message from %s timed out", sender)
+            return collector.messages, False
+        except Exception:  # noqa: BLE001 - the caller gets what was said so far, never a 500
+            logger.exception("REST message from %s could not be handled", sender)
+            return collector.messages, False
+        return collector.messages, True

@@ -118,9 +118,11 @@ class TwilioSmsInput(TwilioInput):
             logger.warning("SMS webhook without MessageSid or From for %s", client.id)
             return twiml([])
         if not await loop.run_in_executor(None, inbound.claim, CHANNEL, sid, client.id):
-            earlier = await loop.run_in_executor(None, inbound.answer_of, CHANNEL, sid)
-            logger.info("SMS %s delivered again: answered from the first delivery", sid)
-            return earlier if earlier is not None else twiml([])
+            again = await loop.run_in_executor(None, inbound.redelivered, CHANNEL, sid)
+            if not again.ours:
+                logger.info("SMS %s delivered again: answered from the first delivery", sid)
+                return again.answer if again.answer is not None else twiml([])
+            logger.warning("SMS %s delivered again, its first delivery never answered: answering it now", sid)
         try:
             answer = await self._process(loop, client, sender, params, on_new_message, sid, request)
         except Exception:

@@ -473,7 +473,10 @@ class TwilioVoiceInput(TwilioInput):
         # a turn Twilio sends again is answered from the first delivery, before its text is read
         turn_id = f"{call_sid}:{_step(request)}"
         if not await loop.run_in_executor(None, inbound.claim, CHANNEL, turn_id, client.id):
-            return await self._replayed(request, client, sender, call_sid, turn_id)
+            again = await loop.run_in_executor(None, inbound.redelivered, CHANNEL, turn_id, TURN_BUDGET)
+            if not again.ours:
+                return await self._replayed(request, client, sender, call_sid, again.answer)
+            logger.warning("call %s: turn delivered again, its first delivery never answered: answering it now", call_sid)
         if not heard:
             # still nothing heard: a partner takes the call (the handoff action decides)
             text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
@@ -493,10 +496,9 @@ class TwilioVoiceInput(TwilioInput):
         await loop.run_in_executor(None, inbound.record_answer, CHANNEL, turn_id, answer)
         return answer
 
-    async def _replayed(self, request: Request, client, sender: str, call_sid: str, turn_id: str) -> str:
+    async def _replayed(self, request: Request, client, sender: str, call_sid: str, earlier: Optional[str]) -> str:
         """Twilio sent this turn again: the first answer, once it is there;
         while it is still being worked on, hold and pick it up."""
-        earlier = await request.app.loop.run_in_executor(None, inbound.answer_of, CHANNEL, turn_id, TURN_BUDGET)
         logger.info("call %s: turn delivered again, answered from the first delivery", call_sid)
         if earlier is not None:
             return earlier

@@ -73,6 +73,36 @@ DEFAULTS = {
     "EVENT_FEED_WAIT_SECONDS": "3",
     # pika: after the feed lost RabbitMQ, conversations active this long before are caught up from Rasa's HTTP API
     "EVENT_FEED_RECONCILE_SECONDS": "3600",
+    # how long a refused or cut-off action call waits before its second try (a restarted HAProxy is back in about 1 s)
+    "ACTION_RETRY_PAUSE_SECONDS": "1.5",
+    # how long an unanswered webhook delivery (SMS MessageSid, voice turn) stays its first
+    # receiver's: a retry after that answers it itself (its receiver died mid-turn)
+    "INBOUND_CLAIM_LEASE_SECONDS": "8",
+    # make cluster (docs/scale-out.md): how many Rasa servers and action servers this machine runs
+    "RASA_INSTANCES": "2",
+    # which of the cluster's processes this machine runs (rasa, actions, haproxy, desk, event-feed, worker, beat)
+    "CLUSTER_PROCESSES": "rasa,actions,haproxy,desk,event-feed,worker,beat",
+    # host:port of every Rasa server and every action server HAProxy sends to; empty: this machine's own
+    "CLUSTER_RASA_SERVERS": "",
+    "CLUSTER_ACTIONS_SERVERS": "",
+    # where this machine's cluster processes listen (0.0.0.0 when other machines reach them)
+    "CLUSTER_BIND": "127.0.0.1",
+    # the PostgreSQL database make cluster creates its databases from
+    "POSTGRES_ADMIN_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+}
+
+# make cluster's values where the environment says nothing (DEFAULTS fill in the rest)
+CLUSTER_DEFAULTS = {
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/selfpay_cluster",
+    "TRACKER_STORE_URL": "postgresql://postgres@127.0.0.1:5432/selfpay_cluster_tracker",
+    "LOCK_STORE_TYPE": "redis",
+    "OUTREACH_BROKER_URL": "redis://127.0.0.1:6379/2",
+    # Rasa's own: a conversation lock left by a Rasa server killed mid-turn frees itself after this
+    # many seconds (Rasa's default, 60, is four Twilio webhook budgets)
+    "TICKET_LOCK_LIFETIME": "12",
+    # the desk's conversation tables fed through RabbitMQ (desk/projection.py)
+    "EVENT_BROKER_TYPE": "pika",
+    "EVENT_BROKER_URL": "amqp://127.0.0.1:5672/",
 }
 
 
@@ -90,9 +120,11 @@ def flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def environment(overrides: dict | None = None) -> dict:
-    """os.environ with every setting filled in."""
+def environment(overrides: dict | None = None, cluster: bool = False) -> dict:
+    """os.environ with every setting filled in (make cluster's values first when ``cluster``)."""
     env = dict(os.environ)
+    for key, value in (CLUSTER_DEFAULTS if cluster else {}).items():
+        env.setdefault(key, value)
     for key, value in DEFAULTS.items():
         env.setdefault(key, value)
     env.update(overrides or {})

@@ -99,3 +99,23 @@ def test_a_rejection_is_not_a_failure(monkeypatch):
     with pytest.raises(ActionExecutionRejection):
         _run(original, monkeypatch)
     assert len(calls) == 1
+
+
+def test_a_refused_call_is_tried_again_after_a_pause_long_enough_for_a_restarted_proxy(monkeypatch):
+    """HAProxy (the action servers' door in make cluster) restarted by its
+    supervisor is back in about a second: a call refused in the meantime is
+    tried again after ACTION_RETRY_PAUSE_SECONDS, not at once."""
+    import time
+
+    from rasa.shared.exceptions import RasaException
+
+    monkeypatch.setenv("ACTION_RETRY_PAUSE_SECONDS", "0.3")
+    moments = []
+    original, calls = _failing(1, RasaException("Cannot connect to host 127.0.0.1:5055"))
+
+    async def timed(self, output_channel, nlg, tracker, domain):
+        moments.append(time.monotonic())
+        return await original(self, output_channel, nlg, tracker, domain)
+
+    assert _run(timed, monkeypatch) == ["done"] and len(calls) == 2
+    assert moments[1] - moments[0] >= 0.3

@@ -1,0 +1,139 @@
+"""The cluster shape for the fault drills: `make cluster`'s programs
+(bot/cluster.py) under the supervisor, on their own ports
+(SELFPAY_TEST_PORT_BASE + 105 ...), their own PostgreSQL databases (dropped
+after) and their own Redis databases, with the local Twilio REST stand-in."""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from bot import cluster, cluster_stores, serve
+from bot.train import model_path
+from selfpay.settings import environment
+from selfpay.supervisor import Supervisor
+from tests.conftest import DEMO_NOW, DEMO_SINCE, POSTGRES_ADMIN_URL
+from tests.servers import PORT_BASE, PUBLIC_URL, TWILIO_AUTH_TOKEN
+
+# HAProxy's two front doors, then the instances behind them (instance_port)
+RASA_PORT = PORT_BASE + 105
+ACTIONS_PORT = PORT_BASE + 155
+DESK_PORT = PORT_BASE + 3180
+REDIS_PORT = PORT_BASE + 379  # the drill's own Redis: it is killed too, and nobody else's
+TOKEN = "drill-rasa-token"
+REST_TOKEN = "drill-rest-token"
+
+
+class Cluster:
+    def __init__(self, env: dict, supervisor: Supervisor, var, redis: list):
+        self.env, self.supervisor, self.var, self.redis = env, supervisor, var, redis
+        self.base = f"http://127.0.0.1:{RASA_PORT}"
+        self.run_dir, self.log_dir = var / "run", var / "log"
+
+    def pid(self, name: str) -> int:
+        return int((self.run_dir / f"{name}.pid").read_text())
+
+    def health_url(self, name: str) -> str | None:
+        """What answers when the program is back (None: it serves no HTTP)."""
+        if name.startswith("rasa-"):
+            return f"http://127.0.0.1:{cluster.instance_port(RASA_PORT, int(name.split('-')[1]))}/status?token={TOKEN}"
+        if name.startswith("actions-"):
+            return f"http://127.0.0.1:{cluster.instance_port(ACTIONS_PORT, int(name.split('-')[1]))}/health"
+        return {"haproxy": f"http://127.0.0.1:{RASA_PORT}/haproxy/health", "desk": f"http://127.0.0.1:{DESK_PORT}/health"}.get(name)
+
+
+@pytest.fixture(scope="session")
+def the_cluster(tmp_path_factory, twilio_api):
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
+    var = tmp_path_factory.mktemp("cluster")
+    name = f"selfpay_drill_{uuid.uuid4().hex[:8]}"
+    server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    env = environment({
+        "DATABASE_URL": f"{server}/{name}",
+        "TRACKER_STORE_URL": f"{server}/{name}_tracker",
+        "LOCK_STORE_TYPE": "redis",
+        "LOCK_STORE_HOST": "127.0.0.1",
+        "LOCK_STORE_PORT": str(REDIS_PORT),
+        "LOCK_STORE_DB": "1",
+        "OUTREACH_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/2",
+        "OUTREACH_BROKER_FOLDER": str(var / "outreach"),
+        "RASA_TOKEN": TOKEN,
+        "REST_CHANNEL_TOKEN": REST_TOKEN,
+        "ACTION_SERVER_TOKEN": "drill-action-token",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+        "DESK_PUBLIC_URL": f"http://127.0.0.1:{DESK_PORT}",
+        "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+        "PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": twilio_api.url,
+        "SELFPAY_NOW": DEMO_NOW,
+        "SELFPAY_NOW_SINCE": DEMO_SINCE,
+        "RASA_INSTANCES": "2",
+        "CLUSTER_PROCESSES": ",".join(cluster.KINDS),
+        "CLUSTER_RASA_SERVERS": "",
+        "CLUSTER_ACTIONS_SERVERS": "",
+        "CLUSTER_BIND": "127.0.0.1",
+        # the drill's REST conversations come from one address: no rate limit between them
+        "REST_RATE_PER_MINUTE": "100000",
+    }, cluster=True)
+    redis = start_redis(var)
+    cluster_stores.prepare(env)
+    (var / "outreach").mkdir()
+    config = var / "haproxy.cfg"
+    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT))
+    programs = cluster.programs(str(model), env, config, RASA_PORT, ACTIONS_PORT, DESK_PORT)
+    supervisor = Supervisor(programs, log_dir=var / "log", run_dir=var / "run")
+    stopping = threading.Event()
+    watcher = threading.Thread(target=supervisor.run, args=(stopping.is_set,), daemon=True)
+    supervisor.start()
+    watcher.start()
+    try:
+        if not serve.wait_for(cluster.checks(env, RASA_PORT, ACTIONS_PORT, DESK_PORT), _NoCheck(), 600):
+            logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
+                             for p in programs)
+            pytest.fail(f"the cluster did not start:\n{logs}")
+        yield Cluster(env, supervisor, var, redis)
+    finally:
+        stopping.set()
+        watcher.join(timeout=30)
+        for url in (env["DATABASE_URL"], env["TRACKER_STORE_URL"]):
+            cluster_stores.drop_database(url)
+        redis[0].kill()
+        redis[0].wait()
+
+
+def start_redis(var, into: list | None = None) -> list:
+    """The drill's Redis (no persistence, as a cache of locks and queued tasks); ``into[0]`` is its process."""
+    into = into if into is not None else [None]
+    into[0] = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(var)], stdout=open(var / "redis.log", "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+        assert time.monotonic() < deadline, "the drill's Redis did not start"
+        time.sleep(0.1)
+    return into
+
+
+@pytest.fixture(scope="session")
+def cluster_assistant(the_cluster):
+    """tests/servers.py's Assistant, talking to the cluster through HAProxy."""
+    from tests.servers import Assistant
+
+    assistant = Assistant(the_cluster.env)
+    assistant.base = the_cluster.base
+    assistant.var, assistant.database = the_cluster.var, the_cluster.env["DATABASE_URL"]
+    assistant.desk = f"http://127.0.0.1:{DESK_PORT}"
+    return assistant
+
+
+class _NoCheck:
+    """The watcher thread supervises; waiting only waits."""
+
+    def check(self):
+        return []

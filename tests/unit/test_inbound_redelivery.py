@@ -1,0 +1,58 @@
+"""A webhook delivered again (Twilio's retry of the same MessageSid or
+voice turn) is answered once: from the first delivery's answer, or, when
+the receiver of the first delivery died before answering (a Rasa server
+killed mid-turn), by the retry itself once that receiver's lease is over;
+never by two at once."""
+from __future__ import annotations
+
+import threading
+
+from billing import clock, inbound
+
+
+def _at(monkeypatch, moment: str) -> None:
+    monkeypatch.setenv("SELFPAY_NOW", moment)
+    monkeypatch.delenv("SELFPAY_NOW_SINCE", raising=False)
+
+
+def test_a_retry_of_an_answered_delivery_gets_the_first_answer(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert inbound.claim("twilio_sms", "SM1", "riverside")
+    inbound.record_answer("twilio_sms", "SM1", "<Response>first</Response>")
+    assert not inbound.claim("twilio_sms", "SM1", "riverside")
+    again = inbound.redelivered("twilio_sms", "SM1")
+    assert again.answer == "<Response>first</Response>" and not again.ours
+
+
+def test_a_retry_after_its_first_receiver_died_is_answered_by_the_retry_and_only_once(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "8")
+    _at(monkeypatch, "2026-11-28T15:00:00Z")
+    assert inbound.claim("twilio_sms", "SM2", "riverside")  # and its receiver died: no answer recorded
+    # inside the lease: the first receiver may still answer; a short wait gives nothing and takes nothing
+    _at(monkeypatch, "2026-11-28T15:00:03Z")
+    early = inbound.redelivered("twilio_sms", "SM2", wait_seconds=0.3)
+    assert early.answer is None and not early.ours
+    # after it: two retries at once (two live servers); exactly one takes it over
+    _at(monkeypatch, "2026-11-28T15:00:09Z")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(inbound.redelivered("twilio_sms", "SM2", wait_seconds=0.5)))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.ours for r in results) == [False, True]
+    inbound.record_answer("twilio_sms", "SM2", "<Response>answered by the retry</Response>")
+    assert inbound.redelivered("twilio_sms", "SM2").answer == "<Response>answered by the retry</Response>"
+
+
+def test_a_retry_waits_for_the_first_answer_while_the_first_receiver_works(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert inbound.claim("twilio_voice", "CA1:3", "riverside")
+    timer = threading.Timer(0.5, inbound.record_answer, ("twilio_voice", "CA1:3", "<Response>said</Response>"))
+    timer.start()
+    again = inbound.redelivered("twilio_voice", "CA1:3", wait_seconds=5)
+    timer.join()
+    assert again.answer == "<Response>said</Response>" and not again.ours
+    assert clock.utcnow()  # the lease is read on the one clock
