@@ -106,7 +106,7 @@ def wait_for(checks: list[str], supervisor: Supervisor, seconds: float, should_s
     """Every URL answers 200 within ``seconds`` (a program that dies on the way is started again)."""
     deadline = time.monotonic() + seconds
     for url in checks:
-        while not _answers(url):
+        while not answers(url):
             supervisor.check()
             if time.monotonic() >= deadline or should_stop():
                 return False
@@ -114,7 +114,8 @@ def wait_for(checks: list[str], supervisor: Supervisor, seconds: float, should_s
     return True
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """The URL answers 200 within 2 s."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200

@@ -29,6 +29,7 @@ from urllib.parse import quote_plus, urlencode
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
+from bot import serve
 from tests.cluster.conftest import REST_TOKEN
 from tests.servers import PUBLIC_URL, TWILIO_AUTH_TOKEN
 
@@ -107,14 +108,6 @@ def talk(cluster, conversation: Conversation, rng: random.Random) -> None:
     conversation.ended = time.monotonic()
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -135,7 +128,7 @@ def kill_and_wait(cluster, name: str) -> dict:
     back = None
     if url:
         while time.monotonic() - killed < BACK_WITHIN:
-            if _answers(url):
+            if serve.answers(url):
                 back = time.monotonic() - killed
                 break
             time.sleep(0.2)
@@ -315,7 +308,7 @@ def test_an_sms_whose_rasa_server_dies_mid_turn_is_answered_once_and_twilios_ret
           f"taken over by the retry: {bool(taken_over)}")
     # back for whatever runs next
     deadline = time.monotonic() + BACK_WITHIN
-    while not _answers(cluster.health_url(server)):
+    while not serve.answers(cluster.health_url(server)):
         assert time.monotonic() < deadline
         time.sleep(0.5)
 

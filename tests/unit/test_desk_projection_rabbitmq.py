@@ -188,6 +188,26 @@ class _Proxy:
         self.listener.close()
 
 
+async def _publish_through_an_outage(proxy, name: str, conversation: str):
+    """Rasa's real PikaEventBroker publishes two turns, then RabbitMQ goes out
+    of reach (the relay cut) and it publishes three more; the broker and how
+    many events it holds in memory."""
+    broker = PikaEventBroker("127.0.0.1", "guest", "guest", port=proxy.port, queues=[name], exchange_name=name,
+                             connection_attempts=3, retry_delay_in_seconds=0.5)
+    await broker.connect()
+    for body in turns(conversation, 2):
+        broker.publish(body)
+    while broker._background_tasks:
+        await asyncio.sleep(0.01)
+    proxy.cut()
+    await asyncio.sleep(0.5)
+    for body in turns(conversation, 3, start=2):  # RabbitMQ out of reach
+        broker.publish(body)
+    while broker._background_tasks:
+        await asyncio.sleep(0.01)
+    return broker, len(broker._unpublished_events)
+
+
 def test_what_rasa_publishes_while_rabbitmq_is_out_of_reach(rabbit, db_url):
     """Measured, not assumed: Rasa 3.6's PikaEventBroker keeps what it could
     not publish in memory and sends it when its robust connection is back;
@@ -197,20 +217,7 @@ def test_what_rasa_publishes_while_rabbitmq_is_out_of_reach(rabbit, db_url):
     name = settings["EVENT_BROKER_QUEUE"]
 
     async def run():
-        broker = PikaEventBroker("127.0.0.1", "guest", "guest", port=proxy.port, queues=[name], exchange_name=name,
-                                 connection_attempts=3, retry_delay_in_seconds=0.5)
-        await broker.connect()
-        for body in turns("rest-outage-01", 2):
-            broker.publish(body)
-        while broker._background_tasks:
-            await asyncio.sleep(0.01)
-        proxy.cut()
-        await asyncio.sleep(0.5)
-        for body in turns("rest-outage-01", 3, start=2):  # RabbitMQ out of reach
-            broker.publish(body)
-        while broker._background_tasks:
-            await asyncio.sleep(0.01)
-        held = len(broker._unpublished_events)
+        broker, held = await _publish_through_an_outage(proxy, name, "rest-outage-01")
         proxy.restore()
         for _ in range(300):  # aio-pika's robust connection comes back (its reconnect interval is 5 s)
             await asyncio.sleep(0.1)
@@ -237,20 +244,7 @@ def test_what_rasa_held_is_lost_if_its_process_ends_before_rabbitmq_is_back(rabb
     name = settings["EVENT_BROKER_QUEUE"]
 
     async def run():
-        broker = PikaEventBroker("127.0.0.1", "guest", "guest", port=proxy.port, queues=[name], exchange_name=name,
-                                 connection_attempts=3, retry_delay_in_seconds=0.5)
-        await broker.connect()
-        for body in turns("rest-outage-02", 2):
-            broker.publish(body)
-        while broker._background_tasks:
-            await asyncio.sleep(0.01)
-        proxy.cut()
-        await asyncio.sleep(0.5)
-        for body in turns("rest-outage-02", 3, start=2):
-            broker.publish(body)
-        while broker._background_tasks:
-            await asyncio.sleep(0.01)
-        held = len(broker._unpublished_events)
+        broker, held = await _publish_through_an_outage(proxy, name, "rest-outage-02")
         # the Rasa process ends here, RabbitMQ still away (closing a connection that is away does not return)
         try:
             await asyncio.wait_for(broker.close(), 2)
