@@ -9,8 +9,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = pytest.mark.integration
@@ -95,6 +95,16 @@ def test_alex_works_a_web_chat_handoff_and_sam_reviews_it(assistant, browser):
     assert "needs the supervisor role" in browser.page_source
 
 
+def submit_and_wait_for_the_page(browser, button: str) -> None:
+    """Click a form's button and wait until the page it posts to has
+    replaced this one (the old page's elements gone stale), then for it
+    to have loaded: what is read after is the new page."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, button).click()
+    WebDriverWait(browser, 20).until(staleness_of(old))
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
 def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, browser):
     sign_in(browser, assistant, "sam", "sam-demo-pass")
     browser.get(f"{assistant.desk}/desk/outreach")
@@ -109,11 +119,9 @@ def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, b
     field = browser.find_element(By.CSS_SELECTOR, f"{row} input[name=reason]")
     assert browser.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]').text == "Why pause"
     field.send_keys("a statement error is being corrected")
-    browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()
-    # the form posts and the page comes back: an element read while it loads is stale, so read again
-    reload = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
-    reload.until(lambda b: "Paused by sam" in b.find_element(By.CSS_SELECTOR, row).text)
+    submit_and_wait_for_the_page(browser, f"{row} button[type=submit]")
+    assert "Paused by sam" in browser.find_element(By.CSS_SELECTOR, row).text
     assert "a statement error is being corrected" in browser.find_element(By.CSS_SELECTOR, row).text
 
-    browser.find_element(By.CSS_SELECTOR, f"{row} button[type=submit]").click()   # resume
-    reload.until(lambda b: "Running" in b.find_element(By.CSS_SELECTOR, row).text)
+    submit_and_wait_for_the_page(browser, f"{row} button[type=submit]")   # resume
+    assert "Running" in browser.find_element(By.CSS_SELECTOR, row).text

@@ -6,13 +6,16 @@ never by two at once."""
 from __future__ import annotations
 
 import threading
+import time
 
 from billing import clock, inbound
 
 
 def _at(monkeypatch, moment: str) -> None:
+    """The clock stands at ``moment`` now (pinned: a moment another test set
+    earlier in this process has moved on since, so it would not be this one)."""
     monkeypatch.setenv("SELFPAY_NOW", moment)
-    monkeypatch.delenv("SELFPAY_NOW_SINCE", raising=False)
+    monkeypatch.setenv("SELFPAY_NOW_SINCE", str(time.time()))
 
 
 def test_a_retry_of_an_answered_delivery_gets_the_first_answer(db_url, monkeypatch):
