@@ -40,8 +40,6 @@ SENDING_STALE_AFTER = dt.timedelta(minutes=10)
 STOPPED_MID_SEND = "the worker stopped while sending; not sent again, so it is never sent twice"
 
 
-
-
 def public_url(path: str, **query) -> str:
     base = (settings.get("PUBLIC_URL") or "").rstrip("/")
     return base + path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
