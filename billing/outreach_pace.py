@@ -1,7 +1,7 @@
 """The send rate of one number, held across every worker.
 
-A carrier and Twilio allow a long code about one message a second; a
-client may set another rate (``OUTREACH_SENDS_PER_SECOND``).  Each send
+A carrier and Twilio allow a long code about one message a second; the
+operator sets the rate for every sending number (``OUTREACH_SENDS_PER_SECOND``).  Each send
 takes the number's next free slot from the billing database under the
 number's row lock (SELECT ... FOR UPDATE on PostgreSQL, the write lock on
 SQLite), so two workers on two machines never take the same slot, and
