@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = pytest.mark.integration
@@ -97,12 +97,21 @@ def test_alex_works_a_web_chat_handoff_and_sam_reviews_it(assistant, browser):
 
 def submit_and_wait_for_the_page(browser, button: str) -> None:
     """Click a form's button and wait until the page it posts to has
-    replaced this one (the old page's elements gone stale), then for it
-    to have loaded: what is read after is the new page."""
-    old = browser.find_element(By.TAG_NAME, "html")
+    replaced this one and loaded: what is read after is the new page.
+    The old page is marked with a window property a new page does not
+    have; while Chromium swaps documents, asking may fail, which only
+    means "not yet"."""
+    browser.execute_script("window.selfpayOldPage = true")
     browser.find_element(By.CSS_SELECTOR, button).click()
-    WebDriverWait(browser, 20).until(staleness_of(old))
-    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+    def new_page_loaded(b) -> bool:
+        try:
+            return b.execute_script(
+                "return window.selfpayOldPage === undefined && document.readyState === 'complete'")
+        except WebDriverException:
+            return False
+
+    WebDriverWait(browser, 20).until(new_page_loaded)
 
 
 def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, browser):
