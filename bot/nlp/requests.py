@@ -19,8 +19,15 @@ PERSON = re.compile(
     r"\b(human being|real person|live person|live agent|actual person|actual human)\b|"
     r"^\W*(agent|human|operator|representative|rep|person)\W*(pls|please|plz|now)?\W*$|\brep (pls|please|plz)\b",
     re.I)
-NOT_PERSON = re.compile(r"\b(don'?t|do not|no need to|never|not)\s+(want|need|have)?\s*(to\s+)?(talk|speak)|\bare you a (real )?person\b|"
-                        r"\bam i (talking|speaking|chatting) (to|with)\b|\bis this a (real )?person\b", re.I)
+NOT_PERSON = re.compile(r"\b(don'?t|do not|no need to|never|not)\s+(want|need|have)?\s*(to\s+)?(talk|speak)", re.I)
+# "is this a real human being?", "are you a live agent?", "real person or bot": a question about
+# what answers (bot_challenge), not an ask for one, unless it also asks ("is there a person I can talk to")
+ABOUT_THE_BOT = re.compile(
+    r"^\W*((wait|hold on|so|um|uh|ok|hey|hi|hello)\W+)*(are|r|is|am|was)\s+(you|u|this|that|there|it|i|someone|somebody|anybody|anyone|a|an)\b|"
+    r"\b(person|human|human being|agent|people)\s+or\s+(a |an )?(bot|robot|machine|computer|automated|ai|program|recording)\b|"
+    r"\b(bot|robot|machine|computer|automated|ai|program|recording)\s+or\s+(a |an )?(real |live |actual )?(person|human|agent)\b",
+    re.I)
+ASKS = re.compile(r"\b(talk|speak|chat|transfer|connect|put me|get me|want|need|give me|let me|can i have)\b", re.I)
 HARDSHIP = re.compile(
     r"\b(lost my job|laid off|unemployed|out of work|can'?t afford|cannot afford|can not afford|couldn'?t afford|"
     r"no way (i|we) can (pay|afford)|drowning in|on disability|fixed income|struggling to pay|(hours|pay) (got|was|were) cut|"
@@ -39,7 +46,7 @@ LONG = 25  # words: a message this long is read for its request
 # what a question asked back at a verification question is not
 _NOT_A_QUESTION = {"wrong_number", "deny", "goodbye", "opt_out"}
 # what the classifier may say that the finder leaves alone
-_KEEP_FOR_HARDSHIP = {"payment_plan", "financial_assistance", "human_handoff", "dispute_charge", "opt_out", "wrong_number"}
+_KEEP_FOR_HARDSHIP = {"payment_plan", "change_payment_plan", "financial_assistance", "human_handoff", "dispute_charge", "opt_out", "wrong_number"}
 
 
 def request_in(text: str, intent: Optional[str]) -> Optional[str]:
@@ -51,7 +58,7 @@ def request_in(text: str, intent: Optional[str]) -> Optional[str]:
         found = "inform"  # answered as a change to the read-back (bot/actions/confirm.py) or a fallback
     elif intent in _NOT_A_QUESTION and question_about_question(text) is not None:
         found = "inform"  # "is this safe? how do I know this is really the hospital" is not a wrong number
-    elif PERSON.search(text) and not NOT_PERSON.search(text):
+    elif PERSON.search(text) and not NOT_PERSON.search(text) and not (ABOUT_THE_BOT.search(text) and not ASKS.search(text)):
         found = "human_handoff"
     elif len(text.split()) >= 3 and HARDSHIP.search(text) and intent not in _KEEP_FOR_HARDSHIP and not (AT_ONCE.search(text) and not re.search(r"afford", text, re.I)):
         found = "financial_assistance"
