@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from billing import db, outreach_status
 from billing.clients import ClientInfo, client_by_phone
 from billing.contact import normalise_phone
+from connectors.once import StillAnswering
 from selfpay import settings
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,11 @@ class TwilioInput(InputChannel, ABC):
             params = form_params(request)
             if not signature_ok(request, params):
                 return response.text("forbidden", status=403)
-            twiml = await self.answer(request, params, on_new_message)
+            try:
+                twiml = await self.answer(request, params, on_new_message)
+            except StillAnswering:
+                # Twilio's retry of a message whose first delivery is still being answered: send it again
+                return response.text("still being answered", status=503, headers={"Retry-After": "1"})
             return response.text(twiml, content_type="application/xml")
 
         @hook.route("/status", methods=["POST"])
