@@ -33,6 +33,21 @@ class Cluster:
         self.base = f"http://127.0.0.1:{RASA_PORT}"
         self.run_dir, self.log_dir = var / "run", var / "log"
 
+    def served(self, backend: str = "rasa") -> set[str]:
+        """The servers HAProxy sends ``backend``'s requests to now (none while HAProxy is away)."""
+        try:
+            return cluster.serving(self.var / "haproxy.sock", backend)
+        except OSError:
+            return set()
+
+    def wait_served(self, names: set[str], backend: str = "rasa", seconds: float = 60) -> bool:
+        deadline = time.monotonic() + seconds
+        while not names <= self.served(backend):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     def pid(self, name: str) -> int:
         return int((self.run_dir / f"{name}.pid").read_text())
 
@@ -86,7 +101,7 @@ def the_cluster(tmp_path_factory, twilio_api):
     cluster_stores.prepare(env)
     (var / "outreach").mkdir()
     config = var / "haproxy.cfg"
-    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT))
+    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT, var / "haproxy.sock"))
     programs = cluster.programs(str(model), env, config, RASA_PORT, ACTIONS_PORT, DESK_PORT)
     supervisor = Supervisor(programs, log_dir=var / "log", run_dir=var / "run")
     stopping = threading.Event()
@@ -98,7 +113,12 @@ def the_cluster(tmp_path_factory, twilio_api):
             logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
                              for p in programs)
             pytest.fail(f"the cluster did not start:\n{logs}")
-        yield Cluster(env, supervisor, var, redis)
+        started = Cluster(env, supervisor, var, redis)
+        # and HAProxy sends to every server (a server that answers is up for HAProxy after two checks):
+        # else the first conversations move when the second Rasa server joins
+        assert started.wait_served({"rasa-1", "rasa-2"}, "rasa") and started.wait_served({"actions-1", "actions-2"}, "actions"), \
+            "HAProxy did not take every server in"
+        yield started
     finally:
         stopping.set()
         watcher.join(timeout=30)
