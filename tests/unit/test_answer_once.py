@@ -99,3 +99,33 @@ def test_a_retry_that_waited_in_vain_is_told_to_send_again(billing, monkeypatch)
         return await first
 
     assert _run(main) == "late"
+
+
+def test_a_turn_its_dead_receiver_had_saved_is_answered_from_the_tracker_not_run_again():
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors.once import saved_turn
+
+    store = InMemoryTrackerStore(Domain.empty())
+    tracker = DialogueStateTracker("patient-1", [])
+    for event in (UserUttered("i want to pay $1", message_id="rest:first"), BotUttered("Let me verify you first."),
+                  UserUttered("card", message_id="rest:second"),
+                  BotUttered("Pay $1.00 with your Visa ending 4242?", data={"buttons": [{"title": "Yes", "payload": "/affirm"}]}),
+                  UserUttered("yes", message_id="rest:third"), BotUttered("Done.")):
+        tracker.update(event)
+
+    async def main(message_id):
+        request = _request()
+        request.app.ctx.agent = SimpleNamespace(tracker_store=store)
+        await store.save(tracker)
+        collector = CollectingOutputChannel()
+        return await saved_turn(request, "patient-1", message_id, collector), collector.messages
+
+    found, said = _run(lambda: main("rest:second"))
+    assert found and [m.get("text") for m in said] == ["Pay $1.00 with your Visa ending 4242?"]
+    assert said[0]["buttons"] == [{"title": "Yes", "payload": "/affirm"}]
+    assert _run(lambda: main("rest:never-saved")) == (False, [])
