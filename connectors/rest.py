@@ -36,6 +36,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
+from sqlalchemy.exc import DBAPIError
 from sanic.request import Request
 
 from billing.redaction import redact_card_numbers
@@ -162,6 +163,11 @@ class RedactingRestInput(InputChannel):
             except StillAnswering:
                 return response.json({"error": "this message is still being answered: send it again with the same Idempotency-Key"},
                                      status=503, headers={"Retry-After": "1"})
+            except DBAPIError:
+                # the billing database out of reach: nothing was recorded, so the same turn may simply be sent again
+                logger.warning("REST message from %s refused: the billing database is out of reach", sender)
+                return response.json({"error": "our records are out of reach for a moment: send it again with the same "
+                                               "Idempotency-Key"}, status=503, headers={"Retry-After": "2"})
             return response.json(json.loads(answer) if answer else [])
 
         return hook
