@@ -28,8 +28,8 @@ def _run(main):
 @pytest.fixture
 def billing(db_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "1")
-    monkeypatch.setenv("INBOUND_RETRY_WAIT_SECONDS", "8")
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "2.5")
+    monkeypatch.setenv("INBOUND_RETRY_WAIT_SECONDS", "12")
 
 
 def test_a_retry_while_the_first_is_running_gets_the_first_answer_and_the_turn_runs_once(billing):
@@ -37,7 +37,7 @@ def test_a_retry_while_the_first_is_running_gets_the_first_answer_and_the_turn_r
 
     async def work(taken_over):
         runs.append(taken_over)
-        await asyncio.sleep(2.5)  # longer than the lease: kept alive meanwhile
+        await asyncio.sleep(5)  # longer than the lease: kept alive meanwhile
         return json.dumps([{"text": f"answer {len(runs)}"}]), True
 
     async def main():
@@ -87,7 +87,7 @@ def test_a_retry_that_waited_in_vain_is_told_to_send_again(billing, monkeypatch)
     monkeypatch.setenv("INBOUND_RETRY_WAIT_SECONDS", "0.3")
 
     async def work(taken_over):
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(3)
         return "late", True
 
     async def main():

@@ -66,25 +66,25 @@ def test_a_claim_kept_alive_by_a_slow_first_receiver_is_not_taken_over(db_url, m
     lock, a loaded machine) is still its first receiver's: the retry waits
     for its answer instead of running the turn a second time."""
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "1")
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "2.5")
     assert inbound.claim("rest", "rest:slow", None)
     with inbound.keep_alive("rest", "rest:slow"):
-        timer = threading.Timer(3, inbound.record_answer, ("rest", "rest:slow", '[{"text": "first"}]'))
+        timer = threading.Timer(6, inbound.record_answer, ("rest", "rest:slow", '[{"text": "first"}]'))
         timer.start()
-        again = inbound.redelivered("rest", "rest:slow", wait_seconds=6)
+        again = inbound.redelivered("rest", "rest:slow", wait_seconds=10)
         timer.join()
     assert again.answer == '[{"text": "first"}]' and not again.ours
 
 
 def test_an_abandoned_claim_is_taken_over_a_lease_after_its_last_refresh(db_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "1")
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "2.5")
     assert inbound.claim("rest", "rest:gone", None)
     with inbound.keep_alive("rest", "rest:gone"):
-        time.sleep(1.6)  # refreshed meanwhile: still its receiver's
+        time.sleep(4)  # refreshed meanwhile: still its receiver's
         assert not inbound.redelivered("rest", "rest:gone", wait_seconds=0).ours
     # its receiver stopped refreshing (died): a lease later the retry takes it
-    assert inbound.redelivered("rest", "rest:gone", wait_seconds=3).ours
+    assert inbound.redelivered("rest", "rest:gone", wait_seconds=6).ours
 
 
 def test_a_released_claim_is_claimed_again_at_once(db_url, monkeypatch):
