@@ -161,10 +161,13 @@ def main() -> int:
             TARGET["base"] = base
             if shape != "cluster":
                 results[shape] = measure(args, scenarios)
+                print_reports(args, f"{shape} (as measured)", results[shape])
             if shape == "bare" and "cluster" in shapes:
                 results["bare-wide"] = measure(args, rest_scenarios, args.cluster_concurrency)
+                print_reports(args, "bare (as measured)", results["bare-wide"], args.cluster_concurrency)
             if shape == "cluster":
                 results["cluster"] = measure(args, rest_scenarios, args.cluster_concurrency)
+                print_reports(args, "cluster (as measured)", results["cluster"], args.cluster_concurrency)
         finally:
             stop_shape(processes)
     what = f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}"
@@ -179,6 +182,8 @@ def main() -> int:
         bare = {name: timings for name, timings, _ in results["bare-wide"]}
         print(f"make cluster against bare Rasa at {args.cluster_concurrency} concurrent (target DESIGN.md: p95 at most 1.0x):")
         for name, timings, _ in results["cluster"]:
+            if name not in bare:
+                continue
             print(f"  {name}: p95 {percentile(timings, 95) / percentile(bare[name], 95):.2f}x, "
                   f"p50 {percentile(timings, 50) / percentile(bare[name], 50):.2f}x")
     if "bare" in results and "run" in results:
@@ -318,10 +323,15 @@ def start_bare(env: dict, var: Path) -> tuple[list, str]:
 def measure(args, scenarios: list[str], concurrency: int | None = None) -> list:
     reports = []
     for scenario in scenarios:
-        conversation(scenario)  # warm up
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=concurrency or args.concurrency) as pool:
-            results = list(pool.map(conversation, [scenario] * args.conversations))
+        try:
+            conversation(scenario)  # warm up
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=concurrency or args.concurrency) as pool:
+                results = list(pool.map(conversation, [scenario] * args.conversations))
+        except RuntimeError as problem:
+            # a conversation that did not finish (a voice turn held past its budget on a loaded machine): said, not hidden
+            print(f"  {scenario}: NOT MEASURED: {str(problem)[:300]}", file=sys.stderr, flush=True)
+            continue
         reports.append((scenario, [t for conv in results for t in conv], time.perf_counter() - started))
     return reports
 
@@ -333,7 +343,7 @@ def print_reports(args, what: str, reports: list, concurrency: int | None = None
         print(f"  {scenario}: {len(timings)} turns in {elapsed:.1f} s = {len(timings) / elapsed:.1f} turns/s; "
               f"p50 {percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f} ms, "
               f"max {max(timings) * 1000:.0f} ms, mean {statistics.mean(timings) * 1000:.0f} ms")
-    print("  targets (DESIGN.md): REST turns p50 <= 60 ms, p95 <= 150 ms; voice webhook p95 <= 250 ms")
+    print("  targets (DESIGN.md): REST turns p50 <= 60 ms, p95 <= 150 ms; voice webhook p95 <= 250 ms", flush=True)
 
 
 if __name__ == "__main__":
