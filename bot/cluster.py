@@ -59,7 +59,8 @@ def servers(listed: str, base: int, count: int) -> list[str]:
     return given or [f"127.0.0.1:{instance_port(base, i)}" for i in range(1, count + 1)]
 
 
-def haproxy_config(env: dict, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT) -> str:
+def haproxy_config(env: dict, rasa_port: int = RASA_PORT, actions_port: int = ACTIONS_PORT,
+                   stats_socket: Path | None = None) -> str:
     count = instances(env)
 
     def lines(prefix: str, addresses: list[str]) -> str:
@@ -71,11 +72,29 @@ def haproxy_config(env: dict, rasa_port: int = RASA_PORT, actions_port: int = AC
         "actions_port": str(actions_port),
         "rasa_servers": lines("rasa", servers(env["CLUSTER_RASA_SERVERS"], rasa_port, count)),
         "actions_servers": lines("actions", servers(env["CLUSTER_ACTIONS_SERVERS"], actions_port, count)),
+        "stats_socket": str(stats_socket or CLUSTER_VAR / "haproxy.sock"),
     }
     text = HAPROXY_TEMPLATE.read_text()
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", value)
     return text
+
+
+def serving(stats_socket: Path, backend: str = "rasa") -> set[str]:
+    """The servers of ``backend`` HAProxy sends to now (its stats socket's ``show stat``)."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(2)
+        conn.connect(str(stats_socket))
+        conn.sendall(b"show stat\n")
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    rows = [line.split(",") for line in raw.decode(errors="replace").splitlines() if line and not line.startswith("#")]
+    # pxname, svname, ..., status is the 18th column
+    return {row[1] for row in rows if len(row) > 17 and row[0] == backend and row[1] not in ("FRONTEND", "BACKEND")
+            and row[17].startswith("UP")}
 
 
 def haproxy_binary() -> str:

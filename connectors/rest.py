@@ -18,9 +18,11 @@ name as Rasa's own) for integrations and tests, not for the public
 * card numbers are taken out of the message before Rasa sees it;
 * a request sent again with the same ``Idempotency-Key`` header (up to 64
   letters, digits, ``-`` or ``_``) for the same sender is answered once:
-  the retry gets the first answer (billing/inbound.py), so a caller that
-  lost an answer (HAProxy or a connection died mid-turn) can send the turn
-  again without it counting twice.
+  the retry gets the first answer (connectors/once.py, billing/inbound.py),
+  so a caller that lost an answer (HAProxy or a connection died mid-turn)
+  can send the turn again without it counting twice; a retry while the
+  first is still being answered waits for that answer, or gets a 503 with
+  Retry-After (send it again).
 """
 from __future__ import annotations
 
@@ -30,16 +32,17 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
+from sqlalchemy.exc import DBAPIError
 from sanic.request import Request
 
-from billing import inbound
 from billing.redaction import redact_card_numbers
 from billing.ratelimit import capped, limiter
 from billing.scripts import cut_note
+from connectors.once import StillAnswering, once, saved_turn
 from connectors.text import safe_patient_text
 from selfpay import settings
 
@@ -145,32 +148,45 @@ class RedactingRestInput(InputChannel):
             key = request.headers.get("Idempotency-Key")
             if key is not None and not IDEMPOTENCY_KEY.match(key):
                 return response.json({"error": "Idempotency-Key must be 1 to 64 letters, digits, '-' or '_'"}, status=400)
-            delivery = "rest:" + hashlib.sha256(f"{sender}\n{key}".encode()).hexdigest()[:40] if key else None
-            if delivery and not await request.app.loop.run_in_executor(None, inbound.claim, self.name(), delivery, None):
-                again = await request.app.loop.run_in_executor(None, inbound.redelivered, self.name(), delivery)
-                if not again.ours:
-                    logger.info("REST message from %s sent again: answered from the first delivery", sender)
-                    return response.json(json.loads(again.answer) if again.answer else [])
-            messages, handled = await self._answer(request, on_new_message, sender, message, metadata)
-            # a message that could not be handled is not answered for good: its retry is handled (after the lease)
-            if delivery and handled:
+            if not key:
+                messages, _handled = await self._answer(request, on_new_message, sender, message, metadata)
+                return response.json(messages)
+            delivery = "rest:" + hashlib.sha256(f"{sender}\n{key}".encode()).hexdigest()[:40]
+
+            async def work(taken_over: bool) -> Tuple[str, bool]:
+                messages, handled = await self._answer(request, on_new_message, sender, message, metadata, delivery, taken_over)
                 kept = json.dumps(messages)
-                await request.app.loop.run_in_executor(
-                    None, inbound.record_answer, self.name(), delivery, kept if len(kept) <= KEPT_ANSWER else "[]")
-            return response.json(messages)
+                return (kept if len(kept) <= KEPT_ANSWER else "[]"), handled
+
+            try:
+                answer = await once(request, self.name(), delivery, None, work)
+            except StillAnswering:
+                return response.json({"error": "this message is still being answered: send it again with the same Idempotency-Key"},
+                                     status=503, headers={"Retry-After": "1"})
+            except DBAPIError:
+                # the billing database out of reach: nothing was recorded, so the same turn may simply be sent again
+                logger.warning("REST message from %s refused: the billing database is out of reach", sender)
+                return response.json({"error": "our records are out of reach for a moment: send it again with the same "
+                                               "Idempotency-Key"}, status=503, headers={"Retry-After": "2"})
+            return response.json(json.loads(answer) if answer else [])
 
         return hook
 
-    async def _answer(self, request: Request, on_new_message, sender: str, message: str, metadata: Dict[str, Any]):
-        """What the bot says to one message (card numbers out first), and whether it was handled."""
-        # card numbers out, also one split over this sender's messages (connectors/text.py)
+    async def _answer(self, request: Request, on_new_message, sender: str, message: str, metadata: Dict[str, Any],
+                      message_id: Optional[str] = None, taken_over: bool = False):
+        """What the bot says to one message (card numbers out first), and whether it was handled.
+        ``taken_over``: a dead receiver's turn; what it saved is answered, not run again (connectors/once.py)."""
         message, cut = capped(message)
-        text = await safe_patient_text(request, sender, message, patient=False)
         collector = CollectingOutputChannel()
         if cut:
             await collector.send_text_message(sender, cut_note())
+        if taken_over and message_id and await saved_turn(request, sender, message_id, collector):
+            return collector.messages, True
+        # card numbers out, also one split over this sender's messages (connectors/text.py)
+        text = await safe_patient_text(request, sender, message, patient=False)
         try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None))
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata or None,
+                                             message_id=message_id))
         except CancelledError:
             logger.error("REST message from %s timed out", sender)
             return collector.messages, False

@@ -11,11 +11,13 @@ from urllib.parse import parse_qsl
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 
 from billing import db, outreach_status
 from billing.clients import ClientInfo, client_by_phone
 from billing.contact import normalise_phone
+from connectors.once import StillAnswering
 from selfpay import settings
 
 logger = logging.getLogger(__name__)
@@ -90,7 +92,16 @@ class TwilioInput(InputChannel, ABC):
             params = form_params(request)
             if not signature_ok(request, params):
                 return response.text("forbidden", status=403)
-            twiml = await self.answer(request, params, on_new_message)
+            try:
+                twiml = await self.answer(request, params, on_new_message)
+            except StillAnswering:
+                # Twilio's retry of a message whose first delivery is still being answered: send it again
+                return response.text("still being answered", status=503, headers={"Retry-After": "1"})
+            except DBAPIError:
+                # the billing database out of reach (the client, opt-outs and delivery records live there): nothing
+                # was recorded; Twilio answers from the number's fallback URL (docs/scale-out.md) or sends it again
+                logger.warning("%s webhook refused: the billing database is out of reach", self.name())
+                return response.text("our records are out of reach for a moment", status=503, headers={"Retry-After": "2"})
             return response.text(twiml, content_type="application/xml")
 
         @hook.route("/status", methods=["POST"])

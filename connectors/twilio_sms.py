@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic.request import Request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from billing import db, inbound, outreach
+from billing import db, outreach
 from billing.language import SPOKEN, detect, of_number, plain
 from billing.ratelimit import capped, limiter
 from billing.vocabulary import Channel, conversation_id
 from billing.scripts import cut_note, script
+from connectors.once import once, saved_turn
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
 
@@ -117,22 +118,18 @@ class TwilioSmsInput(TwilioInput):
         if not sid or not sender:
             logger.warning("SMS webhook without MessageSid or From for %s", client.id)
             return twiml([])
-        if not await loop.run_in_executor(None, inbound.claim, CHANNEL, sid, client.id):
-            again = await loop.run_in_executor(None, inbound.redelivered, CHANNEL, sid)
-            if not again.ours:
-                logger.info("SMS %s delivered again: answered from the first delivery", sid)
-                return again.answer if again.answer is not None else twiml([])
-            logger.warning("SMS %s delivered again, its first delivery never answered: answering it now", sid)
-        try:
-            answer = await self._process(loop, client, sender, params, on_new_message, sid, request)
-        except Exception:
-            logger.exception("SMS %s could not be answered", sid)
-            answer = twiml([script("utter_channel_trouble", client)])
-        await loop.run_in_executor(None, inbound.record_answer, CHANNEL, sid, answer)
-        return answer
+        async def work(taken_over: bool) -> Tuple[str, bool]:
+            try:
+                return await self._process(loop, client, sender, params, on_new_message, sid, request, taken_over), True
+            except Exception:
+                # not kept: Twilio's retry of this MessageSid runs the turn again
+                logger.exception("SMS %s could not be answered", sid)
+                return twiml([script("utter_channel_trouble", client)]), False
+
+        return await once(request, CHANNEL, sid, client.id, work)
 
     async def _process(self, loop, client, sender: str, params: Dict[str, str], on_new_message, sid: str,
-                       request: Optional[Request] = None) -> str:
+                       request: Optional[Request] = None, taken_over: bool = False) -> str:
         body = params.get("Body") or ""
         keyword = re.sub(r"[^A-Z]", "", plain(body.strip()).upper()) if len(body.strip()) <= 12 else ""
         opted_out = await loop.run_in_executor(None, _opted_out, client.id, sender)
@@ -174,10 +171,10 @@ class TwilioSmsInput(TwilioInput):
         if reminder is not None and keyword in REPLY_KEYWORDS:
             text = REPLY_KEYWORDS[keyword]  # PAY or PLAN, as the reminder offered: that request, verified first
         collector = SmsCollector()
-        await on_new_message(UserMessage(
-            text, collector, conversation_id(Channel.SMS, sender, client.id), input_channel=CHANNEL, message_id=sid,
-            metadata=metadata,
-        ))
+        conversation = conversation_id(Channel.SMS, sender, client.id)
+        # a dead receiver's turn (connectors/once.py): what it saved is answered, not run again
+        if not (taken_over and request is not None and await saved_turn(request, conversation, sid, collector)):
+            await on_new_message(UserMessage(text, collector, conversation, input_channel=CHANNEL, message_id=sid, metadata=metadata))
         return twiml(([cut_note(detect(body) if detect(body) in SPOKEN else "en")] if cut else []) + bot_texts(collector.messages))
 
 

@@ -477,6 +477,13 @@ class TwilioVoiceInput(TwilioInput):
             if not again.ours:
                 return await self._replayed(request, client, sender, call_sid, again.answer)
             logger.warning("call %s: turn delivered again, its first delivery never answered: answering it now", call_sid)
+        with inbound.keep_alive(CHANNEL, turn_id):  # the claim stays ours while the turn runs (billing/inbound.py)
+            answer = await self._turn(request, client, sender, call_sid, params, heard, metadata, turn_id, on_new_message)
+        await loop.run_in_executor(None, inbound.record_answer, CHANNEL, turn_id, answer)
+        return answer
+
+    async def _turn(self, request: Request, client, sender: str, call_sid: str, params: Dict[str, str], heard: str,
+                    metadata: Dict[str, Any], turn_id: str, on_new_message) -> str:
         if not heard:
             # still nothing heard: a partner takes the call (the handoff action decides)
             text, metadata = "/human_handoff", {**metadata, "handoff_reason": "voice_silence"}
@@ -493,7 +500,6 @@ class TwilioVoiceInput(TwilioInput):
             task.collector = collector  # type: ignore[attr-defined]
             _pending[call_sid] = task
             answer = await self._collect(request, client, sender, call_sid)
-        await loop.run_in_executor(None, inbound.record_answer, CHANNEL, turn_id, answer)
         return answer
 
     async def _replayed(self, request: Request, client, sender: str, call_sid: str, earlier: Optional[str]) -> str:

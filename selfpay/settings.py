@@ -75,9 +75,13 @@ DEFAULTS = {
     "EVENT_FEED_RECONCILE_SECONDS": "3600",
     # how long a refused or cut-off action call waits before its second try (a restarted HAProxy is back in about 1 s)
     "ACTION_RETRY_PAUSE_SECONDS": "1.5",
-    # how long an unanswered webhook delivery (SMS MessageSid, voice turn) stays its first
-    # receiver's: a retry after that answers it itself (its receiver died mid-turn)
-    "INBOUND_CLAIM_LEASE_SECONDS": "8",
+    # how long an unanswered webhook delivery (SMS MessageSid, voice turn, REST Idempotency-Key) stays
+    # its first receiver's after the receiver last refreshed it (billing/inbound.py: every quarter of
+    # this while it works): a retry after that answers it itself (its receiver died mid-turn)
+    "INBOUND_CLAIM_LEASE_SECONDS": "6",
+    # how long a retry waits for the answer of a first delivery still being answered; then the
+    # caller is asked to send again (REST and SMS: 503 with Retry-After)
+    "INBOUND_RETRY_WAIT_SECONDS": "12",
     # make cluster (docs/scale-out.md): how many Rasa servers and action servers this machine runs
     "RASA_INSTANCES": "2",
     # which of the cluster's processes this machine runs (rasa, actions, haproxy, desk, event-feed, worker, beat)

@@ -4,34 +4,64 @@
 after) and their own Redis databases, with the local Twilio REST stand-in."""
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot import cluster, cluster_stores, serve
 from bot.train import model_path
-from selfpay.settings import environment
+from selfpay.settings import PROJECT_ROOT, environment
 from selfpay.supervisor import Supervisor
 from tests.conftest import DEMO_NOW, DEMO_SINCE, POSTGRES_ADMIN_URL
 from tests.servers import PORT_BASE, PUBLIC_URL, TWILIO_AUTH_TOKEN
+from tests.twilio_rest import twilio_rest
 
 # HAProxy's two front doors, then the instances behind them (instance_port)
 RASA_PORT = PORT_BASE + 105
 ACTIONS_PORT = PORT_BASE + 155
 DESK_PORT = PORT_BASE + 3180
 REDIS_PORT = PORT_BASE + 379  # the drill's own Redis: it is killed too, and nobody else's
+# the cluster reaches the billing database through a relay the drill cuts (tests/cluster/relay.py):
+# PostgreSQL itself is the machine's, and other people use it
+BILLING_RELAY_PORT = PORT_BASE + 432
 TOKEN = "drill-rasa-token"
 REST_TOKEN = "drill-rest-token"
 
 
 class Cluster:
-    def __init__(self, env: dict, supervisor: Supervisor, var, redis: list):
-        self.env, self.supervisor, self.var, self.redis = env, supervisor, var, redis
+    def __init__(self, env: dict, supervisor: Supervisor, var, redis: list, relay: subprocess.Popen | None = None):
+        self.env, self.supervisor, self.var, self.redis, self.relay = env, supervisor, var, redis, relay
         self.base = f"http://127.0.0.1:{RASA_PORT}"
         self.run_dir, self.log_dir = var / "run", var / "log"
+
+    def served(self, backend: str = "rasa") -> set[str]:
+        """The servers HAProxy sends ``backend``'s requests to now (none while HAProxy is away)."""
+        try:
+            return cluster.serving(self.var / "haproxy.sock", backend)
+        except OSError:
+            return set()
+
+    def wait_served(self, names: set[str], backend: str = "rasa", seconds: float = 60) -> bool:
+        deadline = time.monotonic() + seconds
+        while not names <= self.served(backend):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    def cut_billing_database(self) -> None:
+        """The billing database out of the cluster's reach: every connection reset, new ones refused."""
+        self.relay.send_signal(signal.SIGUSR1)
+
+    def restore_billing_database(self) -> None:
+        self.relay.send_signal(signal.SIGUSR2)
 
     def pid(self, name: str) -> int:
         return int((self.run_dir / f"{name}.pid").read_text())
@@ -46,15 +76,25 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def the_cluster(tmp_path_factory, twilio_api):
+def cluster_twilio():
+    """The local server speaking Twilio's REST API (Messages and Calls) the cluster sends to."""
+    with twilio_rest() as state:
+        yield state
+
+
+@pytest.fixture(scope="session")
+def the_cluster(tmp_path_factory, cluster_twilio):
+    twilio_api = cluster_twilio
     model = model_path()
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
     var = tmp_path_factory.mktemp("cluster")
     name = f"selfpay_drill_{uuid.uuid4().hex[:8]}"
     server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    relay = start_relay(var, make_url(POSTGRES_ADMIN_URL))
+    relayed = make_url(POSTGRES_ADMIN_URL).set(host="127.0.0.1", port=BILLING_RELAY_PORT, database=name)
     env = environment({
-        "DATABASE_URL": f"{server}/{name}",
+        "DATABASE_URL": relayed.render_as_string(hide_password=False),
         "TRACKER_STORE_URL": f"{server}/{name}_tracker",
         "LOCK_STORE_TYPE": "redis",
         "LOCK_STORE_HOST": "127.0.0.1",
@@ -86,7 +126,7 @@ def the_cluster(tmp_path_factory, twilio_api):
     cluster_stores.prepare(env)
     (var / "outreach").mkdir()
     config = var / "haproxy.cfg"
-    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT))
+    config.write_text(cluster.haproxy_config(env, RASA_PORT, ACTIONS_PORT, var / "haproxy.sock"))
     programs = cluster.programs(str(model), env, config, RASA_PORT, ACTIONS_PORT, DESK_PORT)
     supervisor = Supervisor(programs, log_dir=var / "log", run_dir=var / "run")
     stopping = threading.Event()
@@ -98,14 +138,37 @@ def the_cluster(tmp_path_factory, twilio_api):
             logs = "\n".join(f"--- {p.name}\n" + (var / "log" / f"{p.name}.log").read_text(errors="replace")[-2000:]
                              for p in programs)
             pytest.fail(f"the cluster did not start:\n{logs}")
-        yield Cluster(env, supervisor, var, redis)
+        started = Cluster(env, supervisor, var, redis, relay)
+        # and HAProxy sends to every server (a server that answers is up for HAProxy after two checks):
+        # else the first conversations move when the second Rasa server joins
+        assert started.wait_served({"rasa-1", "rasa-2"}, "rasa") and started.wait_served({"actions-1", "actions-2"}, "actions"), \
+            "HAProxy did not take every server in"
+        yield started
     finally:
         stopping.set()
         watcher.join(timeout=30)
+        relay.send_signal(signal.SIGUSR2)  # whatever a failed drill left cut
         for url in (env["DATABASE_URL"], env["TRACKER_STORE_URL"]):
             cluster_stores.drop_database(url)
         redis[0].kill()
         redis[0].wait()
+        relay.kill()
+        relay.wait()
+
+
+def start_relay(var, upstream) -> subprocess.Popen:
+    """tests/cluster/relay.py between the cluster and the billing database's PostgreSQL."""
+    relay = subprocess.Popen([sys.executable, "-m", "tests.cluster.relay", str(BILLING_RELAY_PORT), upstream.host or "127.0.0.1",
+                              str(upstream.port or 5432)], cwd=PROJECT_ROOT, stdout=open(var / "relay.log", "ab"),
+                             stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", BILLING_RELAY_PORT), timeout=1).close()
+            return relay
+        except OSError:
+            assert time.monotonic() < deadline and relay.poll() is None, "the billing database's relay did not start"
+            time.sleep(0.1)
 
 
 def start_redis(var, into: list | None = None) -> list:

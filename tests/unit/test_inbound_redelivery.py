@@ -59,3 +59,39 @@ def test_a_retry_waits_for_the_first_answer_while_the_first_receiver_works(db_ur
     timer.join()
     assert again.answer == "<Response>said</Response>" and not again.ours
     assert clock.utcnow()  # the lease is read on the one clock
+
+
+def test_a_claim_kept_alive_by_a_slow_first_receiver_is_not_taken_over(db_url, monkeypatch):
+    """A turn that takes longer than the lease (a dead server's conversation
+    lock, a loaded machine) is still its first receiver's: the retry waits
+    for its answer instead of running the turn a second time."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "2.5")
+    assert inbound.claim("rest", "rest:slow", None)
+    with inbound.keep_alive("rest", "rest:slow"):
+        timer = threading.Timer(6, inbound.record_answer, ("rest", "rest:slow", '[{"text": "first"}]'))
+        timer.start()
+        again = inbound.redelivered("rest", "rest:slow", wait_seconds=10)
+        timer.join()
+    assert again.answer == '[{"text": "first"}]' and not again.ours
+
+
+def test_an_abandoned_claim_is_taken_over_a_lease_after_its_last_refresh(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("INBOUND_CLAIM_LEASE_SECONDS", "2.5")
+    assert inbound.claim("rest", "rest:gone", None)
+    with inbound.keep_alive("rest", "rest:gone"):
+        time.sleep(4)  # refreshed meanwhile: still its receiver's
+        assert not inbound.redelivered("rest", "rest:gone", wait_seconds=0).ours
+    # its receiver stopped refreshing (died): a lease later the retry takes it
+    assert inbound.redelivered("rest", "rest:gone", wait_seconds=6).ours
+
+
+def test_a_released_claim_is_claimed_again_at_once(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert inbound.claim("twilio_sms", "SM9", "riverside")
+    inbound.release("twilio_sms", "SM9")  # the turn failed (Redis down): nothing kept
+    assert inbound.claim("twilio_sms", "SM9", "riverside")
+    inbound.record_answer("twilio_sms", "SM9", "<Response/>")
+    inbound.release("twilio_sms", "SM9")  # an answered claim is never given up
+    assert not inbound.claim("twilio_sms", "SM9", "riverside")
