@@ -11,7 +11,8 @@ targets of DESIGN.md.
    played against the real servers: task success per capability, turns
    without a next step and fallbacks (tests/conversations/runner.py).
 
-Usage: python -m bot.evaluate [--folds N] [--skip-nlu] [--skip-corpus] [--only NAME]
+Usage: python -m bot.evaluate [--folds N] [--config FILE] [--skip-nlu] [--skip-corpus] [--only NAME]
+(``--config`` measures another pipeline on the same split; its results go to results/nlu-heldout-<name>.)
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ LANGUAGES = {"en": ("English", "*.yml"), "es": ("Spanish", "es/*.yml")}
 NLU_DATA = PROJECT_ROOT / "bot" / "data" / "nlu"
 
 
-def held_out(out: Path) -> dict:
+def held_out(out: Path, config: str = "config.yml") -> dict:
     """Split each language's data 80/20 (the same seed), train one model on
     both 80s and test it on each 20.  Returns each language's intent report."""
     if out.exists():
@@ -62,7 +63,7 @@ def held_out(out: Path) -> dict:
         train = next(split.glob("training_data.*"))
         shutil.copy(train, train_dir / f"{code}{train.suffix}")
         tests[code] = next(split.glob("test_data.*"))
-    _rasa("train", "nlu", "--nlu", str(train_dir), "--config", "config.yml", "--domain", "bot/domain",
+    _rasa("train", "nlu", "--nlu", str(train_dir), "--config", config, "--domain", "bot/domain",
           "--out", str(out / "model"), "--fixed-model-name", "heldout")
     reports = {}
     for code, test in tests.items():
@@ -72,21 +73,21 @@ def held_out(out: Path) -> dict:
     return reports
 
 
-def cross_validation(out: Path, folds: int) -> Path:
-    _rasa("test", "nlu", "--nlu", "bot/data/nlu", "--config", "config.yml", "--domain", "bot/domain", "--cross-validation",
+def cross_validation(out: Path, folds: int, config: str = "config.yml") -> Path:
+    _rasa("test", "nlu", "--nlu", "bot/data/nlu", "--config", config, "--domain", "bot/domain", "--cross-validation",
           "--folds", str(folds), "--out", str(out), "--no-plot")
     return out / "intent_report.json"
 
 
-def nlu_report(folds: int) -> bool:
+def nlu_report(folds: int, config: str = "config.yml") -> bool:
     started = time.monotonic()
     if folds:
-        reports = {"all": cross_validation(PROJECT_ROOT / "results" / "nlu-cv", folds)}
+        reports = {"all": cross_validation(PROJECT_ROOT / "results" / ("nlu-cv" + _suffix(config)), folds, config)}
         label = f"{folds}-fold cross-validation, both languages"
     else:
-        reports = held_out(PROJECT_ROOT / "results" / "nlu-heldout")
+        reports = held_out(PROJECT_ROOT / "results" / ("nlu-heldout" + _suffix(config)), config)
         label = "held-out 20% split of each language (seed " + SPLIT_SEED + "), one model trained on both"
-    print(f"NLU, {label} ({time.monotonic() - started:.0f} s)")
+    print(f"NLU, {label}, pipeline {config} ({time.monotonic() - started:.0f} s)")
     met = True
     for code, path in reports.items():
         name = LANGUAGES[code][0] if code in LANGUAGES else "Both languages"
@@ -95,6 +96,10 @@ def nlu_report(folds: int) -> bool:
         met = _language_report(name, json.loads(path.read_text()), path, target_accuracy, target_f1) and met
     print("  NLU targets " + ("met" if met else "NOT met"), flush=True)
     return met
+
+
+def _suffix(config: str) -> str:
+    return "" if config == "config.yml" else "-" + Path(config).stem
 
 
 def _language_report(name: str, report: dict, path: Path, target_accuracy: float, target_f1) -> bool:
@@ -119,12 +124,13 @@ def _language_report(name: str, report: dict, path: Path, target_accuracy: float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=0, help="cross-validation folds instead of the held-out split")
+    parser.add_argument("--config", default="config.yml", help="the NLU pipeline to measure (default: the assistant's)")
     parser.add_argument("--skip-nlu", action="store_true")
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--only", action="append", default=[], help="corpus: only conversations whose id or capability is this")
     args = parser.parse_args()
     if not args.skip_nlu:
-        nlu_report(args.folds)
+        nlu_report(args.folds, str(Path(args.config).resolve()) if args.config != "config.yml" else args.config)
     if not args.skip_corpus:
         # the corpus runs the real servers from the test harness, in its own process
         cmd = [sys.executable, "-m", "tests.conversations.runner"] + [f"--only={name}" for name in args.only]
