@@ -183,6 +183,7 @@ _CHOICE_FILLERS = frozenset("""
     en in por favor porfa porfavor xfa please pls plz habla hablas hablan hablar hablo speak do you can we this it
     prefiero prefer podemos switch cambiar a to the el la lo usted si yes ok okay quiero i want want would like
     puede puedes me mi seria hacer do
+    hola hi hello hey buenas buenos buen dia dias tardes noches good morning afternoon evening
 """.split())
 
 

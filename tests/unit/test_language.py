@@ -130,7 +130,7 @@ def test_every_phrase_the_actions_build_has_its_spanish():
 
 
 @pytest.mark.parametrize("text", ["español", "Español por favor", "en espanol porfa", "¿Habla español?", "spanish please",
-                                  "in english please", "English", "can we do this in spanish"])
+                                  "in english please", "English", "can we do this in spanish", "hola, en español por favor"])
 def test_a_message_that_only_chooses_a_language(text):
     assert language.only_a_choice(text)
 
