@@ -178,6 +178,26 @@ def chosen(text: Optional[str]) -> Optional[str]:
     return None
 
 
+# the words a bare choice of language is said with ("en español por favor", "can we do this in english")
+_CHOICE_FILLERS = frozenset("""
+    en in por favor porfa porfavor xfa please pls plz habla hablas hablan hablar hablo speak do you can we this it
+    prefiero prefer podemos switch cambiar a to the el la lo usted si yes ok okay quiero i want want would like
+    puede puedes me mi seria hacer do
+    hola hi hello hey buenas buenos buen dia dias tardes noches good morning afternoon evening
+""".split())
+
+
+def only_a_choice(text: Optional[str]) -> bool:
+    """The message chooses a language and says nothing else ("español",
+    "¿habla español?", "in english please"): there is no request in it to
+    answer, so the assistant greets in the chosen language."""
+    if chosen(text) is None:
+        return False
+    words = [plain(w) for w in _WORD.findall(text or "")]
+    rest = [w for w in words if w not in _CHOICE_FILLERS and w not in ("espanol", "castellano", "spanish", "english", "ingles")]
+    return not rest
+
+
 def of_number(session, client_id: str, phone: str) -> Optional[str]:
     """The language of the client's patients whose number this is, when
     their records agree on one the assistant speaks; else None."""

@@ -25,8 +25,9 @@ from selfpay import settings
 DEFAULT_CLIENT_ENV = "SELFPAY_DEFAULT_CLIENT"
 DEFAULT_CLIENT = "riverside"
 # a patient who wants the secure link, or a card on file
-LINK_WORDS = re.compile(r"\blink\b|\bonline\b|\bweb ?page\b|\bnew card\b|\bdifferent card\b|\banother card\b", re.I)
-CARD_WORDS = re.compile(r"\b(card|file|visa|mastercard|master card|amex|discover)\b", re.I)
+LINK_WORDS = re.compile(r"\blink\b|\bonline\b|\bweb ?page\b|\bnew card\b|\bdifferent card\b|\banother card\b"
+                        r"|\benlace\b|\ben l[ií]nea\b|\botra tarjeta\b|\btarjeta nueva\b|\bnueva tarjeta\b", re.I)
+CARD_WORDS = re.compile(r"\b(card|file|visa|mastercard|master card|amex|discover|tarjeta|la que tienen|archivo)\b", re.I)
 
 
 def session_scope():

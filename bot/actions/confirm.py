@@ -41,9 +41,13 @@ REVISERS: Dict[str, Callable[..., Optional[Dict[str, Any]]]] = {}
 READ_BACKS: Dict[str, Callable[..., List[EventType]]] = {}
 
 # a yes said with words around it ("ok go ahead with my visa", "sure put it on the other card")
-YES_WORDS = re.compile(r"^\W*(yes|yeah|yep|yup|ya|y|sure|ok|okay|k|go ahead|do it|please do|sounds good|that works|fine|alright|all right|correct)\b|\bgo ahead\b", re.I)
+YES_WORDS = re.compile(r"^\W*(yes|yeah|yep|yup|ya|y|sure|ok|okay|k|go ahead|do it|please do|sounds good|that works|fine|alright|all right|correct"
+                       # Spanish, accents optional
+                       r"|s[ií]|sip|claro|dale|adelante|de acuerdo|est[aá] bien|ta bien|correcto|h[aá]galo|hazlo|por supuesto|[oó]rale"
+                       r"|va|sale|okey|perfecto|exacto|as[ií] es|eso es|confirmo)\b|\bgo ahead\b|\badelante\b", re.I)
 # a message that changes the detail rather than agreeing to it
-CHANGE_WORDS = re.compile(r"\b(no|nope|wait|instead|actually|change|make (that|it)|rather|not)\b", re.I)
+CHANGE_WORDS = re.compile(r"\b(no|nope|wait|instead|actually|change|make (that|it)|rather|not"
+                          r"|espere|espera|en vez|en lugar|mejor|cambi[ae]|cambiar|cambielo|mas bien|más bien)\b", re.I)
 
 
 def register(kind: str):

@@ -61,11 +61,12 @@ def send_link(dispatcher: CollectingDispatcher, session, client: ClientInfo, tra
     )
 
 
-def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: payments.PaymentOutcome, account: Account) -> List[EventType]:
+def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: payments.PaymentOutcome, account: Account,
+                 language: str = "en") -> List[EventType]:
     values = client_values(client)
     if outcome.status == PaymentStatus.POSTED:
         dispatcher.utter_message(
-            response="utter_payment_posted", amount=say_money(outcome.amount), card=outcome.card,
+            response="utter_payment_posted", amount=say_money(outcome.amount), card=languages.phrase(outcome.card, language),
             confirmation_number=outcome.confirmation_number, account_number=account.account_number, **values,
         )
         if outcome.balance < 0:
@@ -75,7 +76,7 @@ def tell_outcome(dispatcher: CollectingDispatcher, client: ClientInfo, outcome: 
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("last_confirmation_number", outcome.confirmation_number)]
     if outcome.status == PaymentStatus.DECLINED:
-        dispatcher.utter_message(response="utter_payment_declined_now", amount=say_money(outcome.amount), card=outcome.card, **values)
+        dispatcher.utter_message(response="utter_payment_declined_now", amount=say_money(outcome.amount), card=languages.phrase(outcome.card, language), **values)
         dispatcher.utter_message(response=f"utter_decline_reason_{_reason(outcome.decline_code)}", **values)
         dispatcher.utter_message(response="utter_payment_declined_next", **values)
         return []
@@ -150,7 +151,7 @@ def start_payment(dispatcher: CollectingDispatcher, session, client: ClientInfo,
         first = scheduled[0]
         dispatcher.utter_message(
             response="utter_confirm_cancel_scheduled", amount=say_money(first.amount), date=say_date(first.payment_date, language_of(tracker)),
-            card=payments.card_label(first.card_brand, first.card_last4), **values,
+            card=languages.phrase(payments.card_label(first.card_brand, first.card_last4), language_of(tracker)), **values,
         )
         return [SlotSet("next_form", "none"), ask("cancel_scheduled", "action_start_payment", payment_id=first.id)]
     balance = ledger.balance(session, account)
@@ -339,7 +340,7 @@ def _pay_now(dispatcher, session, client, tracker, pending) -> List[EventType]:
         session, account, int(pending["method_id"]), amount, idempotency_key=idempotency_key(tracker, pending),
         actor="bot", channel=channel_of(tracker), conversation_id=tracker.sender_id,
     )
-    return tell_outcome(dispatcher, client, outcome, account)
+    return tell_outcome(dispatcher, client, outcome, account, language_of(tracker))
 
 
 def _revise_payment(dispatcher, session, client, tracker, pending, text) -> Optional[Dict[str, Any]]:
@@ -400,7 +401,7 @@ def _schedule(dispatcher, session, client, tracker, pending) -> List[EventType]:
         return []
     dispatcher.utter_message(
         response="utter_payment_scheduled", amount=say_money(outcome.amount), date=say_date(outcome.payment_date, language_of(tracker)),
-        card=outcome.card, confirmation_number=outcome.confirmation_number, **client_values(client),
+        card=languages.phrase(outcome.card, language_of(tracker)), confirmation_number=outcome.confirmation_number, **client_values(client),
     )
     return []
 
@@ -432,7 +433,7 @@ def tell_declined(dispatcher: CollectingDispatcher, session, client: ClientInfo,
     latest = payments.last_attempt(session, declined)
     dispatcher.utter_message(
         response="utter_declined_payment", amount=say_money(declined.amount), date=say_date(declined.payment_date, language_of(tracker)),
-        card=payments.card_label(latest.card_brand, latest.card_last4), **values,
+        card=languages.phrase(payments.card_label(latest.card_brand, latest.card_last4), language_of(tracker)), **values,
     )
     dispatcher.utter_message(response=f"utter_decline_reason_{_reason(latest.decline_code)}", **values)
     if plans.installment_paid_by(session, declined.id) is not None:
@@ -474,7 +475,7 @@ def _retry(dispatcher, session, client, tracker, pending) -> List[EventType]:
     except payments.PaymentRefused:
         send_link(dispatcher, session, client, tracker, account, declined.amount)
         return []
-    events = tell_outcome(dispatcher, client, outcome, account)
+    events = tell_outcome(dispatcher, client, outcome, account, language_of(tracker))
     if outcome.status == PaymentStatus.POSTED and plans.installment_paid_by(session, outcome.payment_id) is not None:
         dispatcher.utter_message(response="utter_plan_caught_up", **client_values(client))
     return events

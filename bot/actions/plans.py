@@ -4,6 +4,8 @@ allowed terms, confirm, and set up or change the schedule through
 billing.plans."""
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
@@ -194,7 +196,8 @@ class ValidatePlanForm(FormValidationAction):
             named = card_named_in(text, cards)
             if named is not None:
                 return {"plan_method": f"card:{named.id}"}
-            if LINK_WORDS.search(text) or latest_intent(tracker) == "deny":
+            # "no, i'll pay myself each month" / "no, con el enlace": a no to autopay, whatever the classifier thought
+            if LINK_WORDS.search(text) or latest_intent(tracker) == "deny" or re.match(r"^\W*(no|nope|nah|nel)\b", text, re.I):
                 return {"plan_method": "link"}
             if latest_intent(tracker) == "affirm" or CARD_WORDS.search(text):
                 return {"plan_method": f"card:{cards[0].id}"}

@@ -1,5 +1,6 @@
 """Reading the financial assistance answers: who lives in the household
-and what it earns in a year."""
+and what it earns in a year, in English or Spanish ("somos cuatro en la
+casa", "gano 2000 al mes")."""
 from __future__ import annotations
 
 import re
@@ -7,22 +8,28 @@ from decimal import Decimal
 from typing import Optional
 
 from bot.nlp.numbers import NUMBER_WORDS as ALL_NUMBER_WORDS
-from bot.nlp.numbers import words_to_int
+from bot.nlp.numbers import fold, words_to_int
 from bot.nlp.scan import scan
 
 NUMBER_WORDS = {w: n for n, w in enumerate(
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"))}
-MONTHLY = re.compile(r"\b(a|per|each|every|/)\s*month|\bmonthly\b", re.I)
-WEEKLY = re.compile(r"\b(a|per|each|every|/)\s*week|\bweekly\b", re.I)
-THOUSANDS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(k|thousand)\b", re.I)
+NUMBER_WORDS.update({w: n for n, w in enumerate(
+    ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once", "doce"))})
+MONTHLY = re.compile(r"\b(a|per|each|every|/)\s*month|\bmonthly\b|\b(al|por|cada|x)\s+mes\b|\bmensual(es)?\b", re.I)
+WEEKLY = re.compile(r"\b(a|per|each|every|/)\s*week|\bweekly\b|\b(a la|por|cada|x)\s+semana\b|\bsemanal(es)?\b", re.I)
+THOUSANDS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(k|thousand|mil)\b", re.I)
 
 
-_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_TOTAL = re.compile(_COUNT + r"\s*(people|persons|of us|in (my|our|the) (house|household|home|family)|total)\b")
-_PARTNER = re.compile(r"\b(wife|husband|spouse|partner|girlfriend|boyfriend|fianc[eé]e?)\b")
-_CHILDREN = re.compile(_COUNT + r"\s+(kids|children|sons|daughters|grandkids|grandchildren|dependents)\b")
-_ONE_CHILD = re.compile(r"\b(a|one|my|our)\s+(kid|child|son|daughter|baby|grandchild|grandson|granddaughter)\b")
-_RELATIVE = re.compile(r"\b(mom|mother|dad|father|brother|sister|grandma|grandmother|grandpa|grandfather|aunt|uncle|cousin|nephew|niece)\b")
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)"
+_TOTAL = re.compile(_COUNT + r"\s*(people|persons|of us|in (my|our|the) (house|household|home|family)|total"
+                    r"|personas|de nosotros|en (mi|la|nuestra) (casa|familia)|en casa|en total|de familia)\b")
+_WE_ARE = re.compile(r"\b(?:somos|vivimos|viven)\s+" + _COUNT + r"\b")
+_PARTNER = re.compile(r"\b(wife|husband|spouse|partner|girlfriend|boyfriend|fianc[eé]e?|esposa|esposo|pareja|novia|novio|mujer|marido)\b")
+_CHILDREN = re.compile(_COUNT + r"\s+(kids|children|sons|daughters|grandkids|grandchildren|dependents|hijos|hijas|ninos|nietos|nietas)\b")
+_ONE_CHILD = re.compile(r"\b(a|one|my|our|mi|un|una|nuestro|nuestra)\s+(kid|child|son|daughter|baby|grandchild|grandson|granddaughter"
+                        r"|hijo|hija|nino|nina|bebe|nieto|nieta)\b")
+_RELATIVE = re.compile(r"\b(mom|mother|dad|father|brother|sister|grandma|grandmother|grandpa|grandfather|aunt|uncle|cousin|nephew|niece"
+                       r"|mama|papa|madre|padre|hermano|hermana|abuela|abuelo|tia|tio|primo|prima|sobrino|sobrina|suegra|suegro)\b")
 
 
 def _count(word: str) -> int:
@@ -32,10 +39,11 @@ def _count(word: str) -> int:
 def read_household(text: str) -> Optional[int]:
     """People in the household, the patient included: "4", "four of us",
     "just me", "me, my wife and our two kids"."""
-    text = str(text or "").lower()
-    if re.search(r"\b(just me|only me|myself only|me alone|live alone|just myself)\b", text):
+    text = fold(str(text or ""))
+    if re.search(r"\b(just me|only me|myself only|me alone|live alone|just myself|solo yo|nomas yo|nada mas yo|yo sol[oa]"
+                 r"|vivo sol[oa]|solamente yo)\b", text):
         return 1
-    total = _TOTAL.search(text)
+    total = _TOTAL.search(text) or _WE_ARE.search(text)
     if total:
         size = _count(total.group(1))
         return size if 1 <= size <= 20 else None
@@ -51,8 +59,10 @@ def read_household(text: str) -> Optional[int]:
 
 def read_income(text: str) -> Optional[Decimal]:
     """A yearly income from "$38,000", "38k", "about 3,000 a month", "nothing"."""
-    text = str(text or "")
-    if re.search(r"\b(no income|nothing|zero|none|unemployed|don'?t have (any )?income)\b", text, re.I):
+    text = fold(str(text or ""))
+    if re.search(r"\b(no income|nothing|zero|none|unemployed|don'?t have (any )?income)\b", text, re.I) or (
+            re.search(r"\b(no tengo ingresos?|sin ingresos?|nada|cero|desemplead[oa]|no gano|no ganamos|no tengo trabajo)\b", text)
+            and not re.search(r"\d|mil\b|cientos?\b|cien\b", text)):
         return Decimal("0")
     thousands = THOUSANDS.search(text)
     amount: Optional[Decimal] = None
@@ -68,8 +78,8 @@ def read_income(text: str) -> Optional[Decimal]:
                 amount = Decimal(digits[0].replace(",", ""))
             else:
                 # "thirty eight thousand", "about twenty five hundred a month": an income in words
-                words = [w for w in re.findall(r"[a-z]+", text.lower()) if w in ALL_NUMBER_WORDS or w == "and"]
-                while words and words[0] == "and":
+                words = [w for w in re.findall(r"[a-z]+", text.lower()) if w in ALL_NUMBER_WORDS or w in ("and", "y")]
+                while words and words[0] in ("and", "y"):
                     words.pop(0)
                 value = words_to_int(words) if words else None
                 if value and value >= 100:

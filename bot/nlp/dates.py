@@ -1,7 +1,11 @@
 """Dates as patients write and say them.
 
 "march 3 1985", "3/3/85", "03031985", "1985-03-03", "3rd of march 85",
-"march third nineteen eighty five", "the 15th", "tomorrow", "next friday".
+"march third nineteen eighty five", "the 15th", "tomorrow", "next friday";
+in Spanish "18 de septiembre de 1975", "el dieciocho de septiembre del
+setenta y cinco", "el quince", "mañana", "el proximo viernes".  Numeric
+dates read month first, as US forms do, and day first only when they must
+("15/09/1975").
 """
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import re
 from dataclasses import dataclass
 
 from billing import clock
-from bot.nlp.numbers import ORDINALS, TENS, UNITS, spoken_year
+from bot.nlp.numbers import (NUMBER_WORDS_ES, ORDINALS, ORDINALS_ES, TENS, UNITS, UNITS_ES, digit_string,
+                             fold, spoken_year, words_to_int)
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
@@ -19,7 +24,13 @@ MONTHS = {
 }
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
             "mon": 0, "tues": 1, "tue": 1, "wed": 2, "thurs": 3, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-BIRTH_WORDS = re.compile(r"\b(born|birth|birthday|bday|b-day|dob|d\.o\.b)\b", re.I)
+BIRTH_WORDS = re.compile(r"\b(born|birth|birthday|bday|b-day|dob|d\.o\.b|naci|nacimiento|cumpleanos|cumple|nacio)\b", re.I)
+MONTHS_ES = {
+    "enero": 1, "ene": 1, "febrero": 2, "feb": 2, "marzo": 3, "abril": 4, "abr": 4, "mayo": 5, "junio": 6, "jun": 6,
+    "julio": 7, "jul": 7, "agosto": 8, "ago": 8, "septiembre": 9, "setiembre": 9, "sept": 9, "sep": 9, "set": 9,
+    "octubre": 10, "oct": 10, "noviembre": 11, "nov": 11, "diciembre": 12, "dic": 12,
+}
+WEEKDAYS_ES = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6}
 
 
 @dataclass(frozen=True)
@@ -77,11 +88,13 @@ def _numeric_dates(text: str, today: dt.date, birth: bool) -> list[FoundDate]:
         if d:
             found.append(FoundDate(m.start(), m.end(), d, True))
     for m in _SLASHED.finditer(text):
-        d = _make(_year(m[3], birth, today), int(m[1]), int(m[2]))
+        year = _year(m[3], birth, today)
+        # month first, as US forms write it; day first only when the first number cannot be a month
+        d = _make(year, int(m[1]), int(m[2])) or (_make(year, int(m[2]), int(m[1])) if int(m[1]) > 12 else None)
         if d:
             found.append(FoundDate(m.start(), m.end(), d, True))
     for m in _COMPACT.finditer(text):
-        d = _make(int(m[3]), int(m[1]), int(m[2]))
+        d = _make(int(m[3]), int(m[1]), int(m[2])) or (_make(int(m[3]), int(m[2]), int(m[1])) if int(m[1]) > 12 else None)
         if d and 1900 <= d.year <= today.year:
             found.append(FoundDate(m.start(), m.end(), d, True))
     if not birth:
@@ -198,13 +211,133 @@ def _relative(tokens, i, today):
     return None
 
 
+# --- Spanish ------------------------------------------------------------------------------
+
+_DAY_WORDS_ES = {w: n for w, n in UNITS_ES.items() if 1 <= n <= 31 and w not in ("un", "una", "once")}
+
+
+def _day_es(tokens, i) -> tuple[int, int] | None:
+    """(day, tokens used) for '18', 'dieciocho', 'primero', 'treinta y uno', 'veinte'."""
+    if i >= len(tokens):
+        return None
+    word = tokens[i][0]
+    if re.fullmatch(r"\d{1,2}", word):
+        day = int(word)
+        return (day, 1) if 1 <= day <= 31 else None
+    if word == "treinta":
+        if i + 2 < len(tokens) and tokens[i + 1][0] == "y" and tokens[i + 2][0] == "uno":
+            return 31, 3
+        return 30, 1
+    if word in ORDINALS_ES:
+        return 1, 1
+    if word in _DAY_WORDS_ES or (word == "once" and i > 0 and tokens[i - 1][0] in ("el", "dia")):
+        return UNITS_ES[word], 1
+    return None
+
+
+_YEAR_WORDS_ES = NUMBER_WORDS_ES | {"y"}
+
+
+def _year_es(tokens, i, birth: bool, today: dt.date) -> tuple[int, int] | None:
+    """(year, tokens used) for '1975', '75', 'mil novecientos setenta y cinco', 'dos mil cinco',
+    'setenta y cinco' (a year said in two figures)."""
+    if i >= len(tokens):
+        return None
+    word = tokens[i][0]
+    if re.fullmatch(r"\d{4}", word):
+        year = int(word)
+        return (year, 1) if 1900 <= year <= 2100 else None
+    if re.fullmatch(r"\d{2}", word):
+        return _year(word, birth, today), 1
+    for length in range(min(7, len(tokens) - i), 0, -1):
+        words = [t[0] for t in tokens[i:i + length]]
+        if words[-1] == "y" or not all(w in _YEAR_WORDS_ES for w in words):
+            continue
+        value = words_to_int(words)
+        if value is None:
+            continue
+        if 1900 <= value <= 2100:
+            return value, length
+        if 10 <= value <= 99 and length >= 1:
+            return _year(f"{value:02d}", birth, today), length
+    return None
+
+
+def _spanish_dates(text: str, today: dt.date, birth: bool) -> list[FoundDate]:
+    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\d+|[a-z]+", text)]
+    found = []
+    i = 0
+    while i < len(tokens):
+        result = None
+        start = i
+        j = i
+        # "el", "el dia", "dia", "para el": a day of the month said alone
+        prefixed = False
+        while j < len(tokens) and tokens[j][0] in ("el", "dia", "los"):
+            j, prefixed = j + 1, True
+        day = _day_es(tokens, j)
+        if day and not (tokens[j][0] in ("uno",) and not prefixed):
+            k = j + day[1]
+            if k < len(tokens) and tokens[k][0] == "de":
+                k += 1
+            if k < len(tokens) and tokens[k][0] in MONTHS_ES:
+                month = MONTHS_ES[tokens[k][0]]
+                k += 1
+                year_at = k + 1 if k < len(tokens) and tokens[k][0] in ("de", "del") else k
+                year = _year_es(tokens, year_at, birth, today)
+                if year:
+                    result = (_make(year[0], month, day[0]), year_at + year[1], True)
+                else:
+                    result = (None if birth else _next_occurrence(month, day[0], today), k, False)
+            elif prefixed and not birth and (k >= len(tokens) or tokens[k][0] not in ("de", "por", "dolares", "mil")):
+                # "el quince", "el dia 20": the next time that day comes round
+                result = (_next_occurrence(None, day[0], today), k, False)
+        elif tokens[i][0] in MONTHS_ES and tokens[i][0] not in ("set", "sep", "jun", "jul", "ago", "dic") or (
+                tokens[i][0] in MONTHS_ES and _day_es(tokens, i + 1)):
+            day = _day_es(tokens, i + 1)
+            if day:
+                k = i + 1 + day[1]
+                year_at = k + 1 if k < len(tokens) and tokens[k][0] in ("de", "del") else k
+                year = _year_es(tokens, year_at, birth, today)
+                if year:
+                    result = (_make(year[0], MONTHS_ES[tokens[i][0]], day[0]), year_at + year[1], True)
+                else:
+                    result = (None if birth else _next_occurrence(MONTHS_ES[tokens[i][0]], day[0], today), k, False)
+        if result is None and not birth:
+            result = _relative_es(tokens, i, today)
+        if result and result[0]:
+            found.append(FoundDate(tokens[start][1], tokens[result[1] - 1][2], result[0], result[2]))
+            i = result[1]
+        else:
+            i += 1
+    return found
+
+
+def _relative_es(tokens, i, today):
+    word = tokens[i][0]
+    before = tokens[i - 1][0] if i > 0 else ""
+    if word == "hoy":
+        return today, i + 1, False
+    if word == "pasado" and i + 1 < len(tokens) and tokens[i + 1][0] == "manana":
+        return today + dt.timedelta(days=2), i + 2, False
+    if word == "manana" and before not in ("la", "las", "pasado", "una"):
+        return today + dt.timedelta(days=1), i + 1, False
+    skip = 1 if word in ("proximo", "proxima", "este", "esta") else 0
+    if i + skip < len(tokens) and tokens[i + skip][0] in WEEKDAYS_ES and (skip or before in ("el", "para", "este", "")):
+        wanted = WEEKDAYS_ES[tokens[i + skip][0]]
+        delta = (wanted - today.weekday()) % 7 or 7
+        return today + dt.timedelta(days=delta), i + skip + 1, False
+    return None
+
+
 def find_dates(text: str, today: dt.date | None = None, *, birth: bool | None = None) -> list[FoundDate]:
     """Every date in ``text``, left to right, without overlaps."""
     today = today or clock.today()
-    lowered = text.lower()
+    lowered = fold(text)
     if birth is None:
         birth = bool(BIRTH_WORDS.search(lowered))
     spans = _numeric_dates(lowered, today, birth) + _word_dates(lowered.replace("-", " "), today, birth)
+    spans += _spanish_dates(lowered, today, birth)
     spans.sort(key=lambda f: (f.start, -(f.end - f.start)))
     result: list[FoundDate] = []
     for span in spans:
@@ -233,6 +366,11 @@ def parse_date_of_birth(text: str, today: dt.date | None = None) -> dt.date | No
         tens = _TENS.index(spoken.group(1).lower()) * 10 + 20
         units = _UNITS.index(spoken.group(2).lower()) + 1 if spoken.group(2) else 0
         found = [f for f in find_dates(text[:spoken.start()] + f" {tens + units:02d}", today, birth=True) if f.has_year]
+    if not found:
+        # "cero nueve uno ocho uno nueve siete cinco": a date of birth said as its digits
+        said = digit_string(re.findall(r"[a-z]+|\d+", fold(text)))
+        if said and len(said) == 8 and said != text.strip():
+            found = [f for f in find_dates(said, today, birth=True) if f.has_year]
     if not found:
         bare = re.sub(r"\D", "", text)
         if len(bare) == 6 and bare == text.strip():  # 030385: MMDDYY typed on a keypad

@@ -11,7 +11,10 @@ It adds ``language`` to the parse data: ``{"detected": <code or None>,
 language slot is decided from it by bot/actions/language.py.  A message
 clearly in a language the assistant does not speak becomes an NLU
 fallback, whatever the classifier guessed, so the fallback action can say
-which languages it speaks (bot/actions/handoffs.py)."""
+which languages it speaks (bot/actions/handoffs.py).  A message that only
+chooses a language ("español por favor") is a greeting, answered in the
+language chosen: it holds no request, and a fallback would undo the
+choice with the rest of its turn."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -27,6 +30,7 @@ from billing import language
 
 LANGUAGE = "language"
 NOT_SPOKEN_INTENT = "nlu_fallback"
+CHOICE_INTENT = "greet"
 
 
 def message_language(text: str) -> Dict[str, Any]:
@@ -57,4 +61,6 @@ class LanguageDetector(GraphComponent):
             message.set(LANGUAGE, found, add_to_output=True)
             if found["detected"] not in (None, *language.SPOKEN) and found["chosen"] is None:
                 message.set(INTENT, {INTENT_NAME_KEY: NOT_SPOKEN_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+            elif language.only_a_choice(text):
+                message.set(INTENT, {INTENT_NAME_KEY: CHOICE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
         return messages

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 UNITS = {
@@ -17,9 +18,29 @@ ORDINALS = {
     "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
     "twentieth": 20, "thirtieth": 30,
 }
-NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALES) | set(ORDINALS)
+
+# Spanish, accents off as patients text it ("dieciseis"; the rules fold accents before reading)
+UNITS_ES = {
+    "cero": 0, "uno": 1, "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+    "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15,
+    "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19, "veinte": 20, "veintiuno": 21,
+    "veintiun": 21, "veintidos": 22, "veintitres": 23, "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26,
+    "veintisiete": 27, "veintiocho": 28, "veintinueve": 29,
+}
+TENS_ES = {"treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90}
+HUNDREDS_ES = {"cien": 100, "ciento": 100, "doscientos": 200, "trescientos": 300, "cuatrocientos": 400, "quinientos": 500,
+               "seiscientos": 600, "setecientos": 700, "ochocientos": 800, "novecientos": 900}
+SCALES_ES = {"mil": 1000, "millon": 1_000_000, "millones": 1_000_000}
+ORDINALS_ES = {"primero": 1, "primer": 1, "1ro": 1, "1o": 1}
+# Spanish number words that are English words too: a number only in a Spanish message
+AMBIGUOUS_ES = frozenset({"once", "un", "una"})
+NUMBER_WORDS_ES = set(UNITS_ES) | set(TENS_ES) | set(HUNDREDS_ES) | set(SCALES_ES)
+
+NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALES) | set(ORDINALS) | NUMBER_WORDS_ES
 DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-               "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+               "six": "6", "seven": "7", "eight": "8", "nine": "9",
+               "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7",
+               "ocho": "8", "nueve": "9"}
 
 
 def words_to_int(words: list[str]) -> int | None:
@@ -30,10 +51,22 @@ def words_to_int(words: list[str]) -> int | None:
     total = current = 0
     seen = False
     for word in words:
-        if word in ("and", "a"):
+        if word in ("and", "a", "y"):
             continue
         if word in UNITS:
             current += UNITS[word]
+        elif word in UNITS_ES:
+            current += UNITS_ES[word]
+        elif word in TENS_ES:
+            current += TENS_ES[word]
+        elif word in HUNDREDS_ES:
+            current += HUNDREDS_ES[word]
+        elif word == "mil":
+            total += (current or 1) * 1000
+            current = 0
+        elif word in ("millon", "millones"):
+            total += (current or 1) * 1_000_000
+            current = 0
         elif word in TENS:
             current += TENS[word]
         elif word in ORDINALS:
@@ -103,3 +136,15 @@ def parse_decimal(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return -value if negative else value
+
+
+def fold(text: str) -> str:
+    """Lower case with the accents off ("Dólares" -> "dolares", "mañana" ->
+    "manana"), keeping every character where it was, so positions found in
+    the folded text are positions in the message."""
+    lowered = text.lower()
+    folded = "".join(
+        unicodedata.normalize("NFKD", char)[0] if unicodedata.combining(unicodedata.normalize("NFKD", char)[-1:] or " ") else char
+        for char in lowered
+    )
+    return folded if len(folded) == len(text) else lowered

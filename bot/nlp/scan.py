@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from billing import clock
 from bot.nlp.dates import BIRTH_WORDS, find_dates
-from bot.nlp.numbers import DIGIT_WORDS, NUMBER_WORDS, digit_string, parse_decimal, words_to_int
+from billing import language
+from bot.nlp.numbers import AMBIGUOUS_ES, DIGIT_WORDS, NUMBER_WORDS, digit_string, fold, parse_decimal, words_to_int
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,18 @@ MEMBER_ID = re.compile(r"\b(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{6,20}\b", r
 ORDINAL_SUFFIX = re.compile(r"^\d+(st|nd|rd|th)$", re.I)
 TOKEN = re.compile(r"[-−]?\$?[-−]?\d[\d,]*(?:\.\d+)?k?|\$|[a-z]+(?:'[a-z]+)?|#", re.I)
 
-PAY_WORDS = {"pay", "paying", "payment", "pmt", "put", "charge", "send", "make", "do", "towards", "toward", "of", "for", "amount", "is"}
-MONEY_AFTER = {"dollars", "dollar", "bucks", "usd", "dolars", "dollers"}
-MONTH_WORDS = {"months", "month", "mos", "mo", "mths", "mnths", "monthes", "payments", "installments"}
-YEAR_WORDS = {"year", "yr", "years", "yrs", "annually", "yearly", "annual"}
-PEOPLE_WORDS = {"people", "persons", "ppl", "members", "person"}
-INCOME_WORDS = {"make", "makes", "made", "earn", "earns", "income", "salary", "bring", "gross", "household"}
-ACCOUNT_WORDS = {"account", "acct", "acc", "acount", "accnt", "#", "number", "no"}
+PAY_WORDS = {"pay", "paying", "payment", "pmt", "put", "charge", "send", "make", "do", "towards", "toward", "of", "for", "amount", "is",
+             # Spanish (accents off)
+             "pagar", "pago", "pagaria", "pague", "pagare", "abonar", "abono", "cobrar", "cobren", "cobre", "ponga", "poner",
+             "pongo", "dar", "doy", "de", "son", "como", "unos"}
+MONEY_AFTER = {"dollars", "dollar", "bucks", "usd", "dolars", "dollers", "dolares", "dolar", "dls", "dlls", "varos"}
+MONTH_WORDS = {"months", "month", "mos", "mo", "mths", "mnths", "monthes", "payments", "installments",
+               "meses", "mensualidades", "pagos", "cuotas", "plazos"}
+YEAR_WORDS = {"year", "yr", "years", "yrs", "annually", "yearly", "annual", "anual", "anuales"}
+PEOPLE_WORDS = {"people", "persons", "ppl", "members", "person", "personas", "miembros"}
+INCOME_WORDS = {"make", "makes", "made", "earn", "earns", "income", "salary", "bring", "gross", "household",
+                "gano", "ganamos", "gana", "ganan", "ingreso", "ingresos", "sueldo", "salario"}
+ACCOUNT_WORDS = {"account", "acct", "acc", "acount", "accnt", "#", "number", "no", "cuenta", "numero", "num"}
 NEGATIVE_WORDS = {"minus", "negative"}
 
 
@@ -49,7 +55,7 @@ def _mask(text: str, spans) -> str:
     return "".join(chars)
 
 
-def _phrases(text: str):
+def _phrases(text: str, spanish: bool = False):
     """Runs of number tokens: digits, number words, digit words.
     Yields (start, end, tokens, first_index, all_tokens)."""
     tokens = [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
@@ -57,7 +63,7 @@ def _phrases(text: str):
     i = 0
     while i < len(tokens):
         word = lowered[i]
-        if _is_number_token(word):
+        if _is_number_token(word) and (word not in AMBIGUOUS_ES or (spanish and word == "once")):
             j = i + 1
             while j < len(tokens):
                 nxt = lowered[j]
@@ -66,7 +72,7 @@ def _phrases(text: str):
                     break
                 if _is_number_token(nxt) and not nxt.startswith(("-", "$")):
                     j += 1
-                elif nxt in ("and", "a", "double") and j + 1 < len(tokens) and lowered[j + 1] in NUMBER_WORDS | set(DIGIT_WORDS):
+                elif nxt in ("and", "a", "double", "y") and j + 1 < len(tokens) and lowered[j + 1] in NUMBER_WORDS | set(DIGIT_WORDS):
                     j += 1
                 else:
                     break
@@ -107,6 +113,7 @@ def _json_number(value: Decimal):
 def scan(text: str, today: dt.date | None = None) -> list[Found]:
     today = today or clock.today()
     found: list[Found] = []
+    text = fold(text)  # accents off, positions kept: "dólares" is "dolares"
     masked = _mask(text, [(m.start(), m.end()) for m in CARD_PLACEHOLDER.finditer(text)])
     birth = bool(BIRTH_WORDS.search(masked))
 
@@ -127,7 +134,7 @@ def scan(text: str, today: dt.date | None = None) -> list[Found]:
             found.append(Found(m.start(), m.end(), "member_id", m.group().upper()))
     masked = _mask(masked, [(f.start, f.end) for f in found])
 
-    for i, j, tokens, lowered in _phrases(masked):
+    for i, j, tokens, lowered in _phrases(masked, spanish=language.detect(text) == "es"):
         entity = _classify(i, j, tokens, lowered)
         if entity:
             found.append(entity)
@@ -174,7 +181,7 @@ def _classify(i: int, j: int, tokens, lowered) -> Found | None:
         return Found(start, end, "amount", _json_number(number))
     if after[:1] and after[0] in MONTH_WORDS and not dollar and 0 < number <= 120 and number == int(number):
         return Found(start, tokens[j][2], "months", int(number))
-    if after[:1] and after[0] in ("years", "year", "yrs", "yr") and not dollar and 0 < number <= 5:
+    if after[:1] and after[0] in ("years", "year", "yrs", "yr", "anos", "ano") and not dollar and 0 < number <= 5:
         return Found(start, tokens[j][2], "months", int(number) * 12)
     if _household_context(before, after) and 0 < number <= 20 and number == int(number) and not dollar:
         return Found(start, end, "household_size", int(number))
@@ -185,21 +192,22 @@ def _classify(i: int, j: int, tokens, lowered) -> Found | None:
     return None
 
 
-PER_MONTH = (["a", "month"], ["per", "month"], ["each", "month"], ["every", "month"], ["a", "mo"], ["per", "mo"], ["a", "mnth"])
+PER_MONTH = (["a", "month"], ["per", "month"], ["each", "month"], ["every", "month"], ["a", "mo"], ["per", "mo"], ["a", "mnth"],
+             ["al", "mes"], ["por", "mes"], ["cada", "mes"], ["x", "mes"])
 
 
 def _per_month(after, dollar: bool) -> bool:
     """'20 a month', '40 bucks monthly', '$50/mo': a monthly amount, not a number of months."""
     rest = after[1:] if after[:1] and after[0] in MONEY_AFTER else after
-    return rest[:2] in PER_MONTH or (rest[:1] and rest[0] in ("monthly", "mo", "mth")) and (dollar or rest is not after)
+    return rest[:2] in PER_MONTH or (rest[:1] and rest[0] in ("monthly", "mo", "mth", "mensual", "mensuales")) and (dollar or rest is not after)
 
 
 def _cents_after(after, ahead):
     """'seventy five dollars and fifty cents': (the cents as dollars, tokens used after the number)."""
-    if len(ahead) >= 4 and ahead[0] in MONEY_AFTER and ahead[1] == "and":
+    if len(ahead) >= 4 and ahead[0] in MONEY_AFTER and ahead[1] in ("and", "con", "y"):
         words = []
         for k, word in enumerate(ahead[2:], start=2):
-            if word in ("cents", "cent"):
+            if word in ("cents", "cent", "centavos", "centavo"):
                 cents = words_to_int(words) if words else None
                 if cents is not None and 0 <= cents < 100:
                     return Decimal(cents) / 100, k + 1
@@ -216,9 +224,14 @@ def _household_context(before, after) -> bool:
         or (after[:1] and after[0] in PEOPLE_WORDS)
         or after[:2] == ["of", "us"] or after[:3] == ["in", "my", "household"] or after[:3] == ["in", "my", "house"]
         or after[:3] == ["in", "the", "house"] or after[:3] == ["in", "my", "family"]
+        # Spanish: "somos cuatro", "vivimos tres", "familia de 5", "cuatro en la casa", "seis de familia"
+        or (before[-1:] and before[-1] in ("somos", "vivimos", "viven")) or "familia de" in joined
+        or after[:3] in (["en", "la", "casa"], ["en", "mi", "casa"], ["en", "la", "familia"], ["en", "mi", "familia"])
+        or after[:2] in (["en", "casa"], ["de", "familia"], ["en", "total"])
     )
 
 
 def _income_context(before, after) -> bool:
-    yearly = bool(after) and (after[0] in YEAR_WORDS or after[:2] in (["a", "year"], ["per", "year"], ["a", "yr"], ["per", "yr"], ["each", "year"]))
+    yearly = bool(after) and (after[0] in YEAR_WORDS or after[:2] in (["a", "year"], ["per", "year"], ["a", "yr"], ["per", "yr"], ["each", "year"],
+                                                                       ["al", "ano"], ["por", "ano"], ["cada", "ano"]))
     return yearly or any(w in INCOME_WORDS for w in before)

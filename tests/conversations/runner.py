@@ -18,6 +18,8 @@ A corpus file::
         account:                                        # the desk API's account, after the conversation
           "40012345": {plan: true, balance: "412.50", payments: 0}
         handoff: "plan"                                 # a handoff of this conversation whose summary says this
+        sms: {from: "+15550101008", to: "+15550100200"} # optional: played as texts through the signed Twilio
+                                                        # SMS webhook from that number, not over the REST channel
 
 Task success: every check of the conversation holds.  Every bot turn is
 also checked for a next step (a question, or what the patient can say or
@@ -27,7 +29,8 @@ taking over) needs none.  Fallbacks are the "didn't understand" answers.
 Each conversation starts from the demo data: the billing database is
 restored (SQLite's backup API) from a freshly seeded copy first.
 
-Usage: python -m tests.conversations.runner [--only ID_OR_CAPABILITY] [--verbose]
+Usage: python -m tests.conversations.runner [--only ID_OR_CAPABILITY_OR_FILE] [--verbose]
+(``--only es`` plays the conversations of es.yml.)
 """
 from __future__ import annotations
 
@@ -83,6 +86,7 @@ class Conversation:
     handoff: Optional[str]
     fast: bool
     file: str
+    sms: Optional[Dict[str, str]] = None
 
 
 @dataclass
@@ -114,7 +118,7 @@ def load(paths: Optional[Iterable[Path]] = None) -> List[Conversation]:
                 id=raw["id"], goal=raw.get("goal", ""), capability=raw.get("capability") or data.get("capability", path.stem),
                 client=raw.get("client") or data.get("client", "riverside"), turns=turns,
                 account={str(k): v for k, v in (raw.get("account") or {}).items()}, handoff=raw.get("handoff"),
-                fast=bool(raw.get("fast")), file=path.name,
+                fast=bool(raw.get("fast")), file=path.name, sms=raw.get("sms"),
             )
             if conv.id in seen:
                 raise ValueError(f"{path.name}: conversation id {conv.id} is used twice")
@@ -215,7 +219,7 @@ def play(assistant, conv: Conversation, desk: Optional[Desk] = None) -> Result:
     ended = False
     for number, turn in enumerate(conv.turns, 1):
         try:
-            replies = assistant.say(sender, turn.say, client=conv.client)
+            replies = _texted(assistant, conv.sms, turn.say) if conv.sms else assistant.say(sender, turn.say, client=conv.client)
         except Exception as error:  # a server error is a failed conversation, not a crashed run
             problems.append(f"turn {number}: {turn.say!r} -> {type(error).__name__}: {error}")
             break
@@ -246,6 +250,19 @@ def play(assistant, conv: Conversation, desk: Optional[Desk] = None) -> Result:
             elif conv.handoff is not True and not any(re.search(str(conv.handoff), h.get("summary") or "", re.I) for h in mine):
                 problems.append(f"handoff summary lacks /{conv.handoff}/: {[h.get('summary') for h in mine]}")
     return Result(conv, problems, len(conv.turns), no_next, fallbacks, transcript)
+
+
+def _texted(assistant, numbers: Dict[str, str], body: str) -> List[str]:
+    """A text to the SMS webhook, signed as Twilio signs it; the texts sent back."""
+    import html
+    import uuid
+
+    params = {"MessageSid": f"SM{uuid.uuid4().hex}", "AccountSid": "AC00000000000000000000000000000000",
+              "From": numbers["from"], "To": numbers["to"], "Body": body, "NumMedia": "0"}
+    status, twiml = assistant.twilio("/webhooks/twilio_sms/webhook", params)
+    if status != 200:
+        raise RuntimeError(f"the SMS webhook answered {status}: {twiml[:200]}")
+    return [html.unescape(m) for m in re.findall(r"<Message>(.*?)</Message>", twiml, re.S)]
 
 
 def run(assistant, conversations: List[Conversation], pristine: Path, verbose: bool = False, log=print) -> List[Result]:
@@ -302,7 +319,8 @@ def main() -> int:
     args = parser.parse_args()
     from tests.servers import NotStarted, fake_smtp_server, fake_twilio_api, running_assistant
 
-    conversations = [c for c in load() if not args.only or c.id in args.only or c.capability in args.only]
+    conversations = [c for c in load() if not args.only or c.id in args.only or c.capability in args.only
+                     or c.file[:-len(".yml")] in args.only]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="corpus-") as tmp, fake_twilio_api() as twilio, fake_smtp_server() as smtp:
         tmp = Path(tmp)

@@ -127,3 +127,15 @@ def test_every_phrase_the_actions_build_has_its_spanish():
 
     for phrase in [*FIELD_WORDS.values(), *DEPARTMENT_NAMES.values(), *REASON_WORDS_SAID.values()]:
         assert phrase in language.PHRASES_ES, phrase
+
+
+@pytest.mark.parametrize("text", ["español", "Español por favor", "en espanol porfa", "¿Habla español?", "spanish please",
+                                  "in english please", "English", "can we do this in spanish", "hola, en español por favor"])
+def test_a_message_that_only_chooses_a_language(text):
+    assert language.only_a_choice(text)
+
+
+@pytest.mark.parametrize("text", ["quiero hablar con alguien que hable español", "cuanto debo, en español por favor",
+                                  "i want to pay my bill in english please", "hola", "40012345"])
+def test_a_choice_said_with_a_request_is_more_than_a_choice(text):
+    assert not language.only_a_choice(text)
