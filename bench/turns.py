@@ -85,6 +85,12 @@ def voice_conversation(_: str) -> list[float]:
     for extra in VOICE_TURNS:
         seconds, twiml = voice_turn(call_sid, query, extra, caller)
         timings.append(seconds)
+        # a turn held past its budget: Twilio follows the hold's <Redirect>, each a webhook call of its own
+        held = re.search(r'<Redirect method="POST">([^<]+)</Redirect>', twiml)
+        while held and "<Gather" not in twiml:
+            seconds, twiml = voice_turn(call_sid, html.unescape(held.group(1)).removeprefix(VOICE_HOOK), {}, caller)
+            timings.append(seconds)
+            held = re.search(r'<Redirect method="POST">([^<]+)</Redirect>', twiml)
         replies.append(twiml)
         action = re.search(r'<Gather action="([^"]+)"', twiml)
         query = html.unescape(action.group(1)).removeprefix(VOICE_HOOK) if action else ""

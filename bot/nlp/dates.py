@@ -127,16 +127,23 @@ def _day_at(tokens, i) -> tuple[int, int] | None:
     return None
 
 
-def _year_at(tokens, i, birth: bool, today: dt.date) -> tuple[int, int] | None:
-    """(year, tokens used) for '1985', '85', 'nineteen eighty five'."""
-    if i >= len(tokens):
-        return None
-    word = tokens[i][0]
+def _year_in_figures(word: str, birth: bool, today: dt.date) -> tuple[int, int] | None:
+    """(year, 1) for '1985' or '85' (either language); None for anything else."""
     if re.fullmatch(r"\d{4}", word):
         year = int(word)
         return (year, 1) if 1900 <= year <= 2100 else None
     if re.fullmatch(r"\d{2}", word):
         return _year(word, birth, today), 1
+    return None
+
+
+def _year_at(tokens, i, birth: bool, today: dt.date) -> tuple[int, int] | None:
+    """(year, tokens used) for '1985', '85', 'nineteen eighty five'."""
+    if i >= len(tokens):
+        return None
+    in_figures = _year_in_figures(tokens[i][0], birth, today)
+    if in_figures:
+        return in_figures
     for length in (4, 3, 2):
         words = [t[0] for t in tokens[i:i + length]]
         if len(words) == length and all(w in UNITS or w in TENS or w in ("hundred", "thousand", "and", "o") for w in words):
@@ -243,12 +250,9 @@ def _year_es(tokens, i, birth: bool, today: dt.date) -> tuple[int, int] | None:
     'setenta y cinco' (a year said in two figures)."""
     if i >= len(tokens):
         return None
-    word = tokens[i][0]
-    if re.fullmatch(r"\d{4}", word):
-        year = int(word)
-        return (year, 1) if 1900 <= year <= 2100 else None
-    if re.fullmatch(r"\d{2}", word):
-        return _year(word, birth, today), 1
+    in_figures = _year_in_figures(tokens[i][0], birth, today)
+    if in_figures:
+        return in_figures
     for length in range(min(7, len(tokens) - i), 0, -1):
         words = [t[0] for t in tokens[i:i + length]]
         if words[-1] == "y" or not all(w in _YEAR_WORDS_ES for w in words):

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import serve
 from tests.cluster.conftest import REST_TOKEN
+from tests.cluster.records import DEMO_ACCOUNT, account_totals, conversation_payments, patient_turns
 from tests.servers import PUBLIC_URL, TWILIO_AUTH_TOKEN
 
 TEXTS = ["i want to pay $1", "march 3 1985", "40012345", "card", "yes"]
@@ -41,21 +42,6 @@ KILLED = ["actions-1", "haproxy", "desk", "worker", "beat", "rasa-1"]
 # how long a killed program may take to answer again: a loaded, shared 2-core machine is slow
 BACK_WITHIN = 600
 CONFIRMATION = re.compile(r"confirmation number is ([A-Z0-9-]+)")
-DEMO_ACCOUNT = "40012345"  # Maria's, $412.50 seeded: every drill conversation pays $1 on it
-
-
-def account_totals(cluster) -> tuple[int, int]:
-    """(the demo account's ledger total, what conversations paid on it), in cents (raw SQL: integer cents)."""
-    engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
-    with engine.connect() as conn:
-        paid = conn.execute(sa.text(
-            "SELECT COALESCE(SUM(amount), 0) FROM payments p JOIN accounts a ON a.id = p.account_id "
-            "WHERE a.account_number = :n AND p.status = 'posted' AND p.conversation_id IS NOT NULL"), {"n": DEMO_ACCOUNT}).scalar_one()
-        total = conn.execute(sa.text(
-            "SELECT COALESCE(SUM(l.amount), 0) FROM ledger_entries l JOIN accounts a ON a.id = l.account_id "
-            "WHERE a.account_number = :n"), {"n": DEMO_ACCOUNT}).scalar_one()
-    engine.dispose()
-    return int(total), int(paid)
 
 
 def headroom(cluster, dollars: int = 1000) -> tuple[int, int]:
@@ -227,17 +213,8 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
     if unfinished:
         problems.append(f"{len(unfinished)} conversations did not finish: {unfinished[:3]}")
 
-    engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
-    with engine.connect() as conn:
-        payments = conn.execute(sa.text(
-            "SELECT conversation_id, confirmation_number, amount, id FROM payments WHERE conversation_id IS NOT NULL")).all()
-        ledger = Counter(row.source for row in conn.execute(sa.text(
-            "SELECT source FROM ledger_entries WHERE source LIKE 'payment:%'")).all())
-    engine.dispose()
+    payments, by_conversation, ledger = conversation_payments(cluster)
     ledger_total, paid_total = account_totals(cluster)
-    by_conversation = defaultdict(list)
-    for row in payments:
-        by_conversation[row.conversation_id].append(row)
     # nothing lost, nothing doubled: one payment per finished conversation, the one its patient was told; none for the others
     for conversation in conversations:
         rows = by_conversation.get(conversation.id, [])
@@ -255,13 +232,7 @@ def test_conversations_survive_killing_each_kind_of_process(the_cluster):
         problems.append(f"ledger: payments without exactly one entry {doubled[:3]}; balance {ledger_total} against {expected} cents")
 
     # every patient turn is in the transcript once, in order
-    tracker = sa.create_engine(cluster.env["TRACKER_STORE_URL"], future=True)
-    with tracker.connect() as conn:
-        rows = conn.execute(sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")).all()
-    tracker.dispose()
-    said = defaultdict(list)
-    for row in rows:
-        said[row.sender_id].append(json.loads(row.data).get("text"))
+    said = patient_turns(cluster)
     wrong = [(c.id, said.get(c.id)) for c in conversations if said.get(c.id) != TEXTS]
     if wrong:
         problems.append(f"{len(wrong)} transcripts differ from what was said: {wrong[:3]}")

@@ -13,11 +13,11 @@ import os
 import random
 import threading
 import time
-from collections import Counter, defaultdict
 
 import sqlalchemy as sa
 
-from tests.cluster.test_drill import TEXTS, Conversation, account_totals, headroom, send
+from tests.cluster.records import account_totals, conversation_payments, patient_turns
+from tests.cluster.test_drill import TEXTS, Conversation, headroom, send
 
 TROUBLE = "something went wrong on our side"
 OUTAGE_SECONDS = 12
@@ -86,17 +86,8 @@ def test_with_the_billing_database_down_no_payment_is_lost_or_doubled(the_cluste
     if not after or not all(c.confirmation for c in after):
         problems.append(f"after the outage, {sum(1 for c in after if not c.confirmation)} of {len(after)} conversations did not finish")
 
-    engine = sa.create_engine(cluster.env["DATABASE_URL"], future=True)
-    with engine.connect() as conn:
-        payments = conn.execute(sa.text(
-            "SELECT conversation_id, confirmation_number, status, id FROM payments WHERE conversation_id IS NOT NULL")).all()
-        ledger = Counter(row.source for row in conn.execute(sa.text(
-            "SELECT source FROM ledger_entries WHERE source LIKE 'payment:%'")).all())
-    engine.dispose()
+    payments, by_conversation, ledger = conversation_payments(cluster)
     ledger_total, paid_total = account_totals(cluster)
-    by_conversation = defaultdict(list)
-    for row in payments:
-        by_conversation[row.conversation_id].append(row)
     # nothing lost, nothing doubled: the payment each patient was told of, once; none for a refused one
     for conversation in conversations:
         rows = by_conversation.get(conversation.id, [])
@@ -108,13 +99,7 @@ def test_with_the_billing_database_down_no_payment_is_lost_or_doubled(the_cluste
     if doubled or ledger_total != expected:
         problems.append(f"ledger: payments without exactly one entry {doubled[:3]}; balance {ledger_total} against {expected} cents")
     # every patient turn once, in order: what was said up to where the conversation stopped
-    tracker = sa.create_engine(cluster.env["TRACKER_STORE_URL"], future=True)
-    with tracker.connect() as conn:
-        rows = conn.execute(sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")).all()
-    tracker.dispose()
-    said = defaultdict(list)
-    for row in rows:
-        said[row.sender_id].append(json.loads(row.data).get("text"))
+    said = patient_turns(cluster)
     wrong = [(c.id, said.get(c.id)) for c in conversations if said.get(c.id) != TEXTS[:len(c.replies)]]
     if wrong:
         problems.append(f"{len(wrong)} transcripts differ from what was said: {wrong[:3]}")

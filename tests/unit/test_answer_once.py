@@ -17,6 +17,13 @@ def _request():
     return SimpleNamespace(app=SimpleNamespace(loop=asyncio.get_running_loop(), ctx=SimpleNamespace()))
 
 
+async def _first_delivery(request, key, work):
+    """The first delivery of a REST turn, started and under way."""
+    first = asyncio.ensure_future(once(request, "rest", key, None, work))
+    await asyncio.sleep(0.1)
+    return first
+
+
 def _run(main):
     loop = asyncio.new_event_loop()
     try:
@@ -42,8 +49,7 @@ def test_a_retry_while_the_first_is_running_gets_the_first_answer_and_the_turn_r
 
     async def main():
         request = _request()
-        first = asyncio.ensure_future(once(request, "rest", "rest:k1", None, work))
-        await asyncio.sleep(0.1)
+        first = await _first_delivery(request, "rest:k1", work)
         retry = await once(request, "rest", "rest:k1", None, work)
         return await first, retry
 
@@ -61,8 +67,7 @@ def test_the_first_runs_to_its_end_and_is_kept_when_its_caller_hangs_up(billing)
 
     async def main():
         request = _request()
-        first = asyncio.ensure_future(once(request, "rest", "rest:k2", None, work))
-        await asyncio.sleep(0.1)
+        first = await _first_delivery(request, "rest:k2", work)
         first.cancel()  # HAProxy killed: Sanic cancels the handler
         return await once(request, "rest", "rest:k2", None, work)
 
@@ -92,8 +97,7 @@ def test_a_retry_that_waited_in_vain_is_told_to_send_again(billing, monkeypatch)
 
     async def main():
         request = _request()
-        first = asyncio.ensure_future(once(request, "rest", "rest:k3", None, work))
-        await asyncio.sleep(0.1)
+        first = await _first_delivery(request, "rest:k3", work)
         with pytest.raises(StillAnswering):
             await once(request, "rest", "rest:k3", None, work)
         return await first

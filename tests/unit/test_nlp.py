@@ -2,22 +2,10 @@
 import datetime as dt
 
 import pytest
+from nlp_rules import TODAY, values
 
 from bot.nlp.dates import parse_date_of_birth
 from bot.nlp.pipeline import ValueRules, build, extract
-
-TODAY = dt.date(2026, 11, 27)
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    pipeline = build()
-    pipeline.get_pipe("selfpay_values").today = TODAY
-    return pipeline
-
-
-def values(nlp, text, label):
-    return [e["value"] for e in extract(text, nlp) if e["entity"] == label]
 
 
 @pytest.mark.parametrize("text", [

@@ -4,24 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from nlp_rules import TODAY, values
 
 from bot.nlp.assistance import read_household, read_income
 from bot.nlp.dates import parse_date_of_birth
 from bot.nlp.identity import read_account_identifier, read_date_of_birth
-from bot.nlp.pipeline import build, extract
-
-TODAY = dt.date(2026, 11, 27)  # a Friday
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    pipeline = build()
-    pipeline.get_pipe("selfpay_values").today = TODAY
-    return pipeline
-
-
-def values(nlp, text, label):
-    return [e["value"] for e in extract(text, nlp) if e["entity"] == label]
 
 
 @pytest.mark.parametrize("text", [
