@@ -1,4 +1,4 @@
-"""The Rasa command line with a performance fix and honest failures.
+"""The Rasa command line with performance fixes and honest failures.
 
 Rasa 3.6 checks every action-server reply with ``jsonschema.validate``,
 which first re-validates Rasa's own response schema against the JSON
@@ -96,11 +96,12 @@ def follow_the_clock() -> None:
 
 
 def apply() -> None:
-    from bot import responses
+    from bot import rasa_stores, responses
 
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction.run = run_remote_action
     responses.install()  # the variation said: the conversation's language, then the most specific
+    rasa_stores.install()  # a turn saved with one count and one write
     follow_the_clock()
 
 

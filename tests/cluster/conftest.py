@@ -1,7 +1,9 @@
 """The cluster shape for the fault drills: `make cluster`'s programs
 (bot/cluster.py) under the supervisor, on their own ports
 (SELFPAY_TEST_PORT_BASE + 105 ...), their own PostgreSQL databases (dropped
-after) and their own Redis databases, with the local Twilio REST stand-in."""
+after), their own Redis and their own RabbitMQ virtual host (deleted
+after: the machine's RabbitMQ is shared), with the local Twilio REST
+stand-in."""
 from __future__ import annotations
 
 import signal
@@ -122,6 +124,7 @@ def the_cluster(tmp_path_factory, cluster_twilio):
         # the drill's REST conversations come from one address: no rate limit between them
         "REST_RATE_PER_MINUTE": "100000",
     }, cluster=True)
+    env["EVENT_BROKER_URL"] = rabbit_vhost(name)
     redis = start_redis(var)
     cluster_stores.prepare(env)
     (var / "outreach").mkdir()
@@ -150,10 +153,20 @@ def the_cluster(tmp_path_factory, cluster_twilio):
         relay.send_signal(signal.SIGUSR2)  # whatever a failed drill left cut
         for url in (env["DATABASE_URL"], env["TRACKER_STORE_URL"]):
             cluster_stores.drop_database(url)
+        subprocess.run(["rabbitmqctl", "delete_vhost", name], capture_output=True, timeout=60)
         redis[0].kill()
         redis[0].wait()
         relay.kill()
         relay.wait()
+
+
+def rabbit_vhost(name: str) -> str:
+    """A RabbitMQ virtual host of the drill's own on the machine's server
+    (Rasa's queue and the desk feed's in it, nobody else's): its amqp URL."""
+    for command in (["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]):
+        done = subprocess.run(["rabbitmqctl", *command], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"rabbitmqctl {' '.join(command)}: {done.stderr.strip()}"
+    return f"amqp://127.0.0.1:5672/{name}"
 
 
 def start_relay(var, upstream) -> subprocess.Popen:

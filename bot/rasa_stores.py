@@ -1,0 +1,96 @@
+"""Saving a turn in Rasa 3.6's SQL tracker store at the cost of one count
+and one write (issue 16, faster turns; installed by bot/rasa_main.py).
+
+Rasa's ``SQLTrackerStore.save``, with an event broker configured (the desk
+is fed by one: desk/projection.py), first retrieves the whole conversation
+session again (every event read, parsed and replayed through the domain)
+only to learn how many events are stored, then counts them again with a
+query of its own; and Rasa's SQL event broker (``make run``) commits once
+per event, a dozen commits a turn.  Here the stored count is read once and
+serves both: the events after it are the new ones, exactly as Rasa's
+``TrackerEventDiffEngine`` takes them (the offset is the stored session's
+length); they go to the broker first, as in Rasa, then into the store; and
+the SQL broker takes a turn's events in one transaction.  What is stored
+and what is published are unchanged.
+
+On SQLite (``make run``) the tracker store's and the SQL broker's files are
+written in WAL mode with ``synchronous=NORMAL``: a commit no longer waits
+for the disk, and a process killed mid-turn loses nothing it committed
+(only a crash of the machine itself can lose the last turns; the billing
+database, where money is, keeps its own stricter settings, billing/db.py).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Dict, List
+
+import sqlalchemy as sa
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.brokers.sql import SQLEventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+
+RASA_SAVE = SQLTrackerStore.save  # Rasa's own, for comparison (tests/unit/test_rasa_stores.py)
+
+
+def publish_all(broker: EventBroker, bodies: List[Dict[str, Any]]) -> None:
+    """A turn's events to the broker, in order; Rasa's SQL broker in one transaction."""
+    if not bodies:
+        return
+    if isinstance(broker, SQLEventBroker):
+        with broker.session_scope() as session:
+            session.add_all([broker.SQLBrokerEvent(sender_id=body.get("sender_id"), data=json.dumps(body)) for body in bodies])
+            session.commit()
+        return
+    for body in bodies:
+        broker.publish(body)
+
+
+async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+    """SQLTrackerStore.save: the events not yet stored, published, then stored, in one session."""
+    with self.session_scope() as session:
+        new_events = list(self._additional_events(session, tracker))
+        if self.event_broker is not None:
+            publish_all(self.event_broker, [{"sender_id": tracker.sender_id, **event.as_dict()} for event in new_events])
+        for event in new_events:
+            data = event.as_dict()
+            session.add(self.SQLEvent(
+                sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY), action_name=data.get("name"),
+                data=json.dumps(data),
+            ))
+        session.commit()
+
+
+def _sqlite_commits_without_waiting(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def fast_sqlite(engine: sa.engine.Engine) -> None:
+    """Every connection of ``engine`` from now on in WAL mode, synchronous=NORMAL (SQLite only)."""
+    if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _sqlite_commits_without_waiting):
+        sa.event.listen(engine, "connect", _sqlite_commits_without_waiting)
+        engine.dispose()  # the connection the store's set-up opened is not kept without them
+
+
+def _with_fast_sqlite(init):
+    def wrapped(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        fast_sqlite(self.engine)
+    wrapped.__wrapped__ = init
+    return wrapped
+
+
+def install() -> None:
+    SQLTrackerStore.save = save
+    for store in (SQLTrackerStore, SQLEventBroker):
+        if not hasattr(store.__init__, "__wrapped__"):
+            store.__init__ = _with_fast_sqlite(store.__init__)
