@@ -18,6 +18,12 @@ person (utter_action_failed); the offer is a pending confirmation, so a
 yes hands off (bot/actions/confirm.py) with what they asked in the
 summary.  Calls are idempotent where money moves (the confirmation's
 idempotency key), so the retry never charges twice.
+The conversation's language is set after every patient message by the
+``language`` slots' custom mapping (bot/actions/language.py).  Rasa would
+call the action server for it on every turn, the whole tracker sent over
+HTTP to read two slots and the message's language; here the same function
+runs in the Rasa server (``action_set_language`` stays on the action server
+for anything that calls it by name).
 Usage: python -m bot.rasa_main <rasa arguments>
 """
 from __future__ import annotations
@@ -31,11 +37,12 @@ from typing import Any, Dict, List
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.actions.action import ActionExecutionRejection, ActionExtractSlots, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
 
+from bot.actions import language as conversation_language
 from selfpay import settings
 
 logger = logging.getLogger(__name__)
@@ -45,6 +52,9 @@ logger = logging.getLogger(__name__)
 ACTION_CALL_TIMEOUT = float(settings.get("ACTION_CALL_TIMEOUT_SECONDS"))
 FAILED_RESPONSE = "utter_action_failed"
 _original_remote_run = RemoteAction.run
+_original_slot_mapping_action = ActionExtractSlots._run_custom_action
+# custom slot mappings' actions the Rasa server runs itself: name -> f(rasa_sdk-shaped tracker) -> rasa_sdk events
+IN_PROCESS_MAPPINGS = {"action_set_language": conversation_language.after_message}
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +92,25 @@ async def run_remote_action(self: RemoteAction, output_channel, nlg, tracker, do
     return said + [SlotSet("pending_confirmation", offer)]
 
 
+class _SdkView:
+    """What a slot-mapping function reads of a conversation, as rasa_sdk's Tracker offers it."""
+
+    def __init__(self, tracker) -> None:
+        self._tracker = tracker
+        self.latest_message = tracker._latest_message_data() or {}
+
+    def get_slot(self, name: str):
+        return self._tracker.get_slot(name)
+
+
+async def run_slot_mapping_action(self, custom_action, output_channel, nlg, tracker, domain) -> List[Any]:
+    """ActionExtractSlots._run_custom_action: the mappings of IN_PROCESS_MAPPINGS here, the rest on the action server."""
+    if custom_action not in IN_PROCESS_MAPPINGS:
+        return await _original_slot_mapping_action(self, custom_action, output_channel, nlg, tracker, domain)
+    said = IN_PROCESS_MAPPINGS[custom_action](_SdkView(tracker))
+    return [SlotSet(event["name"], event.get("value")) for event in said if event.get("event") == "slot"]
+
+
 def follow_the_clock() -> None:
     """With SELFPAY_NOW set, Rasa's own timestamps (events, the session's
     idle time, locks) come from billing.clock, as every other process's."""
@@ -100,6 +129,7 @@ def apply() -> None:
 
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction.run = run_remote_action
+    ActionExtractSlots._run_custom_action = run_slot_mapping_action
     responses.install()  # the variation said: the conversation's language, then the most specific
     rasa_stores.install()  # a turn saved with one count and one write
     follow_the_clock()

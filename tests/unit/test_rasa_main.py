@@ -1,4 +1,6 @@
 """The cached validator accepts and refuses exactly what Rasa's own check does."""
+import asyncio
+
 import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
@@ -49,7 +51,7 @@ def _failing(times, error):
 
 
 def _run(original, monkeypatch):
-    import asyncio
+
 
     from bot import rasa_main
     monkeypatch.setattr(rasa_main, "_original_remote_run", original)
@@ -78,7 +80,7 @@ def test_two_failures_say_so_and_offer_a_person(monkeypatch):
 
 
 def test_a_timed_out_call_counts_as_a_failure(monkeypatch):
-    import asyncio
+
 
     from rasa.shared.core.events import BotUttered
 
@@ -119,3 +121,56 @@ def test_a_refused_call_is_tried_again_after_a_pause_long_enough_for_a_restarted
 
     assert _run(timed, monkeypatch) == ["done"] and len(calls) == 2
     assert moments[1] - moments[0] >= 0.3
+
+
+# --- the language slots' mapping, run in the Rasa server: what the action server would say
+
+def _conversation(*turns):
+    """A tracker of the real domain after the patient turns (text, language found, metadata)."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("bot/domain")
+    tracker = DialogueStateTracker("patient-1", domain.slots)
+    for text, found, metadata, slots in turns:
+        tracker.update(UserUttered(text, {"name": "greet", "confidence": 0.9}, parse_data={"language": found}, metadata=metadata))
+        for name, value in slots.items():
+            tracker.update(SlotSet(name, value))
+    return tracker, domain
+
+
+@pytest.mark.parametrize("turns", [
+    [("hola buenas tardes", {"detected": "es"}, {}, {})],
+    [("hi", {"detected": "en"}, {}, {"language": "en", "language_source": "detected"}), ("quiero pagar", {"detected": "es"}, {}, {})],
+    [("in spanish please", {"chosen": "es", "detected": "en"}, {}, {"language": "en", "language_source": "detected"})],
+    [("hello", {}, {"language": "es"}, {})],
+    [("bonjour", {"detected": "fr"}, {}, {})],
+    [("ok", {}, {}, {"language": "es", "language_source": "chosen"})],
+])
+def test_the_language_mapping_in_the_rasa_server_sets_what_the_action_server_would(turns):
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import EventVerbosity
+    from rasa_sdk import Tracker
+
+    from bot import rasa_main
+    from bot.actions.language import ActionSetLanguage
+
+    tracker, domain = _conversation(*turns)
+    here = asyncio.run(rasa_main.run_slot_mapping_action(ActionExtractSlots(None), "action_set_language", None, None, tracker, domain))
+    sdk = Tracker.from_dict(tracker.current_state(EventVerbosity.AFTER_RESTART))
+    there = asyncio.run(ActionSetLanguage().run(None, sdk, {}))
+    assert [(e.key, e.value) for e in here] == [(e["name"], e["value"]) for e in there]
+    assert all(isinstance(e, SlotSet) for e in here)
+
+
+def test_a_spanish_first_message_is_answered_in_spanish_without_calling_the_action_server():
+    from rasa.core.actions.action import ActionExtractSlots
+
+    from bot import rasa_main
+
+    tracker, domain = _conversation(("hola buenas tardes", {"detected": "es"}, {}, {}))
+    # no action endpoint at all: nothing is sent anywhere
+    events = asyncio.run(rasa_main.run_slot_mapping_action(ActionExtractSlots(None), "action_set_language", None, None, tracker, domain))
+    assert [(e.key, e.value) for e in events] == [("language", "es"), ("language_source", "detected")]
