@@ -53,10 +53,14 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+READ_ONLY = "selfpay_read_only"
+
+
 def _sqlite_begin(conn):
     # take the write lock at the start: two writers wait their turn (busy
-    # timeout) instead of one failing when it upgrades a stale read
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # timeout) instead of one failing when it upgrades a stale read; a
+    # read_scope takes none (in WAL mode a reader never waits for a writer)
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def sessions(url: str | None = None) -> sessionmaker:
@@ -79,6 +83,20 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        session.close()
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A unit of work that only reads (a webhook's look-ups: which client a
+    number belongs to, the reminder a caller answers): on SQLite it does not
+    wait for, or hold up, the writers; nothing done in it is kept."""
+    session = sessions(url)()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
         session.close()
 
 

@@ -59,7 +59,7 @@ def client_for(number: Optional[str]) -> Optional[ClientInfo]:
     phone = normalise_phone(number or "")
     if not phone:
         return None
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         return client_by_phone(session, phone)
 
 

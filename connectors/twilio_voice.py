@@ -336,7 +336,7 @@ def _reminder_answered(client_id: str, phone: str):
     number in the last week (billing.outreach.reminder_answered)."""
     if not phone:
         return None
-    with db.session_scope() as session:
+    with db.read_scope() as session:
         return outreach.reminder_answered(session, client_id=client_id, address=phone)
 
 
