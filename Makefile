@@ -15,14 +15,14 @@ export RASA_TELEMETRY_ENABLED := false
 
 help:
 	@echo "make run     set up on first use, load the demo data, train if needed, start everything"
-	@echo "make test    lint, check the import rules, validate the data, train if needed, run every test"
+	@echo "make test    lint, check the import rules, validate the data, train if needed, run every test, then the fault drills"
 	@echo "make shell   talk to the assistant in this terminal (needs make run in another)"
 	@echo "make train   train the model if config or data changed"
 	@echo "make eval    NLU on a held-out split, then the conversation corpus (task success, next steps, fallbacks)"
 	@echo "make bench   turn latency at 8 concurrent conversations; outreach planning over 10,000 accounts; the outreach send rate"
 	@echo "make cluster the production shape: PostgreSQL, Redis, RASA_INSTANCES Rasa and action servers behind HAProxy"
 	@echo "make cluster-reset  drop the cluster's databases and Redis keys: a fresh demo"
-	@echo "make drill   kill -9 each kind of cluster process under 20 conversations (not yet in make test: see docs/scale-out.md)"
+	@echo "make drill   kill -9 each kind of cluster process under 20 conversations, and the outage drills (make test runs them last)"
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup-venv.sh
 	@scripts/setup-venv.sh
@@ -66,6 +66,7 @@ drill: $(STAMP) haproxy train
 test: $(STAMP) browser haproxy lint validate train
 	@$(PY) -m pytest -q tests --ignore=tests/cluster
 	@$(MAKE) --no-print-directory test-stories
+	@$(PY) -m pytest -q tests/cluster
 
 test-stories: $(STAMP)
 	@$(PY) -m bot.test_stories
