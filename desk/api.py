@@ -100,14 +100,15 @@ async def conversation(request, conversation_id):
 @bp.get("/handoffs")
 @auth.api()
 async def handoff_list(request):
-    return await _call(lambda: {"handoffs": work.handoff_list(request.args.get("status"))})
+    return await _call(lambda: {"handoffs": work.handoff_list(request.args.get("status"), request.ctx.user,
+                                                              request.args.get("language"))})
 
 
 @bp.get("/handoffs/<handoff_id:int>")
 @auth.api()
 async def handoff(request, handoff_id):
     try:
-        detail = await run_sync(work.handoff_detail, handoff_id)
+        detail = await run_sync(work.handoff_detail, handoff_id, request.ctx.user)
     except work.DeskError as problem:
         return json({"error": problem.message}, status=problem.status)
     detail["assist"] = await run_sync(assist.panel, handoff_id)

@@ -78,8 +78,9 @@ def panel(handoff_id: int) -> Dict[str, Any]:
                  "balance": "", "financial_counseling_phone": display_phone(client.department_number("financial_counseling") or client.phone_number)}
         if account is not None and handoff.verified:
             facts["balance"] = format_money(ledger.balance(session, account))
-        # the verified patient's record says which language the snippets come in first
-        language = account.patient.language if account is not None and handoff.verified else "en"
+        # the conversation's language says which language the snippets come in first (a verified
+        # patient's record says it when the conversation had none of its own)
+        language = handoff.language or (account.patient.language if account is not None and handoff.verified else "en")
         return {
             "snippets": snippets(handoff, client, facts, language),
             "next_best_actions": next_best_actions(session, handoff, client),
