@@ -459,12 +459,17 @@ def _state(handoff: Handoff) -> dict:
 
 def offer_to(session: Session, handoff: Handoff, username: str, now: Optional[dt.datetime] = None) -> Offer:
     """``offer`` for this desk user now.  Supervisors and admins manage the
-    queue: they may take any handoff (the rule binds agents)."""
+    queue: they may take any handoff (the rule binds agents); so may a
+    partner who answers the phone queue."""
     now = now or utcnow()
     user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
-    if user is not None and user.role != "agent":
+    if user is None:
+        # a partner answering the phone queue ("phone:+1555..."), not a desk user: Twilio's
+        # queue connects the longest-waiting call, and the whisper says the caller's language
+        return Offer(True, "phone_queue")
+    if user.role != "agent":
         return Offer(True, "supervisor")
-    spoken = tuple((user.languages if user is not None else "en").split()) or ("en",)
+    spoken = tuple((user.languages or "en").split()) or ("en",)
     if (handoff.language or "en") in spoken:
         return Offer(True, "speaks")
     speakers = staff.speakers_on_shift(session, handoff.language or "en", handoff.department, now)

@@ -127,6 +127,7 @@ def _claim_view(c: eob.ClaimExplanation) -> Dict[str, Any]:
 OFFER_WORDS = {
     "speaks": "You speak {language}.",
     "supervisor": "",
+    "phone_queue": "",
     "first_to_speakers": "Offered first to partners who speak {language}, until {until} UTC; then to everyone.",
     "no_speaker_on_shift": "No partner who speaks {language} is on shift: open to everyone.",
     "window_over": "Offered first to partners who speak {language}; now open to everyone.",

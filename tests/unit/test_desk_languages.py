@@ -270,3 +270,10 @@ def test_what_carlos_owes_on_his_claim_is_said_in_spanish(seeded_url):
     both = dataclasses.replace(explained, deductible=Decimal("300.00"), copay=Decimal("25.00"))
     assert eob.owed_words(both, "es") == "su deducible de $300.00, $150.00 de coseguro y su copago de $25.00"
     assert eob.owed_words(both) == "your $300.00 deductible, $150.00 coinsurance and your $25.00 copay"
+
+
+def test_a_partner_answering_the_phone_queue_takes_the_longest_waiting_call_whatever_its_language(seeded_url):
+    with db.session_scope(seeded_url) as session:
+        _sign_in(session, "sofia", T0 - dt.timedelta(minutes=5))
+        handoff = _open_spanish(session, now=T0.replace(tzinfo=dt.timezone.utc))
+        assert handoffs.claim(session, handoff.id, "phone:+15550109999", now=T0).status == "active"
