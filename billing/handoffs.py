@@ -318,7 +318,7 @@ def language_first_window() -> dt.timedelta:
     """How long a handoff is offered only to partners who speak its
     language (the setting HANDOFF_LANGUAGE_FIRST_MINUTES, default 5)."""
     try:
-        minutes = float(settings.get(LANGUAGE_FIRST_SETTING) or 5)
+        minutes = float(settings.get(LANGUAGE_FIRST_SETTING))
     except ValueError:
         minutes = 5.0
     return dt.timedelta(minutes=max(0.0, minutes))

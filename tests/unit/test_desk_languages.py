@@ -277,3 +277,18 @@ def test_a_partner_answering_the_phone_queue_takes_the_longest_waiting_call_what
         _sign_in(session, "sofia", T0 - dt.timedelta(minutes=5))
         handoff = _open_spanish(session, now=T0.replace(tzinfo=dt.timezone.utc))
         assert handoffs.claim(session, handoff.id, "phone:+15550109999", now=T0).status == "active"
+
+
+def test_plan_terms_and_a_policy_group_are_said_in_the_conversations_language():
+    from billing import insurance, plans
+    from billing.plans import PlanTerms
+
+    even = PlanTerms(months=6, monthly=Decimal("50.00"), last=Decimal("50.00"))
+    odd = PlanTerms(months=3, monthly=Decimal("137.50"), last=Decimal("137.49"))
+    assert plans.terms_words(even, "es") == "6 pagos mensuales de $50.00"
+    assert plans.terms_words(odd, "es") == "3 pagos mensuales de $137.50, el último de $137.49"
+    assert plans.terms_words(odd) == "3 monthly payments of $137.50, the last one $137.49"
+    assert plans.offers_words([odd, even], "es") == "3 meses de $137.50 o 6 meses de $50.00"
+    assert plans.offers_words([odd, even, even]) == "3 months at $137.50, 6 months at $50.00 or 6 months at $50.00"
+    assert insurance.group_words("G402", "es") == "grupo G402" and insurance.group_words(None, "es") == "sin número de grupo"
+    assert insurance.group_words(None) == "no group number"
