@@ -94,7 +94,7 @@ async def conversation(request, conversation_id):
     # Sanic 21.12 leaves path parameters encoded: links and scripts encode the id
     if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
         return json({"error": auth.NOT_YOURS}, status=403)
-    return await _call(work.conversation, unquote(conversation_id))
+    return await _call(work.conversation, unquote(conversation_id), request.ctx.user)
 
 
 @bp.get("/handoffs")

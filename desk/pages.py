@@ -90,7 +90,7 @@ async def handoff(request, handoff_id):
         detail = await run_sync(work.handoff_detail, handoff_id, request.ctx.user)
         if not await auth.may_read(request.ctx.user, detail["conversation_id"]):
             raise work.DeskError(403, auth.NOT_YOURS)
-        conversation = await run_sync(work.conversation, detail["conversation_id"])
+        conversation = await run_sync(work.conversation, detail["conversation_id"], request.ctx.user)
         account = await run_sync(work.account_view, detail["account_number"]) if detail["account_number"] and detail["verified"] else None
     except work.DeskError as problem:
         return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
@@ -294,7 +294,7 @@ async def conversation(request, conversation_id):
     try:
         if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
             raise work.DeskError(403, auth.NOT_YOURS)
-        detail = await run_sync(work.conversation, unquote(conversation_id))
+        detail = await run_sync(work.conversation, unquote(conversation_id), request.ctx.user)
     except work.DeskError as problem:
         return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
     return page("desk_conversation.html", user=request.ctx.user, conversation=detail)

@@ -238,18 +238,26 @@ def close(handoff_id, user: staff.SignedIn, disposition: str, note: str, resume_
 
 # --- conversations ----------------------------------------------------------
 
-def conversation(conversation_id: str) -> Dict[str, Any]:
+def conversation(conversation_id: str, user: Optional[staff.SignedIn] = None) -> Dict[str, Any]:
+    """A conversation's transcript, its language and its handoffs (their
+    summaries in the reading partner's language)."""
     events = transcripts.events(conversation_id)
     if not events:
         raise DeskError(404, "There is no such conversation.")
     facts = transcripts.facts(conversation_id, events)
+    reads = user.reads if user is not None else "en"
     with db.session_scope() as session:
         found = session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)).scalars().all()
-        handoff_views = [handoffs.as_dict(h) for h in found]
+        handoff_views = [{**handoffs.as_dict(h), "summary": handoffs.summary_for(h, reads)} for h in found]
+    # the language the conversation is held in: the assistant's language slot, last set
+    language = next((e.get("value") for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "language"
+                     and e.get("value")), None) or (found[-1].language if found else None) or "en"
     return {
         "id": conversation_id,
         "client": facts.client,
         "channel": facts.channel,
+        "language": language,
+        "language_name": handoffs.LANGUAGE_WORDS["en"].get(language, language),
         "paused": facts.paused,
         "transcript": transcripts.transcript(events),
         "handoffs": handoff_views,

@@ -66,6 +66,15 @@ def test_a_spanish_handoff_goes_first_to_sofia_and_reads_in_each_partners_langua
 
         status, claimed, _ = call(assistant, "POST", f"/api/handoffs/{seen_by_alex['id']}/claim", token=sofia)
         assert status == 200 and claimed["claimed_by"] == "sofia"
+        status, conversation, _ = call(assistant, "GET", f"/api/conversations/{sender}", token=sofia)
+        assert status == 200 and (conversation["language"], conversation["language_name"]) == ("es", "Spanish")
+        assert conversation["handoffs"][-1]["summary"].startswith("Paciente: Carlos Ramirez")
+        # the supervisor's listing shows the language and filters by it
+        sam = login(assistant, "sam", "sam-demo-pass")
+        status, listing, _ = call(assistant, "GET", "/api/conversations?language=es", token=sam)
+        assert status == 200 and [r["language"] for r in listing["conversations"] if r["id"] == sender] == ["es"]
+        status, listing, _ = call(assistant, "GET", "/api/conversations?language=en", token=sam)
+        assert sender not in [r["id"] for r in listing["conversations"]]
         status, _, _ = call(assistant, "POST", f"/api/handoffs/{claimed['id']}/close",
                             {"disposition": "information_given", "resume_bot": True}, token=sofia)
         assert status == 200
