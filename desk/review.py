@@ -237,7 +237,7 @@ def csv_export(rows: List[Dict[str, Any]]) -> str:
         writer.writerow([csv_cell(cell) for cell in (
             r["id"], r["client"] or "", r["channel"] or "", r["started"], r["last"], r["patient_turns"],
             " ".join(r["intents"]), "yes" if r["handoff"] else "no", " ".join(str(w) for w in r["wait_seconds"]),
-            r["outcome"], " ".join(r["flags"]), r["language"])])
+            r["outcome"], " ".join(r["flags"]), r.get("language") or "")])
     return out.getvalue()
 
 
