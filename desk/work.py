@@ -156,7 +156,9 @@ def handoff_list(status: Optional[str], user: Optional[staff.SignedIn] = None, l
         raise DeskError(400, "language is " + " or ".join(handoffs.LANGUAGES))
     with db.session_scope() as session:
         now = clock.utcnow()
-        return [{**handoffs.as_dict(h, now), "offer": _offer_view(session, h, user, now)}
+        reads = user.reads if user is not None else "en"
+        return [{**handoffs.as_dict(h, now), "summary": handoffs.summary_for(h, reads), "summary_language": reads,
+                 "offer": _offer_view(session, h, user, now)}
                 for h in handoffs.listing(session, status=status, language=language or None)]
 
 

@@ -41,6 +41,9 @@ def test_a_spanish_handoff_goes_first_to_sofia_and_reads_in_each_partners_langua
         assert (seen_by_alex["language"], seen_by_alex["language_name"]) == ("es", "Spanish")
         assert seen_by_alex["offer"]["claimable"] is False and seen_by_alex["offer"]["reason"] == "first_to_speakers"
         assert "Offered first to partners who speak Spanish" in seen_by_alex["offer"]["words"]
+        assert "The patient wrote in Spanish." in seen_by_alex["summary"]
+        [seen_by_sofia] = _waiting(assistant, sofia, sender)
+        assert seen_by_sofia["summary"].startswith("Paciente: Carlos Ramirez") and seen_by_sofia["offer"]["reason"] == "speaks"
         # the queue filters by language
         assert _waiting(assistant, alex, sender, "&language=es") and not _waiting(assistant, alex, sender, "&language=en")
         assert call(assistant, "GET", "/api/handoffs?status=waiting&language=fr", token=alex)[0] == 400
