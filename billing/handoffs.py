@@ -181,7 +181,7 @@ SUMMARY = {
         "reason": "Handed off because the patient {reason}.",
         "asked": "Asked (the patient's words): {asked}.",
         "tried": "Assistant did: {tried}.",
-        "language": "The patient wrote in {language}.",
+        "language": "The conversation is in {language}.",
     },
     "es": {
         "verified": "Paciente: {name}, verificado con {how}.",
@@ -192,7 +192,7 @@ SUMMARY = {
         "reason": "Transferido porque el paciente {reason}.",
         "asked": "Pidió (palabras del paciente): {asked}.",
         "tried": "El asistente: {tried}.",
-        "language": "El paciente escribió en {language}.",
+        "language": "La conversación es en {language}.",
     },
 }
 # the language a conversation is in, as a partner reads it in each language

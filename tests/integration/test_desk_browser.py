@@ -163,7 +163,7 @@ def test_a_spanish_handoff_shows_its_language_waits_for_sofia_and_reads_to_her_i
         assert not browser.find_elements(By.CSS_SELECTOR, row)
         browser.get(f"{assistant.desk}/desk/handoffs/{handoff_id}")
         assert browser.find_element(By.ID, "handoff-language").text == "Language: Spanish"
-        assert "The patient wrote in Spanish." in browser.find_element(By.ID, "summary").text
+        assert "The conversation is in Spanish." in browser.find_element(By.ID, "summary").text
         assert not browser.find_elements(By.ID, "claim")
 
         # sofia claims it, reads the summary in Spanish and gets the Spanish reply first

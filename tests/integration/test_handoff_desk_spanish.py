@@ -41,7 +41,7 @@ def test_a_spanish_handoff_goes_first_to_sofia_and_reads_in_each_partners_langua
         assert (seen_by_alex["language"], seen_by_alex["language_name"]) == ("es", "Spanish")
         assert seen_by_alex["offer"]["claimable"] is False and seen_by_alex["offer"]["reason"] == "first_to_speakers"
         assert "Offered first to partners who speak Spanish" in seen_by_alex["offer"]["words"]
-        assert "The patient wrote in Spanish." in seen_by_alex["summary"]
+        assert "The conversation is in Spanish." in seen_by_alex["summary"]
         [seen_by_sofia] = _waiting(assistant, sofia, sender)
         assert seen_by_sofia["summary"].startswith("Paciente: Carlos Ramirez") and seen_by_sofia["offer"]["reason"] == "speaks"
         # the queue filters by language
@@ -54,7 +54,7 @@ def test_a_spanish_handoff_goes_first_to_sofia_and_reads_in_each_partners_langua
         status, for_alex, _ = call(assistant, "GET", f"/api/handoffs/{seen_by_alex['id']}", token=alex)
         assert status == 200 and for_alex["summary_language"] == "en"
         assert "Patient: Carlos Ramirez, verified by date of birth and account number." in for_alex["summary"]
-        assert "The patient wrote in Spanish." in for_alex["summary"]
+        assert "The conversation is in Spanish." in for_alex["summary"]
         assert '"quiero hablar con una persona por favor"' in for_alex["summary"]
 
         status, for_sofia, _ = call(assistant, "GET", f"/api/handoffs/{seen_by_alex['id']}", token=sofia)

@@ -156,13 +156,13 @@ def test_sofia_reads_carlos_summary_in_spanish_with_his_own_words():
     assert "Transferido porque el paciente pidió hablar con una persona." in text
     assert 'Pidió (palabras del paciente): "quiero un plan de pagos"; "no puedo pagar todo, quiero hablar con alguien".' in text
     assert "El asistente: dijo el saldo; ofreció un plan de pagos." in text
-    assert "escribió en" not in text  # she reads the conversation's own language
+    assert "La conversación es en" not in text  # she reads the conversation's own language
 
 
-def test_alex_reads_it_in_english_told_the_patient_wrote_in_spanish_with_the_words_untranslated():
+def test_alex_reads_it_in_english_told_the_conversation_is_in_spanish_with_the_words_untranslated():
     text = handoffs.summary_text(_carlos_facts(), "en", conversation_language="es")
     assert "Patient: Carlos Ramirez, verified by date of birth and account number." in text
-    assert "The patient wrote in Spanish." in text
+    assert "The conversation is in Spanish." in text
     assert '"quiero un plan de pagos"' in text and "Assistant did: told the balance; offered a payment plan." in text
 
 
