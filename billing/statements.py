@@ -7,6 +7,7 @@ here, because the patient asked for it (minimum necessary otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from billing import clock, eob, ledger
 from billing.contact import display_phone, mailing_address
-from billing.language import say_date, spoken
+from billing.language import phrase, say_date, spoken
 from billing.clients import get_client
 from billing.models import Account, StatementDelivery, utcnow
 from billing.money import format_money
@@ -74,6 +75,39 @@ LABELS = {
 }
 
 
+# the ledger descriptions billing writes (seed, remittance, payments, assistance, disputes, insurance,
+# refunds, write-offs), as a Spanish statement reads them; what the ledger keeps is never changed, and a
+# description written otherwise (a service line from the hospital's data, a partner's reason) stays as written
+_DESCRIPTIONS_ES = (
+    (re.compile(r"^(?P<payer>.+) payment on claim (?P<claim>\S+)$"), "Pago de {payer} del reclamo {claim}"),
+    (re.compile(r"^(?P<payer>.+) adjustment (?P<code>\S+) on claim (?P<claim>\S+)$"), "Ajuste {code} de {payer} en el reclamo {claim}"),
+    (re.compile(r"^Patient payment (?P<confirmation>\S+) \((?P<card>.+)\)$"), "Pago del paciente {confirmation} ({card})"),
+    (re.compile(r"^Financial assistance (?P<reference>\S+) \((?P<percent>[\d.]+)%\)$"), "Asistencia financiera {reference} ({percent}%)"),
+    (re.compile(r"^Dispute (?P<reference>\S+) resolved: (?P<note>.*)$", re.S), "Disputa {reference} resuelta: {note}"),
+    (re.compile(r"^Balance moved to (?P<payer>.+) for re-billing$"), "Saldo enviado a {payer} para volver a facturar"),
+    (re.compile(r"^Re-billed to (?P<payer>.+): remaining balance back to patient responsibility$"),
+     "Facturado otra vez a {payer}: el saldo restante vuelve a ser responsabilidad del paciente"),
+    (re.compile(r"^Refund of credit by check$"), "Reembolso del crédito por cheque"),
+    (re.compile(r"^Refund of credit by card(?: to card ending (?P<last4>\d{4}))?$"), "Reembolso del crédito a la tarjeta{ending}"),
+    (re.compile(r"^Small balance written off \(at or under (?P<limit>.+)\)$"), "Saldo pequeño cancelado (igual o menor a {limit})"),
+)
+
+
+def description_words(description: str, language: str = "en") -> str:
+    """A ledger entry's description as the patient's statement says it."""
+    if language != "es":
+        return description
+    for pattern, spanish in _DESCRIPTIONS_ES:
+        found = pattern.match(description)
+        if found:
+            values = {k: v for k, v in found.groupdict().items()}
+            if "card" in values:
+                values["card"] = phrase(values["card"], "es")
+            values["ending"] = f" terminada en {values['last4']}" if values.get("last4") else ""
+            return spanish.format(**values)
+    return description
+
+
 class StatementError(Refused):
     """reason: bad_delivery, no_address, no_phone, unknown, used, expired, not_queued, wrong_date_of_birth, locked"""
 
@@ -116,7 +150,8 @@ def build(session: Session, account: Account, today: Optional[dt.date] = None) -
     running = Decimal("0.00")
     for entry in ledger.entries(session, account):
         running += entry.amount
-        statement.activity.append((entry.effective_date, kinds.get(entry.kind, entry.kind), entry.description, entry.amount, running))
+        statement.activity.append((entry.effective_date, kinds.get(entry.kind, entry.kind), description_words(entry.description, language),
+                                   entry.amount, running))
         if entry.kind == "patient_payment":
             statement.payments_total += -entry.amount
     statement.balance = running  # the sum of the ledger, as ledger.balance says

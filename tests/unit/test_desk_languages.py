@@ -244,9 +244,10 @@ def test_carlos_itemized_statement_is_in_spanish(seeded_url):
                      "Fecha del estado de cuenta: 8 de diciembre de 2026", "Servicios", "Descripción", "Reclamos al seguro",
                      "reclamo CLM-26-000330", "facturado $1,500.00", "permitido $450.00", "pagado $300.00",
                      "su responsabilidad $150.00", "PR-2", "el coseguro", "CO-45", "Movimientos de la cuenta",
-                     "Saldo a pagar: $150.00"):
+                     "Pago del seguro Pago de Blue Cross Blue Shield of Illinois del reclamo CLM-26-000330",
+                     "Ajuste CO-45 de Blue Cross Blue Shield of Illinois en el reclamo CLM-26-000330", "Saldo a pagar: $150.00"):
         assert expected in text, expected
-    for english in ("Balance due", "Statement date", "Insurance claims", "What it means"):
+    for english in ("Balance due", "Statement date", "Insurance claims", "What it means", "payment on claim", "on claim"):
         assert english not in text, english
 
 
@@ -292,3 +293,22 @@ def test_plan_terms_and_a_policy_group_are_said_in_the_conversations_language():
     assert plans.offers_words([odd, even, even]) == "3 months at $137.50, 6 months at $50.00 or 6 months at $50.00"
     assert insurance.group_words("G402", "es") == "grupo G402" and insurance.group_words(None, "es") == "sin número de grupo"
     assert insurance.group_words(None) == "no group number"
+
+
+@pytest.mark.parametrize("written, read", [
+    ("Patient payment P-7Q2K9 (Visa ending 4242)", "Pago del paciente P-7Q2K9 (Visa terminada en 4242)"),
+    ("Financial assistance FA-1001 (75%)", "Asistencia financiera FA-1001 (75%)"),
+    ("Dispute D-1002 resolved: duplicate charge removed", "Disputa D-1002 resuelta: duplicate charge removed"),
+    ("Balance moved to Humana for re-billing", "Saldo enviado a Humana para volver a facturar"),
+    ("Re-billed to Humana: remaining balance back to patient responsibility",
+     "Facturado otra vez a Humana: el saldo restante vuelve a ser responsabilidad del paciente"),
+    ("Refund of credit by card to card ending 4444", "Reembolso del crédito a la tarjeta terminada en 4444"),
+    ("Refund of credit by check", "Reembolso del crédito por cheque"),
+    ("Small balance written off (at or under $10.00)", "Saldo pequeño cancelado (igual o menor a $10.00)"),
+    ("Emergency department visit, level 4", "Emergency department visit, level 4"),  # the hospital's own words stay
+])
+def test_the_ledger_descriptions_billing_writes_read_in_spanish_on_a_statement(written, read):
+    from billing import statements
+
+    assert statements.description_words(written, "es") == read
+    assert statements.description_words(written) == written
