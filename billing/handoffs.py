@@ -88,13 +88,10 @@ def partners_available(client: ClientInfo, now: Optional[dt.datetime] = None) ->
 
 
 def _clock(hhmm: str, language: str = "en") -> str:
+    """"8 AM", "1:30 PM"; in Spanish "8 a. m.", "1:30 p. m."."""
     hour, minute = (int(x) for x in hhmm.split(":"))
-    if language == "es":
-        # "8 a. m.", "1:30 p. m."
-        suffix = "a. m." if hour < 12 else "p. m."
-        hour12 = hour % 12 or 12
-        return f"{hour12}:{minute:02d} {suffix}" if minute else f"{hour12} {suffix}"
-    suffix = "AM" if hour < 12 else "PM"
+    morning, afternoon = ("a. m.", "p. m.") if language == "es" else ("AM", "PM")
+    suffix = morning if hour < 12 else afternoon
     hour12 = hour % 12 or 12
     return f"{hour12}:{minute:02d} {suffix}" if minute else f"{hour12} {suffix}"
 
