@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from billing import db, seed
+from billing.language import SPOKEN as SPOKEN_LANGUAGES
 
 
 def _cmd_migrate(args) -> int:
@@ -92,6 +93,19 @@ def _cmd_small_write_off(args) -> int:
 def _cmd_users(args) -> int:
     from billing import staff
 
+    if args.users_command == "languages":
+        db.migrate()
+        with db.session_scope() as session:
+            try:
+                user = staff.set_languages(session, args.username, args.languages, actor="cli")
+            except staff.StaffError as exc:
+                session.rollback()
+                why = {"unknown": f"there is no user {args.username!r}",
+                       "bad_language": "the languages are " + ", ".join(SPOKEN_LANGUAGES)}.get(exc.reason, exc.reason)
+                print(f"selfpay users languages: {why}; nothing changed", file=sys.stderr)
+                return 1
+            print(f"{user.username} speaks {', '.join(user.languages.split())}")
+        return 0
     password = args.password_stdin and sys.stdin.readline().rstrip("\n")
     if not password:
         import getpass
@@ -101,7 +115,8 @@ def _cmd_users(args) -> int:
     with db.session_scope() as session:
         try:
             user = staff.add_user(session, args.username, args.name or args.username, args.role, password, created_by="cli",
-                                  departments=[d for d in (args.departments or "").split(",") if d.strip()])
+                                  departments=[d for d in (args.departments or "").split(",") if d.strip()],
+                                  languages=args.languages or "en")
         except staff.StaffError as exc:
             session.rollback()
             explain = {
@@ -110,11 +125,12 @@ def _cmd_users(args) -> int:
                 "weak_password": f"the password needs at least {staff.MIN_PASSWORD_LENGTH} characters",
                 "exists": f"there is already a user {args.username!r}",
                 "bad_department": f"the queues are {', '.join(staff.DEPARTMENTS)}",
+                "bad_language": "the languages are " + ", ".join(SPOKEN_LANGUAGES),
             }
             print(f"selfpay users add: {explain.get(exc.reason, exc.reason)}; nobody was added", file=sys.stderr)
             return 1
         queues = ", ".join((user.departments or "").split()) or "every queue"
-        print(f"added {user.role} {user.username} ({user.display_name}), working {queues}")
+        print(f"added {user.role} {user.username} ({user.display_name}), working {queues}, speaking {', '.join(user.languages.split())}")
     return 0
 
 
@@ -194,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="the name partners see")
     p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     p.add_argument("--departments", help="the queues an agent works, comma separated (default: every queue)")
+    p.add_argument("--languages", help="the languages the user speaks, the one they read best first, comma separated (default: en)")
+    p.set_defaults(func=_cmd_users)
+    p = users.add_parser("languages", help="set the languages a desk user speaks (the one they read best first)")
+    p.add_argument("username")
+    p.add_argument("languages", help="comma separated, e.g. es,en")
     p.set_defaults(func=_cmd_users)
     p = sub.add_parser("payments", help="run the payment jobs")
     p.add_argument("action", choices=["run-due", "reconcile"],

@@ -88,13 +88,102 @@ REASONS = {
     "B7": "this provider was not certified or eligible to be paid for this service on this date",
 }
 
-def explain_code(group: str, reason: str) -> Optional[str]:
-    """Our plain-words meaning of an adjustment code, or None when it is
-    not one we can explain (the caller says so honestly)."""
-    text = REASONS.get(reason.upper().lstrip("0") or reason)
+# the same codes in Spanish, our own words (tests/unit/test_eob.py: every code has its Spanish)
+REASONS_ES = {
+    "1": "el deducible: lo que usted paga cada año antes de que su plan empiece a pagar",
+    "2": "el coseguro: su porcentaje de la cantidad permitida después del deducible",
+    "3": "el copago: la cantidad fija que su plan le pide pagar por este tipo de visita",
+    "4": "el código del servicio no coincide con el modificador facturado, así que el pagador no lo pagó como se facturó",
+    "5": "el código del servicio no corresponde al lugar donde se dio la atención",
+    "6": "el servicio no corresponde a la edad del paciente en el reclamo",
+    "7": "el servicio no corresponde al sexo del paciente en el reclamo",
+    "9": "el diagnóstico no corresponde a la edad del paciente",
+    "11": "el diagnóstico del reclamo no justifica el servicio facturado",
+    "13": "el reclamo da una fecha de fallecimiento anterior a la fecha del servicio",
+    "15": "el número de autorización faltaba o no era válido",
+    "16": "al reclamo le faltaba información que el pagador necesita; el hospital puede corregirlo y enviarlo otra vez",
+    "18": "el pagador ya procesó este mismo reclamo o servicio (un duplicado)",
+    "19": "el pagador dice que fue una lesión de trabajo, que debe pagar la compensación laboral",
+    "20": "el pagador dice que esta lesión la cubre otra aseguradora de responsabilidad civil",
+    "22": "puede que otro pagador sea responsable de esta atención (coordinación de beneficios)",
+    "23": "un pagador anterior ya pagó o ajustó una parte, así que este pagador cubrió solo el resto",
+    "24": "los cargos están cubiertos por un acuerdo de capitación o de atención administrada",
+    "26": "la atención se dio antes de que empezara su cobertura",
+    "27": "la atención se dio después de que terminó su cobertura",
+    "29": "el reclamo se envió al pagador después de su fecha límite",
+    "31": "el pagador no pudo identificar al paciente como uno de sus miembros",
+    "32": "el pagador no considera al paciente un dependiente elegible",
+    "35": "usted llegó al máximo de beneficios de por vida del plan",
+    "39": "el servicio se negó cuando se pidió la autorización",
+    "40": "los cargos no cumplen las reglas del pagador para atención de emergencia o urgencia",
+    "45": "el cargo es mayor que la tarifa que el hospital acordó con su plan; la diferencia se cancela",
+    "49": "un servicio o examen de rutina que su plan no cubre",
+    "50": "el pagador no considera este servicio médicamente necesario",
+    "51": "el pagador lo considera una condición preexistente",
+    "55": "el pagador considera el procedimiento experimental o en investigación",
+    "58": "el lugar del servicio no era el adecuado para esta atención según el plan",
+    "59": "el cargo se redujo por las reglas de varios procedimientos o procedimientos simultáneos",
+    "96": "un cargo que su plan no cubre",
+    "97": "el pago de este servicio está incluido en el pago de otro servicio del reclamo (agrupado)",
+    "100": "el pago se hizo al paciente, al asegurado o a la parte responsable",
+    "101": "la cantidad predeterminada: lo que el pagador estimó antes de la atención",
+    "109": "este pagador no cubre este reclamo; debe ir a otro pagador",
+    "119": "se llegó al máximo del plan para este beneficio",
+    "125": "el reclamo tenía un error en la forma en que se envió",
+    "129": "el pagador necesita información de un procesamiento anterior que falta o está equivocada",
+    "131": "el pagador aplicó un descuento negociado",
+    "140": "el nombre o el número de miembro del paciente no coincide con los registros del pagador",
+    "142": "una cantidad mensual de responsabilidad del paciente de Medicaid",
+    "146": "el diagnóstico del reclamo no era válido en la fecha del servicio",
+    "151": "el pagador dice que la información dada no justifica tantos servicios",
+    "167": "su plan no cubre el diagnóstico",
+    "170": "el pago se niega cuando este tipo de proveedor hace el servicio",
+    "181": "el código del procedimiento no era válido en la fecha del servicio",
+    "182": "el modificador del procedimiento no era válido en la fecha del servicio",
+    "185": "el proveedor que dio la atención no es elegible para hacer este servicio",
+    "197": "faltaba la precertificación o la autorización",
+    "198": "se excedió la precertificación o la autorización",
+    "204": "su plan de beneficios actual no cubre este servicio, equipo o medicamento",
+    "222": "se excedió el máximo de horas, días o unidades del plan para este servicio",
+    "236": "este procedimiento no se paga junto con otro facturado el mismo día",
+    "242": "los servicios los dio un proveedor fuera de la red de su plan",
+    "252": "el pagador necesita más documentación para procesar el reclamo",
+    "253": "una reducción por secuestro presupuestario de un pago federal",
+    "A1": "el reclamo o servicio fue negado",
+    "A2": "un ajuste contractual según el acuerdo del hospital con el pagador",
+    "B7": "este proveedor no estaba certificado o no era elegible para recibir pago por este servicio en esta fecha",
+}
+
+
+def explain_code(group: str, reason: str, language: str = "en") -> Optional[str]:
+    """Our plain-words meaning of an adjustment code, in English or
+    Spanish, or None when it is not one we can explain (the caller says so
+    honestly)."""
+    key = reason.upper().lstrip("0") or reason
+    if language == "es":
+        text = REASONS_ES.get(key)
+        if text is None:
+            return None
+        return f"{group}-{reason} significa {text}" if group else f"El código {reason} significa {text}"
+    text = REASONS.get(key)
     if text is None:
         return None
     return f"{group}-{reason} means {text}" if group else f"Code {reason} means {text}"
+
+
+def owed_words(item: "ClaimExplanation", language: str = "en") -> str:
+    """What the patient owes on a claim and why, in words of the approved
+    scripts: "your $300.00 deductible and $112.50 coinsurance"; in Spanish
+    "su deducible de $300.00 y $112.50 de coseguro"."""
+    from billing.money import format_money
+    from billing.scripts import script
+
+    parts = [script(name, language=language, amount=format_money(amount)) for name, amount in (
+        ("utter_eob_part_deductible", item.deductible), ("utter_eob_part_coinsurance", item.coinsurance),
+        ("utter_eob_part_copay", item.copay), ("utter_eob_part_other", item.other_owed)) if amount]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + (" y " if language == "es" else " and ") + parts[-1]
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,12 @@ def transfer_view(transfer: InsuranceTransfer) -> dict:
             "amount": str(transfer.amount), "status": transfer.status, "reason": transfer.reason,
             "opened_at": transfer.opened_at.isoformat() + "Z", "opened_by": transfer.opened_by,
             "closed_by": transfer.closed_by, "close_note": transfer.close_note}
+
+
+def group_words(group: Optional[str], language: str = "en") -> str:
+    """A reported policy's group as the read-back says it: 'group G402',
+    'no group number'; 'grupo G402', 'sin número de grupo'."""
+    from billing.scripts import script
+
+    return script("utter_insurance_group", language=language, group=group) if group else script("utter_insurance_no_group", language=language)
+

@@ -530,7 +530,12 @@ class Handoff(Base):
     reason = Column(String(32), nullable=False)
     # waiting, active, closed
     status = Column(String(16), nullable=False, default="waiting", index=True)
+    # the summary in English as written at handoff (the voice whisper reads it)
     summary = Column(String(4000), nullable=False)
+    # what the summary says, as data (billing.handoffs.Facts): the desk renders it in the reading partner's language
+    facts = Column(JSON)
+    # the conversation's language at handoff (en, es): who is offered it first (billing.handoffs.offer)
+    language = Column(String(8), nullable=False, default="en", server_default="en")
     patient_id = Column(String(64), ForeignKey("patients.id"))
     account_id = Column(Integer, ForeignKey("accounts.id"))
     verified = Column(Boolean, nullable=False, default=False)
@@ -560,6 +565,8 @@ class StaffUser(Base):
     role = Column(String(16), nullable=False)
     # the handoff queues an agent works, space-separated; none named: every queue
     departments = Column(String(200))
+    # the languages the user speaks, space-separated, the one they read best first ("es en")
+    languages = Column(String(40), nullable=False, default="en", server_default="en")
     password_hash = Column(String(300), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -304,3 +304,27 @@ def installment_paid_by(session: Session, payment_id: int) -> Optional[PlanInsta
     """Which plan installment this payment paid (or was charged for), if any."""
     return session.execute(select(PlanInstallment).where(PlanInstallment.payment_id == payment_id)).scalars().first()
 
+
+# --- plan terms in words (inside the bot's responses) ----------------------------------
+
+def terms_words(terms: PlanTerms, language: str = "en") -> str:
+    """'6 monthly payments of $68.75' ('..., the last one $68.70'), in the
+    conversation's language, from the approved scripts."""
+    from billing.money import format_money
+    from billing.scripts import script
+
+    if terms.last != terms.monthly:
+        return script("utter_plan_terms_last_differs", language=language, months=terms.months,
+                      monthly=format_money(terms.monthly), last=format_money(terms.last))
+    return script("utter_plan_terms", language=language, months=terms.months, monthly=format_money(terms.monthly))
+
+
+def offers_words(offered: list, language: str = "en") -> str:
+    """'3 months at $137.50, 6 months at $68.75 or 12 months at $34.38'."""
+    from billing.language import alternatives
+    from billing.money import format_money
+    from billing.scripts import script
+
+    listed = [script("utter_plan_offer_item", language=language, months=t.months, monthly=format_money(t.monthly)) for t in offered]
+    return listed[0] if len(listed) == 1 else alternatives([", ".join(listed[:-1]), listed[-1]], language)
+

@@ -20,11 +20,12 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billing.language import SPOKEN
 from billing.refused import Refused
 from billing.models import DeskAuditEntry, Handoff, LoginAttempt, StaffSession, StaffUser, utcnow
 from billing.vocabulary import HandoffStatus
@@ -33,9 +34,11 @@ from selfpay import settings
 ROLES = ("agent", "supervisor", "admin")
 # the handoff queues (billing/handoffs.py); an agent works the ones named, or every one
 DEPARTMENTS = ("billing", "insurance", "financial_counseling", "disputes")
+# (user name, name, role, password, the languages they speak, best first)
 DEMO_USERS = (
-    ("alex", "Alex Rivera", "agent", "alex-demo-pass"),
-    ("sam", "Sam Okafor", "supervisor", "sam-demo-pass"),
+    ("alex", "Alex Rivera", "agent", "alex-demo-pass", ("en",)),
+    ("sam", "Sam Okafor", "supervisor", "sam-demo-pass", ("en",)),
+    ("sofia", "Sofía Morales", "agent", "sofia-demo-pass", ("es", "en")),
 )
 MIN_PASSWORD_LENGTH = 10
 SESSION_HOURS = 10
@@ -49,7 +52,7 @@ _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 
 
 class StaffError(Refused):
-    """reason: bad_username, bad_role, bad_department, weak_password, exists, production"""
+    """reason: bad_username, bad_role, bad_department, bad_language, weak_password, exists, production, unknown"""
 
 
 class TooManyAttempts(Exception):
@@ -83,9 +86,24 @@ def production_mode() -> bool:
     return (settings.get("SELFPAY_MODE") or "").lower() == "production"
 
 
+def read_languages(languages) -> tuple:
+    """The languages a user speaks, in order, each one the assistant speaks
+    ("es,en" or ["es", "en"]); none named is English."""
+    if isinstance(languages, str):
+        languages = languages.replace(",", " ").split()
+    codes = []
+    for code in (str(c).strip().lower() for c in (languages or ())):
+        if code and code not in codes:
+            codes.append(code)
+    if any(code not in SPOKEN for code in codes):
+        raise StaffError("bad_language")
+    return tuple(codes) or ("en",)
+
+
 def add_user(session: Session, username: str, display_name: str, role: str, password: str, *, created_by: str,
-             departments=None) -> StaffUser:
-    """A desk user; ``departments`` are the queues an agent works (none: every queue)."""
+             departments=None, languages=None) -> StaffUser:
+    """A desk user; ``departments`` are the queues an agent works (none: every queue),
+    ``languages`` the languages they speak, the one they read best first (none: English)."""
     username = (username or "").strip().lower()
     if not username or not username.replace("-", "").replace(".", "").replace("_", "").isalnum() or len(username) > 64:
         raise StaffError("bad_username")
@@ -94,16 +112,31 @@ def add_user(session: Session, username: str, display_name: str, role: str, pass
     queues = sorted({str(d).strip() for d in (departments or ()) if str(d).strip()})
     if any(d not in DEPARTMENTS for d in queues):
         raise StaffError("bad_department")
+    spoken = read_languages(languages)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise StaffError("weak_password")
     if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise StaffError("exists")
     user = StaffUser(username=username, display_name=(display_name or username).strip()[:200], role=role,
-                     departments=" ".join(queues) or None, password_hash=hash_password(password), created_by=created_by)
+                     departments=" ".join(queues) or None, languages=" ".join(spoken),
+                     password_hash=hash_password(password), created_by=created_by)
     session.add(user)
     session.flush()
     record(session, created_by, "user.add", f"user:{username}", None,
-           {"role": role, "display_name": user.display_name, "departments": queues or "all"})
+           {"role": role, "display_name": user.display_name, "departments": queues or "all", "languages": list(spoken)})
+    return user
+
+
+def set_languages(session: Session, username: str, languages, *, actor: str) -> StaffUser:
+    """Change the languages a user speaks (audited)."""
+    user = session.execute(select(StaffUser).where(StaffUser.username == _name(username))).scalar_one_or_none()
+    if user is None:
+        raise StaffError("unknown")
+    spoken = read_languages(languages)
+    before = (user.languages or "en").split()
+    user.languages = " ".join(spoken)
+    session.flush()
+    record(session, actor, "user.languages", f"user:{user.username}", {"languages": before}, {"languages": list(spoken)})
     return user
 
 
@@ -112,9 +145,9 @@ def add_demo_users(session: Session) -> int:
     if production_mode():
         raise StaffError("production")
     added = 0
-    for username, name, role, password in DEMO_USERS:
+    for username, name, role, password, spoken in DEMO_USERS:
         if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first() is None:
-            add_user(session, username, name, role, password, created_by="seed:demo")
+            add_user(session, username, name, role, password, created_by="seed:demo", languages=spoken)
             added += 1
     return added
 
@@ -183,6 +216,12 @@ class SignedIn:
     csrf_token: str
     session_id: int
     departments: tuple = ()  # the queues an agent works; () is every queue
+    languages: tuple = ("en",)  # the languages they speak, the one they read best first
+
+    @property
+    def reads(self) -> str:
+        """The language the desk writes summaries in for this user."""
+        return self.languages[0] if self.languages else "en"
 
 
 def _token_hash(token: str) -> str:
@@ -211,12 +250,23 @@ def signed_in(session: Session, token: Optional[str], now: Optional[dt.datetime]
         return None
     user = row.user
     return SignedIn(user.id, user.username, user.display_name, user.role, row.csrf_token, row.id,
-                    tuple((user.departments or "").split()))
+                    tuple((user.departments or "").split()), tuple((user.languages or "en").split()) or ("en",))
 
 
 def serves(user: SignedIn, department: str) -> bool:
     """Whether a waiting handoff in ``department`` is in this user's queues."""
     return user.role != "agent" or not user.departments or department in user.departments
+
+
+def speakers_on_shift(session: Session, language: str, department: str, now: Optional[dt.datetime] = None) -> List[str]:
+    """The agents on shift now (signed in to the desk: a session not ended
+    or expired) who speak ``language`` and work ``department``'s queue."""
+    now = now or utcnow()
+    rows = session.execute(select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id).where(
+        StaffUser.active.is_(True), StaffUser.role == "agent", StaffSession.ended_at.is_(None),
+        StaffSession.created_at <= now, StaffSession.expires_at > now)).scalars().unique().all()
+    return sorted({u.username for u in rows if language in (u.languages or "en").split()
+                   and (not u.departments or department in u.departments.split())})
 
 
 def may_read_conversation(session: Session, user: SignedIn, conversation_id: str) -> bool:

@@ -7,6 +7,7 @@ here, because the patient asked for it (minimum necessary otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from billing import clock, eob, ledger
 from billing.contact import display_phone, mailing_address
+from billing.language import phrase, say_date, spoken
 from billing.clients import get_client
 from billing.models import Account, StatementDelivery, utcnow
 from billing.money import format_money
@@ -31,6 +33,79 @@ KIND_WORDS = {
     "discount": "Discount", "patient_payment": "Your payment", "refund": "Refund", "write_off": "Adjustment",
     "transfer": "Transfer",
 }
+KIND_WORDS_ES = {
+    "charge": "Cargo", "insurance_payment": "Pago del seguro", "contractual_adjustment": "Ajuste del seguro",
+    "discount": "Descuento", "patient_payment": "Su pago", "refund": "Reembolso", "write_off": "Ajuste",
+    "transfer": "Transferencia",
+}
+# what the PDF says around the account's figures, in the patient's language (their record)
+LABELS = {
+    "en": {
+        "title": "Itemized statement {account}", "heading": "Itemized statement  |  Questions: {phone}",
+        "patient": "Patient: {name}", "account": "Account: {account}", "date": "Statement date: {date}",
+        "address": "Mailing address: {address}", "services": "Services",
+        "services_columns": ("Date", "Code", "Description", "Charge"), "no_services": "No services",
+        "claims": "Insurance claims", "no_claims": "No insurance claims on this account.",
+        "claim": "{payer}, claim {claim}{denied}: billed {billed}, allowed {allowed}, paid {paid}, your responsibility {owes}",
+        "denied": " (denied)", "claim_columns": ("Code", "Amount", "What it means"), "no_adjustments": "No adjustments",
+        "activity": "Account activity", "activity_columns": ("Date", "Entry", "Description", "Amount", "Balance"),
+        "payments": "Payments received: {amount}", "balance_due": "Balance due: {amount}",
+        "credit": "Credit in your favour: {amount}",
+        "unknown_code": "a code we have no plain explanation for; call us and we will explain it",
+        "codes": "Adjustment codes are the standard claim adjustment reason codes (CARC): CO is a contractual amount you do not owe, "
+                 "PR is your responsibility under your plan, OA and PI are other and payer-initiated adjustments.",
+    },
+    "es": {
+        "title": "Estado de cuenta detallado {account}", "heading": "Estado de cuenta detallado  |  Preguntas: {phone}",
+        "patient": "Paciente: {name}", "account": "Cuenta: {account}", "date": "Fecha del estado de cuenta: {date}",
+        "address": "Dirección postal: {address}", "services": "Servicios",
+        "services_columns": ("Fecha", "Código", "Descripción", "Cargo"), "no_services": "Sin servicios",
+        "claims": "Reclamos al seguro", "no_claims": "No hay reclamos al seguro en esta cuenta.",
+        "claim": "{payer}, reclamo {claim}{denied}: facturado {billed}, permitido {allowed}, pagado {paid}, "
+                 "su responsabilidad {owes}",
+        "denied": " (negado)", "claim_columns": ("Código", "Cantidad", "Qué significa"), "no_adjustments": "Sin ajustes",
+        "activity": "Movimientos de la cuenta", "activity_columns": ("Fecha", "Movimiento", "Descripción", "Cantidad", "Saldo"),
+        "payments": "Pagos recibidos: {amount}", "balance_due": "Saldo a pagar: {amount}",
+        "credit": "Crédito a su favor: {amount}",
+        "unknown_code": "un código que no tenemos explicado en palabras sencillas; llámenos y se lo explicamos",
+        "codes": "Los códigos de ajuste son los códigos estándar de motivo de ajuste de reclamos (CARC): CO es una cantidad "
+                 "contractual que usted no debe, PR es su responsabilidad según su plan, OA y PI son otros ajustes y ajustes "
+                 "del pagador.",
+    },
+}
+
+
+# the ledger descriptions billing writes (seed, remittance, payments, assistance, disputes, insurance,
+# refunds, write-offs), as a Spanish statement reads them; what the ledger keeps is never changed, and a
+# description written otherwise (a service line from the hospital's data, a partner's reason) stays as written
+_DESCRIPTIONS_ES = (
+    (re.compile(r"^(?P<payer>.+) payment on claim (?P<claim>\S+)$"), "Pago de {payer} del reclamo {claim}"),
+    (re.compile(r"^(?P<payer>.+) adjustment (?P<code>\S+) on claim (?P<claim>\S+)$"), "Ajuste {code} de {payer} en el reclamo {claim}"),
+    (re.compile(r"^Patient payment (?P<confirmation>\S+) \((?P<card>.+)\)$"), "Pago del paciente {confirmation} ({card})"),
+    (re.compile(r"^Financial assistance (?P<reference>\S+) \((?P<percent>[\d.]+)%\)$"), "Asistencia financiera {reference} ({percent}%)"),
+    (re.compile(r"^Dispute (?P<reference>\S+) resolved: (?P<note>.*)$", re.S), "Disputa {reference} resuelta: {note}"),
+    (re.compile(r"^Balance moved to (?P<payer>.+) for re-billing$"), "Saldo enviado a {payer} para volver a facturar"),
+    (re.compile(r"^Re-billed to (?P<payer>.+): remaining balance back to patient responsibility$"),
+     "Facturado otra vez a {payer}: el saldo restante vuelve a ser responsabilidad del paciente"),
+    (re.compile(r"^Refund of credit by check$"), "Reembolso del crédito por cheque"),
+    (re.compile(r"^Refund of credit by card(?: to card ending (?P<last4>\d{4}))?$"), "Reembolso del crédito a la tarjeta{ending}"),
+    (re.compile(r"^Small balance written off \(at or under (?P<limit>.+)\)$"), "Saldo pequeño cancelado (igual o menor a {limit})"),
+)
+
+
+def description_words(description: str, language: str = "en") -> str:
+    """A ledger entry's description as the patient's statement says it."""
+    if language != "es":
+        return description
+    for pattern, spanish in _DESCRIPTIONS_ES:
+        found = pattern.match(description)
+        if found:
+            values = {k: v for k, v in found.groupdict().items()}
+            if "card" in values:
+                values["card"] = phrase(values["card"], "es")
+            values["ending"] = f" terminada en {values['last4']}" if values.get("last4") else ""
+            return spanish.format(**values)
+    return description
 
 
 class StatementError(Refused):
@@ -50,13 +125,17 @@ class Statement:
     activity: List[tuple] = field(default_factory=list)     # (date, what, description, amount, running balance)
     payments_total: Decimal = Decimal("0.00")
     balance: Decimal = Decimal("0.00")
+    language: str = "en"  # the patient's (their record): the PDF's words and dates
 
 
 def build(session: Session, account: Account, today: Optional[dt.date] = None) -> Statement:
     client = get_client(session, account.client_id)
     patient = account.patient
+    language = spoken(patient.language)
     statement = Statement(client_name=client.name, client_phone=display_phone(client.phone_number), patient_name=patient.full_name,
-                          mailing_address=mailing_address(patient), account_number=account.account_number, statement_date=today or clock.today())
+                          mailing_address=mailing_address(patient), account_number=account.account_number, statement_date=today or clock.today(),
+                          language=language)
+    kinds = KIND_WORDS_ES if language == "es" else KIND_WORDS
     for encounter in account.encounters:
         for line in encounter.service_lines:
             statement.services.append((encounter.date_of_service, line.code, line.description, line.charge))
@@ -65,24 +144,25 @@ def build(session: Session, account: Account, today: Optional[dt.date] = None) -
         statement.claims.append({
             "payer": claim.payer, "claim_number": claim.claim_number, "billed": claim.billed, "allowed": claim.allowed,
             "paid": claim.paid, "patient_owes": explained.patient_owes, "denied": explained.denied,
-            "adjustments": [(f"{a.group_code}-{a.reason_code}", a.amount, _code_words(a.group_code, a.reason_code))
+            "adjustments": [(f"{a.group_code}-{a.reason_code}", a.amount, _code_words(a.group_code, a.reason_code, language))
                             for a in claim.adjustments],
         })
     running = Decimal("0.00")
     for entry in ledger.entries(session, account):
         running += entry.amount
-        statement.activity.append((entry.effective_date, KIND_WORDS.get(entry.kind, entry.kind), entry.description, entry.amount, running))
+        statement.activity.append((entry.effective_date, kinds.get(entry.kind, entry.kind), description_words(entry.description, language),
+                                   entry.amount, running))
         if entry.kind == "patient_payment":
             statement.payments_total += -entry.amount
     statement.balance = running  # the sum of the ledger, as ledger.balance says
     return statement
 
 
-def _code_words(group: str, reason: str) -> str:
-    words = eob.explain_code(group, reason)
+def _code_words(group: str, reason: str, language: str = "en") -> str:
+    words = eob.explain_code(group, reason, language)
     if words is None:
-        return "a code we have no plain explanation for; call us and we will explain it"
-    return words.split(" means ", 1)[-1]
+        return LABELS[language]["unknown_code"]
+    return words.split(" significa " if language == "es" else " means ", 1)[-1]
 
 
 def _latin(text: str) -> str:
@@ -93,7 +173,7 @@ def _latin(text: str) -> str:
 
 def render_pdf(statement: Statement) -> bytes:
     pdf = FPDF(format="Letter")
-    pdf.set_title(_latin(f"Itemized statement {statement.account_number}"))
+    pdf.set_title(_latin(LABELS[statement.language if statement.language in LABELS else "en"]["title"].format(account=statement.account_number)))
     pdf.set_author(_latin(statement.client_name))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
@@ -114,39 +194,44 @@ def render_pdf(statement: Statement) -> bytes:
                     row.cell(_latin(value))
         pdf.ln(3)
 
+    words = LABELS[statement.language if statement.language in LABELS else "en"]
     text(statement.client_name, 14, "B", 7)
-    text(f"Itemized statement  |  Questions: {statement.client_phone}")
+    text(words["heading"].format(phone=statement.client_phone))
     pdf.ln(2)
-    text(f"Patient: {statement.patient_name}")
-    text(f"Account: {statement.account_number}")
-    text(f"Statement date: {statement.statement_date.strftime('%B %d, %Y').replace(' 0', ' ')}")
+    text(words["patient"].format(name=statement.patient_name))
+    text(words["account"].format(account=statement.account_number))
+    text(words["date"].format(date=say_date(statement.statement_date, statement.language)))
     if statement.mailing_address:
-        text(f"Mailing address: {statement.mailing_address}")
+        text(words["address"].format(address=statement.mailing_address))
     pdf.ln(3)
-    text("Services", 12, "B", 7)
-    table(["Date", "Code", "Description", "Charge"],
-          [[d.isoformat(), code, words, format_money(charge)] for d, code, words, charge in statement.services] or [["", "", "No services", ""]],
-          [0.14, 0.12, 0.56, 0.18], right=("Charge",))
-    text("Insurance claims", 12, "B", 7)
+    text(words["services"], 12, "B", 7)
+    columns = words["services_columns"]
+    table(list(columns),
+          [[d.isoformat(), code, described, format_money(charge)] for d, code, described, charge in statement.services]
+          or [["", "", words["no_services"], ""]],
+          [0.14, 0.12, 0.56, 0.18], right=(columns[3],))
+    text(words["claims"], 12, "B", 7)
     if not statement.claims:
-        text("No insurance claims on this account.")
+        text(words["no_claims"])
         pdf.ln(2)
     for claim in statement.claims:
-        text(f"{claim['payer']}, claim {claim['claim_number']}{' (denied)' if claim['denied'] else ''}: billed {format_money(claim['billed'])}, "
-             f"allowed {format_money(claim['allowed'])}, paid {format_money(claim['paid'])}, "
-             f"your responsibility {format_money(claim['patient_owes'])}", 9, "B")
-        table(["Code", "Amount", "What it means"],
-              [[code, format_money(amount), words] for code, amount, words in claim["adjustments"]] or [["", "", "No adjustments"]],
-              [0.12, 0.16, 0.72], right=("Amount",))
-    text("Account activity", 12, "B", 7)
-    table(["Date", "Entry", "Description", "Amount", "Balance"],
-          [[d.isoformat(), what, words, format_money(amount), format_money(running)] for d, what, words, amount, running in statement.activity],
-          [0.13, 0.16, 0.43, 0.14, 0.14], right=("Amount", "Balance"))
-    text(f"Payments received: {format_money(statement.payments_total)}", 10, "B")
-    text(f"Balance due: {format_money(statement.balance)}" if statement.balance >= 0 else
-         f"Credit in your favour: {format_money(-statement.balance)}", 12, "B", 7)
-    text("Adjustment codes are the standard claim adjustment reason codes (CARC): CO is a contractual amount you do not owe, "
-         "PR is your responsibility under your plan, OA and PI are other and payer-initiated adjustments.", 8)
+        text(words["claim"].format(payer=claim["payer"], claim=claim["claim_number"], denied=words["denied"] if claim["denied"] else "",
+                                   billed=format_money(claim["billed"]), allowed=format_money(claim["allowed"]),
+                                   paid=format_money(claim["paid"]), owes=format_money(claim["patient_owes"])), 9, "B")
+        columns = words["claim_columns"]
+        table(list(columns),
+              [[code, format_money(amount), meaning] for code, amount, meaning in claim["adjustments"]] or [["", "", words["no_adjustments"]]],
+              [0.12, 0.16, 0.72], right=(columns[1],))
+    text(words["activity"], 12, "B", 7)
+    columns = words["activity_columns"]
+    table(list(columns),
+          [[d.isoformat(), what, described, format_money(amount), format_money(running)]
+           for d, what, described, amount, running in statement.activity],
+          [0.13, 0.16, 0.43, 0.14, 0.14], right=(columns[3], columns[4]))
+    text(words["payments"].format(amount=format_money(statement.payments_total)), 10, "B")
+    text(words["balance_due"].format(amount=format_money(statement.balance)) if statement.balance >= 0 else
+         words["credit"].format(amount=format_money(-statement.balance)), 12, "B", 7)
+    text(words["codes"], 8)
     return bytes(pdf.output())
 
 

@@ -94,20 +94,21 @@ async def conversation(request, conversation_id):
     # Sanic 21.12 leaves path parameters encoded: links and scripts encode the id
     if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
         return json({"error": auth.NOT_YOURS}, status=403)
-    return await _call(work.conversation, unquote(conversation_id))
+    return await _call(work.conversation, unquote(conversation_id), request.ctx.user)
 
 
 @bp.get("/handoffs")
 @auth.api()
 async def handoff_list(request):
-    return await _call(lambda: {"handoffs": work.handoff_list(request.args.get("status"))})
+    return await _call(lambda: {"handoffs": work.handoff_list(request.args.get("status"), request.ctx.user,
+                                                              request.args.get("language"))})
 
 
 @bp.get("/handoffs/<handoff_id:int>")
 @auth.api()
 async def handoff(request, handoff_id):
     try:
-        detail = await run_sync(work.handoff_detail, handoff_id)
+        detail = await run_sync(work.handoff_detail, handoff_id, request.ctx.user)
     except work.DeskError as problem:
         return json({"error": problem.message}, status=problem.status)
     detail["assist"] = await run_sync(assist.panel, handoff_id)

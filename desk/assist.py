@@ -23,13 +23,14 @@ SNIPPETS = {
 }
 
 
-def snippets(handoff: Handoff, client, facts: Dict[str, Any], language: str = "en") -> List[Dict[str, str]]:
+def snippets(handoff: Handoff, client, facts: Dict[str, Any], language: str = "en", plan_allowed: bool = True) -> List[Dict[str, str]]:
     """The snippets that fit, each in English and Spanish, the patient's
-    language first."""
+    language first; the plan offer only when the client's policy allows
+    this balance a plan."""
     keys = list(SNIPPETS["always"])
     if handoff.verified:
         keys.remove("verify_first")
-    keys[1:1] = SNIPPETS.get(handoff.department, ())
+    keys[1:1] = [key for key in SNIPPETS.get(handoff.department, ()) if key != "plan_offer" or plan_allowed]
     languages = sorted(SPOKEN, key=lambda code: code != language)
     out = []
     for key in keys:
@@ -76,11 +77,18 @@ def panel(handoff_id: int) -> Dict[str, Any]:
         account = session.get(Account, handoff.account_id) if handoff.account_id else None
         facts = {"patient_first_name": account.patient.first_name if account and handoff.verified else "there",
                  "balance": "", "financial_counseling_phone": display_phone(client.department_number("financial_counseling") or client.phone_number)}
+        plan_allowed = True
         if account is not None and handoff.verified:
-            facts["balance"] = format_money(ledger.balance(session, account))
-        # the verified patient's record says which language the snippets come in first
-        language = account.patient.language if account is not None and handoff.verified else "en"
+            balance = ledger.balance(session, account)
+            facts["balance"] = format_money(balance)
+            try:
+                plan_allowed = balance > 0 and bool(plans.offers(client.policy.payment_plan, balance))
+            except plans.PlanRefused:
+                plan_allowed = False
+        # the conversation's language says which language the snippets come in first (a verified
+        # patient's record says it when the conversation had none of its own)
+        language = handoff.language or (account.patient.language if account is not None and handoff.verified else "en")
         return {
-            "snippets": snippets(handoff, client, facts, language),
+            "snippets": snippets(handoff, client, facts, language, plan_allowed),
             "next_best_actions": next_best_actions(session, handoff, client),
         }

@@ -31,11 +31,16 @@ HANDOFF_PROBLEMS = {
     "not_open": (409, "This handoff is not open: claim it first, or it is already closed."),
     "not_yours": (403, "Another partner has claimed this handoff."),
     "bad_disposition": (400, "Choose a disposition: " + ", ".join(handoffs.DISPOSITIONS) + "."),
+    "language_first": (409, "This handoff is offered first to partners who speak {language}, until {until} UTC; "
+                            "you can claim it then if nobody has."),
 }
 
 
-def handoff_error(error: handoffs.HandoffError) -> DeskError:
+def handoff_error(error: handoffs.HandoffError, handoff: Optional[Handoff] = None) -> DeskError:
     status, message = HANDOFF_PROBLEMS.get(error.reason, (400, error.reason))
+    if error.reason == "language_first":
+        language = handoffs.LANGUAGE_WORDS["en"].get(handoff.language, handoff.language) if handoff is not None else "its language"
+        message = message.format(language=language, until=error.until.strftime("%H:%M") if error.until else "a few minutes")
     return DeskError(status, message, error.reason)
 
 

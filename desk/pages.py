@@ -73,26 +73,29 @@ async def logout(request):
 @bp.get("/")
 @auth.page()
 async def queue(request):
-    waiting = await run_sync(work.handoff_list, "waiting")
-    active = await run_sync(work.handoff_list, "active")
+    language = request.args.get("language") or ""
+    if language not in ("", *handoff_rules.LANGUAGES):
+        language = ""
+    waiting = await run_sync(work.handoff_list, "waiting", request.ctx.user, language)
+    active = await run_sync(work.handoff_list, "active", request.ctx.user, language)
     pending = await run_sync(work.pending_work)
-    return page("desk_queue.html", user=request.ctx.user, waiting=waiting, active=active, pending=pending,
-                notice=request.args.get("notice"), problem=request.args.get("problem"))
+    return page("desk_queue.html", user=request.ctx.user, waiting=waiting, active=active, pending=pending, language=language,
+                languages=handoff_rules.LANGUAGE_WORDS["en"], notice=request.args.get("notice"), problem=request.args.get("problem"))
 
 
 @bp.get("/handoffs/<handoff_id:int>")
 @auth.page()
 async def handoff(request, handoff_id):
     try:
-        detail = await run_sync(work.handoff_detail, handoff_id)
+        detail = await run_sync(work.handoff_detail, handoff_id, request.ctx.user)
         if not await auth.may_read(request.ctx.user, detail["conversation_id"]):
             raise work.DeskError(403, auth.NOT_YOURS)
-        conversation = await run_sync(work.conversation, detail["conversation_id"])
+        conversation = await run_sync(work.conversation, detail["conversation_id"], request.ctx.user)
         account = await run_sync(work.account_view, detail["account_number"]) if detail["account_number"] and detail["verified"] else None
     except work.DeskError as problem:
         return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
     panel = await run_sync(assist.panel, handoff_id)
-    return page("desk_handoff.html", user=request.ctx.user, handoff=detail, conversation=conversation, account=account,
+    return page("desk_handoff.html", languages=handoff_rules.LANGUAGE_WORDS["en"], user=request.ctx.user, handoff=detail, conversation=conversation, account=account,
                 assist=panel, dispositions=handoff_rules.DISPOSITIONS, notice=request.args.get("notice"),
                 problem=request.args.get("problem"))
 
@@ -291,7 +294,7 @@ async def conversation(request, conversation_id):
     try:
         if not await auth.may_read(request.ctx.user, unquote(conversation_id)):
             raise work.DeskError(403, auth.NOT_YOURS)
-        detail = await run_sync(work.conversation, unquote(conversation_id))
+        detail = await run_sync(work.conversation, unquote(conversation_id), request.ctx.user)
     except work.DeskError as problem:
         return page("desk_forbidden.html", status=problem.status, user=request.ctx.user, needed=None, problem=problem.message)
     return page("desk_conversation.html", user=request.ctx.user, conversation=detail)

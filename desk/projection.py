@@ -204,8 +204,12 @@ def summarise(session: Session, conversation_id: str) -> None:
     row = session.get(DeskConversation, conversation_id) or DeskConversation(id=conversation_id)
     language = None
     for event in events:
+        # the language the conversation is held in: the bot's language slot (a detected or chosen
+        # language), else what a channel said in a message's metadata
         if event.get("event") == "user":
             language = (event.get("metadata") or {}).get("language") or language
+        elif event.get("event") == "slot" and event.get("name") == "language" and event.get("value"):
+            language = event.get("value")
     row.client_id = (facts.client or None) and str(facts.client)[:40]
     row.channel = (facts.channel or None) and str(facts.channel)[:16]
     row.language = (language or None) and str(language)[:8]

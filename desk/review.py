@@ -44,6 +44,7 @@ class Filters:
     handoff: str = ""  # "", "yes", "no"
     outcome: str = ""
     flag: str = ""
+    language: str = ""  # "", "en", "es"
 
     @classmethod
     def from_args(cls, args, today: Optional[dt.date] = None) -> "Filters":
@@ -65,7 +66,7 @@ class Filters:
         if (until - since).days >= LONGEST_WINDOW_DAYS:
             raise ValueError(f"pick dates at most {LONGEST_WINDOW_DAYS} days apart")
         return cls(since=since, until=until,
-                   **{k: (args.get(k) or "").strip() for k in ("client", "channel", "intent", "handoff", "outcome", "flag")})
+                   **{k: (args.get(k) or "").strip() for k in ("client", "channel", "intent", "handoff", "outcome", "flag", "language")})
 
     def window(self) -> tuple[float, float]:
         start = dt.datetime.combine(self.since, dt.time(), dt.timezone.utc).timestamp()
@@ -115,6 +116,8 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
                 "id": conversation_id,
                 "client": conversation.client_id,
                 "channel": conversation.channel,
+                # the conversation's language (its language slot); else its handoff's; else the default
+                "language": conversation.language or (handed[-1].language if handed else None) or "en",
                 "started": transcripts.iso(conversation.started_at),
                 "last": transcripts.iso(conversation.last_at),
                 "patient_turns": conversation.patient_turns,
@@ -133,7 +136,8 @@ def conversations(filters: Filters) -> List[Dict[str, Any]]:
 def _matches(row: Dict[str, Any], f: Filters) -> bool:
     return ((not f.client or row["client"] == f.client) and (not f.channel or row["channel"] == f.channel)
             and (not f.intent or f.intent in row["intents"]) and (not f.handoff or row["handoff"] == (f.handoff == "yes"))
-            and (not f.outcome or row["outcome"] == f.outcome) and (not f.flag or f.flag in row["flags"]))
+            and (not f.outcome or row["outcome"] == f.outcome) and (not f.flag or f.flag in row["flags"])
+            and (not f.language or row["language"] == f.language))
 
 
 def metrics(filters: Filters, rows: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
@@ -228,12 +232,12 @@ def csv_export(rows: List[Dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["conversation", "client", "channel", "started", "last", "patient_turns", "intents", "handoff",
-                     "wait_seconds", "outcome", "qa_flags"])
+                     "wait_seconds", "outcome", "qa_flags", "language"])
     for r in rows:
         writer.writerow([csv_cell(cell) for cell in (
             r["id"], r["client"] or "", r["channel"] or "", r["started"], r["last"], r["patient_turns"],
             " ".join(r["intents"]), "yes" if r["handoff"] else "no", " ".join(str(w) for w in r["wait_seconds"]),
-            r["outcome"], " ".join(r["flags"]))])
+            r["outcome"], " ".join(r["flags"]), r.get("language") or "")])
     return out.getvalue()
 
 

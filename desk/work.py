@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
 
-from billing import assistance, db, disputes, eob, handoffs, ledger, outreach, payments, plans, refunds, staff, writeoffs
+from billing import assistance, clock, db, disputes, eob, handoffs, ledger, outreach, payments, plans, refunds, staff, writeoffs
 from billing.accounts import plan_status
 from billing.clients import get_client
 from billing.contact import display_phone
@@ -59,7 +59,9 @@ def account_view(account_number: str) -> Dict[str, Any]:
             "client": client.id,
             "client_name": client.name,
             "patient": {"id": patient.id, "name": patient.full_name, "date_of_birth": patient.date_of_birth.isoformat(),
-                        "phone": display_phone(patient.phone) if patient.phone else None, "email": patient.email},
+                        "phone": display_phone(patient.phone) if patient.phone else None, "email": patient.email,
+                        "language": patient.language,
+                        "language_name": handoffs.LANGUAGE_WORDS["en"].get(patient.language, patient.language)},
             "balance": str(balance),
             "balance_display": format_money(balance),
             "statement_date": account.statement_date.isoformat() if account.statement_date else None,
@@ -122,29 +124,70 @@ def _claim_view(c: eob.ClaimExplanation) -> Dict[str, Any]:
 
 # --- handoffs ---------------------------------------------------------------
 
-def handoff_list(status: Optional[str]) -> List[Dict[str, Any]]:
+OFFER_WORDS = {
+    "speaks": "You speak {language}.",
+    "supervisor": "",
+    "phone_queue": "",
+    "first_to_speakers": "Offered first to partners who speak {language}, until {until} UTC; then to everyone.",
+    "no_speaker_on_shift": "No partner who speaks {language} is on shift: open to everyone.",
+    "window_over": "Offered first to partners who speak {language}; now open to everyone.",
+}
+
+
+def _offer_view(session, handoff: Handoff, user: Optional[staff.SignedIn], now) -> Dict[str, Any]:
+    """Whether this user may claim the waiting handoff now, and why, in words (billing.handoffs.offer)."""
+    if user is None or handoff.status != HandoffStatus.WAITING:
+        return {"claimable": handoff.status == HandoffStatus.WAITING, "reason": None, "until": None, "words": ""}
+    offered = handoffs.offer_to(session, handoff, user.username, now)
+    language = handoffs.LANGUAGE_WORDS["en"].get(handoff.language or "en", handoff.language)
+    until = offered.until.strftime("%H:%M") if offered.until else ""
+    return {"claimable": offered.claimable, "reason": offered.reason,
+            "until": offered.until.isoformat() + "Z" if offered.until else None,
+            "words": OFFER_WORDS.get(offered.reason, "").format(language=language, until=until)}
+
+
+def handoff_list(status: Optional[str], user: Optional[staff.SignedIn] = None, language: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The handoffs (by status, by language), each with whether ``user``
+    may claim it now and why (a handoff is offered first to partners who
+    speak its language)."""
     if status and status not in (HandoffStatus.WAITING, HandoffStatus.ACTIVE, HandoffStatus.CLOSED):
         raise DeskError(400, "status is waiting, active or closed")
+    if language and language not in handoffs.LANGUAGES:
+        raise DeskError(400, "language is " + " or ".join(handoffs.LANGUAGES))
     with db.session_scope() as session:
-        return [handoffs.as_dict(h) for h in handoffs.listing(session, status=status)]
+        now = clock.utcnow()
+        reads = user.reads if user is not None else "en"
+        return [{**handoffs.as_dict(h, now), "summary": handoffs.summary_for(h, reads), "summary_language": reads,
+                 "offer": _offer_view(session, h, user, now)}
+                for h in handoffs.listing(session, status=status, language=language or None)]
 
 
-def handoff_detail(handoff_id) -> Dict[str, Any]:
+def handoff_detail(handoff_id, user: Optional[staff.SignedIn] = None) -> Dict[str, Any]:
+    """A handoff, its summary in the reading partner's language (the
+    patient's words as they said them) and whether they may claim it."""
     with db.session_scope() as session:
         try:
-            return handoffs.as_dict(handoffs.get(session, handoff_id))
+            handoff = handoffs.get(session, handoff_id)
         except handoffs.HandoffError as error:
             raise handoff_error(error)
+        now = clock.utcnow()
+        reads = user.reads if user is not None else "en"
+        return {**handoffs.as_dict(handoff, now), "summary": handoffs.summary_for(handoff, reads), "summary_language": reads,
+                "offer": _offer_view(session, handoff, user, now)}
 
 
 def claim(handoff_id, user: staff.SignedIn) -> Dict[str, Any]:
     with db.session_scope() as session:
         try:
-            if not staff.serves(user, handoffs.get(session, handoff_id).department):
-                raise DeskError(403, "This handoff waits in another team's queue: a partner who works that queue takes it.")
-            handoff = handoffs.claim(session, handoff_id, user.username)
+            waiting = handoffs.get(session, handoff_id)
         except handoffs.HandoffError as error:
             raise handoff_error(error)
+        if not staff.serves(user, waiting.department):
+            raise DeskError(403, "This handoff waits in another team's queue: a partner who works that queue takes it.")
+        try:
+            handoff = handoffs.claim(session, handoff_id, user.username)
+        except handoffs.HandoffError as error:
+            raise handoff_error(error, waiting)
         view = handoffs.as_dict(handoff)
         was_after_hours = handoff.after_hours
     if was_after_hours:
@@ -197,18 +240,26 @@ def close(handoff_id, user: staff.SignedIn, disposition: str, note: str, resume_
 
 # --- conversations ----------------------------------------------------------
 
-def conversation(conversation_id: str) -> Dict[str, Any]:
+def conversation(conversation_id: str, user: Optional[staff.SignedIn] = None) -> Dict[str, Any]:
+    """A conversation's transcript, its language and its handoffs (their
+    summaries in the reading partner's language)."""
     events = transcripts.events(conversation_id)
     if not events:
         raise DeskError(404, "There is no such conversation.")
     facts = transcripts.facts(conversation_id, events)
+    reads = user.reads if user is not None else "en"
     with db.session_scope() as session:
         found = session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)).scalars().all()
-        handoff_views = [handoffs.as_dict(h) for h in found]
+        handoff_views = [{**handoffs.as_dict(h), "summary": handoffs.summary_for(h, reads)} for h in found]
+    # the language the conversation is held in: the assistant's language slot, last set
+    language = next((e.get("value") for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "language"
+                     and e.get("value")), None) or (found[-1].language if found else None) or "en"
     return {
         "id": conversation_id,
         "client": facts.client,
         "channel": facts.channel,
+        "language": language,
+        "language_name": handoffs.LANGUAGE_WORDS["en"].get(language, language),
         "paused": facts.paused,
         "transcript": transcripts.transcript(events),
         "handoffs": handoff_views,

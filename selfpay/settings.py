@@ -54,6 +54,8 @@ DEFAULTS = {
     "OUTREACH_PLAN_EVERY_SECONDS": "300",
     # how often beat looks for clients whose planner run is due
     "OUTREACH_TICK_SECONDS": "60",
+    # how long a handoff is offered only to the partners on shift who speak its language (billing.handoffs.offer)
+    "HANDOFF_LANGUAGE_FIRST_MINUTES": "5",
     # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
     "ACTION_CALL_TIMEOUT_SECONDS": "6",
     # Rasa's event broker (endpoints.yml), what feeds the desk's conversation tables (desk/projection.py):

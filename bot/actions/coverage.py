@@ -11,30 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from billing import accounts, eob
 from billing.clients import ClientInfo
-from bot.actions.common import StarterAction, client_values, entity_in, request_message, say_money
+from bot.actions.common import StarterAction, client_values, entity_in, language_of, request_message, say_money
 from bot.responses import defined
-
-
-def _owed_parts(item: eob.ClaimExplanation) -> str:
-    parts = []
-    if item.deductible:
-        parts.append(f"your {say_money(item.deductible)} deductible")
-    if item.coinsurance:
-        parts.append(f"{say_money(item.coinsurance)} coinsurance")
-    if item.copay:
-        parts.append(f"your {say_money(item.copay)} copay")
-    if item.other_owed:
-        parts.append(f"{say_money(item.other_owed)} your plan did not cover")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:
     values = client_values(client)
+    language = language_of(tracker)
     asked = request_message(tracker, "explain_eob") or request_message(tracker, "insurance_question") or {}
     code = entity_in(asked, "adjustment_code") if asked else None
     if code:
         group, _, reason = str(code).partition("-") if "-" in str(code) else ("", "", str(code))
-        meaning = eob.explain_code(group.upper(), reason)
+        meaning = eob.explain_code(group.upper(), reason, language)
         if meaning:
             dispatcher.utter_message(response="utter_code_meaning", meaning=meaning, **values)
         else:
@@ -49,7 +37,7 @@ def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo,
         if item.denied:
             dispatcher.utter_message(response="utter_eob_denied", owed=say_money(item.patient_owes), **common)
             for group, reason in item.denied_reasons:
-                meaning = eob.explain_code(group, reason)
+                meaning = eob.explain_code(group, reason, language)
                 if meaning:
                     dispatcher.utter_message(response="utter_code_meaning", meaning=meaning, **values)
                 step = f"utter_denial_next_step_{reason}"
@@ -57,7 +45,7 @@ def tell_coverage(dispatcher: CollectingDispatcher, session, client: ClientInfo,
             continue
         dispatcher.utter_message(response="utter_eob_claim", **common)
         if item.patient_owes:
-            dispatcher.utter_message(response="utter_eob_you_owe", parts=_owed_parts(item), **values)
+            dispatcher.utter_message(response="utter_eob_you_owe", parts=eob.owed_words(item, language), **values)
         if item.written_off:
             dispatcher.utter_message(response="utter_eob_written_off", written_off=say_money(item.written_off), **common)
     dispatcher.utter_message(response="utter_anything_else")

@@ -27,7 +27,7 @@ from billing.vocabulary import Channel
 from bot import capabilities
 from bot.actions import language
 from bot.actions.common import (
-    PENDING_ANSWERS, say_money, channel_of, client_values, conversation_client, is_verified, language_of, patient_phone, session_scope,
+    PENDING_ANSWERS, channel_of, client_values, conversation_client, is_verified, language_of, patient_phone, session_scope,
 )
 from bot.nlp.general import definition_asked
 from bot.nlp.identity import read_account_identifier
@@ -109,8 +109,8 @@ def gather_facts(tracker: Tracker, session, client: ClientInfo, reason: str) -> 
             overview = next((o for o in accounts.overview(session, patient.id, client.id) if o.account_number == account.account_number), None)
             plan = overview.plan if overview is not None else None
             if plan is not None:
-                facts.plan = (f"{plan.status} payment plan of {plan.months} x {say_money(plan.monthly_amount)}, "
-                              f"{plan.paid_installments} paid, {plan.missed_payments} missed")
+                facts.plan = {"status": plan.status, "months": plan.months, "monthly_amount": plan.monthly_amount,
+                              "paid": plan.paid_installments, "missed": plan.missed_payments}
     return facts, intents, account_id
 
 
@@ -122,19 +122,20 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, session, client
     department = department_for(intents, named)
     handoff, created = handoffs.open_handoff(
         session, client=client, conversation_id=tracker.sender_id, channel=channel_of(tracker), department=department,
-        reason=reason, summary=handoffs.summary_text(facts), patient_id=tracker.get_slot("patient_id") if is_verified(tracker) else None,
-        account_id=account_id, verified=is_verified(tracker),
+        reason=reason, summary=handoffs.summary_text(facts, conversation_language=language_of(tracker)),
+        patient_id=tracker.get_slot("patient_id") if is_verified(tracker) else None,
+        account_id=account_id, verified=is_verified(tracker), facts=facts, language=language_of(tracker),
     )
     logger.info("handoff %s (%s, %s) for conversation %s", handoff.id, handoff.department, reason, tracker.sender_id)
     values = {
         **client_values(client),
         "department_name": languages.phrase(handoffs.DEPARTMENT_NAMES[handoff.department], language_of(tracker)),
-        "partner_hours": handoffs.hours_text(client),
+        "partner_hours": handoffs.hours_text(client, language_of(tracker)),
         "queue_position": handoffs.position(session, handoff),
         "wait_minutes": handoffs.expected_wait_minutes(session, handoff),
     }
     values["minutes_word"] = languages.counted(values["wait_minutes"], "minute", "minutes", language_of(tracker))
-    values["recap"] = handoffs.patient_recap(facts)
+    values["recap"] = handoffs.patient_recap(facts, language_of(tracker))
     events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("next_form", "none"),
                                SlotSet("pending_confirmation", None)]
     if handoff.after_hours:

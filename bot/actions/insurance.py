@@ -96,7 +96,7 @@ class ActionConfirmInsurance(Action):
             member, group = slots["ins_ids"].split("|", 1)
             start = dt.date.fromisoformat(slots["ins_start"])
             dispatcher.utter_message(response="utter_confirm_insurance", payer=slots["ins_payer"], member_id=member,
-                                     group=f"group {group}" if group else "no group number", subscriber=slots["ins_subscriber"],
+                                     group=insurance.group_words(group, language_of(tracker)), subscriber=slots["ins_subscriber"],
                                      start=say_date(start, language_of(tracker)), **client_values(client))
             return reset + [ask("insurance", self.name(), payer=slots["ins_payer"], member_id=member, group=group or None,
                                 subscriber=slots["ins_subscriber"], start=slots["ins_start"])]

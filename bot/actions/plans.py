@@ -36,13 +36,7 @@ AGREED = "+agreed"
 
 
 def describe(terms: PlanTerms, language: str = "en") -> str:
-    if language == "es":
-        text = f"{terms.months} pagos mensuales de {say_money(terms.monthly)}"
-        return text + (f", el último de {say_money(terms.last)}" if terms.last != terms.monthly else "")
-    text = f"{terms.months} monthly payments of {say_money(terms.monthly)}"
-    if terms.last != terms.monthly:
-        text += f", the last one {say_money(terms.last)}"
-    return text
+    return plans.terms_words(terms, language)
 
 
 def read_request(tracker: Tracker, text: str, max_months: int, message: Optional[Dict[str, Any]] = None) -> Optional[str]:
@@ -129,12 +123,9 @@ def start_plan(dispatcher: CollectingDispatcher, session, client: ClientInfo, tr
     request = read_request(tracker, asked["text"], policy.max_months, asked) if asked else None
     events.append(SlotSet("plan_request", request))
     if request is None:
-        spanish = language_of(tracker) == "es"
-        listed = [f"{t.months} {'meses de' if spanish else 'months at'} {say_money(t.monthly)}" for t in offered]
         dispatcher.utter_message(
             response="utter_plan_offers", balance=say_money(balance), min_months=policy.min_months, max_months=policy.max_months,
-            min_monthly=say_money(policy.min_monthly_payment),
-            offers=", ".join(listed[:-1]) + f" {'o' if spanish else 'or'} {listed[-1]}" if len(listed) > 1 else listed[0],
+            min_monthly=say_money(policy.min_monthly_payment), offers=plans.offers_words(offered, language_of(tracker)),
             **values,
         )
     return events

@@ -31,9 +31,19 @@
     tr.appendChild(text("td", h.department.replace(/_/g, " ")));
     tr.appendChild(text("td", h.reason.replace(/_/g, " ") + (h.after_hours ? " (after hours)" : "")));
     tr.appendChild(text("td", h.channel));
+    var language = text("td", h.language_name || h.language || "", "language");
+    language.lang = "en";
+    var offer = h.offer || {claimable: true};
+    if (claimable && offer.words && offer.reason !== "speaks") {
+      language.appendChild(document.createElement("br"));
+      language.appendChild(text("small", offer.words, "offer"));
+    }
+    tr.appendChild(language);
     tr.appendChild(text("td", claimable ? minutes(h.created_at) : Math.floor(h.wait_seconds / 60) + " min", "wait"));
     var last = document.createElement("td");
-    if (claimable) {
+    if (claimable && !offer.claimable) {
+      last.appendChild(text("span", "Not yet", "hint"));
+    } else if (claimable) {
       var form = document.createElement("form");
       form.method = "post";
       form.action = "/desk/handoffs/" + h.id + "/claim";
@@ -57,16 +67,17 @@
       var empty = document.createElement("tr");
       empty.className = "empty";
       var cell = text("td", claimable ? "Nobody is waiting." : "Nobody is being helped.");
-      cell.colSpan = 7;
+      cell.colSpan = 8;
       empty.appendChild(cell);
       body.appendChild(empty);
     }
     items.forEach(function (h) { body.appendChild(row(h, claimable, csrf)); });
   }
   function refreshQueue() {
+    var only = waiting.dataset.language ? "&language=" + encodeURIComponent(waiting.dataset.language) : "";
     Promise.all([
-      fetch("/api/handoffs?status=waiting", {credentials: "same-origin"}).then(function (r) { return r.json(); }),
-      fetch("/api/handoffs?status=active", {credentials: "same-origin"}).then(function (r) { return r.json(); })
+      fetch("/api/handoffs?status=waiting" + only, {credentials: "same-origin"}).then(function (r) { return r.json(); }),
+      fetch("/api/handoffs?status=active" + only, {credentials: "same-origin"}).then(function (r) { return r.json(); })
     ]).then(function (both) {
       fill(waiting, both[0].handoffs || [], true, waiting.dataset.csrf);
       fill(active, both[1].handoffs || [], false, "");

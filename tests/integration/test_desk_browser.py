@@ -134,3 +134,51 @@ def test_sam_sees_each_campaigns_results_and_pauses_and_resumes_one(assistant, b
 
     submit_and_wait_for_the_page(browser, f"{row} button[type=submit]")   # resume
     assert "Running" in browser.find_element(By.CSS_SELECTOR, row).text
+
+
+def test_a_spanish_handoff_shows_its_language_waits_for_sofia_and_reads_to_her_in_spanish(assistant, browser):
+    from tests.integration.helpers import call, login
+
+    # sofia is on shift (signed in through the API); carlos asks for a person in Spanish
+    sofia_token = login(assistant, "sofia", "sofia-demo-pass")
+    try:
+        sender = secrets.token_hex(10)
+        assistant.say(sender, "hola, cuanto debo en mi cuenta", client="lakeside")
+        assistant.say(sender, "09/18/1975", client="lakeside")
+        assistant.say(sender, "40089012", client="lakeside")
+        assistant.say(sender, "necesito hablar con alguien", client="lakeside")
+        status, body, _ = call(assistant, "GET", "/api/handoffs?status=waiting&language=es", token=sofia_token)
+        handoff_id = str(next(h["id"] for h in body["handoffs"] if h["conversation_id"] == sender))
+
+        # alex sees the language in words and why he cannot claim it yet, even after the page refreshes itself
+        sign_in(browser, assistant, "alex", "alex-demo-pass")
+        row = f'#waiting tr[data-id="{handoff_id}"]'
+        headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#waiting thead th")]
+        assert "Language" in headers
+        WebDriverWait(browser, 20).until(lambda b: "Updated" in b.find_element(By.ID, "refreshed").text)
+        text = browser.find_element(By.CSS_SELECTOR, row).text
+        assert "Spanish" in text and "Offered first to partners who speak Spanish" in text and "Not yet" in text
+        assert not browser.find_elements(By.CSS_SELECTOR, f"{row} button")
+        browser.get(f"{assistant.desk}/desk/?language=en")
+        assert not browser.find_elements(By.CSS_SELECTOR, row)
+        browser.get(f"{assistant.desk}/desk/handoffs/{handoff_id}")
+        assert browser.find_element(By.ID, "handoff-language").text == "Language: Spanish"
+        assert "The conversation is in Spanish." in browser.find_element(By.ID, "summary").text
+        assert not browser.find_elements(By.ID, "claim")
+
+        # sofia claims it, reads the summary in Spanish and gets the Spanish reply first
+        sign_in(browser, assistant, "sofia", "sofia-demo-pass")
+        browser.find_element(By.CSS_SELECTOR, f"{row} button").click()
+        WebDriverWait(browser, 20).until(lambda b: f"/desk/handoffs/{handoff_id}" in b.current_url)
+        summary = browser.find_element(By.ID, "summary")
+        assert summary.get_attribute("lang") == "es"
+        assert "Paciente: Carlos Ramirez" in summary.text and '"necesito hablar con alguien"' in summary.text
+        assert browser.find_element(By.ID, "account-language").text == "Spanish"
+        browser.find_element(By.CSS_SELECTOR, "button.snippet").click()
+        assert browser.find_element(By.ID, "reply-text").get_attribute("value").startswith("Hola Carlos")
+        Select(browser.find_element(By.ID, "disposition")).select_by_value("information_given")
+        browser.find_element(By.ID, "close-handoff").click()
+        WebDriverWait(browser, 20).until(lambda b: f"Handoff {handoff_id} closed" in b.page_source)
+        browser.find_element(By.CSS_SELECTOR, "form[action='/desk/logout'] button").click()
+    finally:
+        call(assistant, "POST", "/api/logout", token=sofia_token)

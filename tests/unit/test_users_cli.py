@@ -24,3 +24,17 @@ def test_an_unknown_queue_adds_nobody_and_says_which_there_are(seeded_sqlite, ca
     assert "the queues are billing" in capsys.readouterr().err
     with db.session_scope() as session:
         assert session.execute(select(StaffUser).where(StaffUser.username == "ben")).first() is None
+
+
+def test_users_speak_the_languages_named_and_a_supervisor_can_change_them(seeded_sqlite, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-password\n"))
+    assert cli.main(["users", "add", "ines", "--role", "agent", "--password-stdin", "--languages", "es,en"]) == 0
+    assert "speaking es, en" in capsys.readouterr().out
+    assert cli.main(["users", "languages", "alex", "en,es"]) == 0
+    assert "alex speaks en, es" in capsys.readouterr().out
+    assert cli.main(["users", "languages", "alex", "fr"]) == 1
+    assert "the languages are en, es" in capsys.readouterr().err
+    with db.session_scope() as session:
+        spoken = dict(session.execute(select(StaffUser.username, StaffUser.languages)
+                                      .where(StaffUser.username.in_(["ines", "alex"]))).all())
+    assert spoken == {"ines": "es en", "alex": "en es"}
