@@ -15,8 +15,9 @@ from pathlib import Path
 
 from selfpay.settings import MODELS, PROJECT_ROOT, environment
 
-# the spaCy rules run at inference (bot.nlp.component) and train nothing
-INPUTS = ["config.yml", "bot/domain", "bot/data"]
+# the spaCy rules run at inference (bot.nlp.component) and train nothing;
+# the intent classifier's code decides what it learns
+INPUTS = ["config.yml", "bot/domain", "bot/data", "bot/nlp/intent_classifier.py"]
 
 
 def fingerprint() -> str:
