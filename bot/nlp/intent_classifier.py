@@ -129,7 +129,12 @@ class SelfPayIntentClassifier(IntentClassifier, GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None or self._model["clf"] is None:
             return messages
-        wanted = [m for m in messages if m.get(TEXT)]
+        wanted = [m for m in messages if (m.get(TEXT) or "").strip()]
+        for message in messages:
+            if message not in wanted:
+                # no words to read: no intent, as DIET says it, so the FallbackClassifier answers it
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
         if not wanted:
             return messages
         clf = self._model["clf"]

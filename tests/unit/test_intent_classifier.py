@@ -110,9 +110,17 @@ def test_the_loaded_model_predicts_as_the_trained_one(trained, storage, context)
         assert before.get(INTENT)["confidence"] == pytest.approx(after.get(INTENT)["confidence"], abs=1e-6)
 
 
-def test_a_message_without_text_is_left_alone(loaded):
-    (message,) = parse(loaded, "")
-    assert message.get(INTENT) is None
+@pytest.mark.parametrize("text", ["", "   "])
+def test_a_message_without_words_gets_no_intent_and_the_fallback_answers_it(loaded, text):
+    """As DIET says it (no name, confidence 0), so Rasa's FallbackClassifier
+    turns it into nlu_fallback instead of failing the turn on a missing intent."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    (message,) = parse(loaded, text)
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0} and message.get("intent_ranking") == []
+    fallback = FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.35})
+    fallback.process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
 
 
 def test_nothing_trained_loads_as_an_empty_classifier(storage, context):
