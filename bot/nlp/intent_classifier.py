@@ -127,25 +127,27 @@ class SelfPayIntentClassifier(IntentClassifier, GraphComponent):
 
     # prediction -------------------------------------------------------
     def process(self, messages: List[Message]) -> List[Message]:
-        if self._model is None or self._model["clf"] is None:
-            return messages
-        wanted = [m for m in messages if (m.get(TEXT) or "").strip()]
+        trained = self._model is not None and self._model["clf"] is not None
+        readable = [m for m in messages if trained and (m.get(TEXT) or "").strip()]
         for message in messages:
-            if message not in wanted:
-                # no words to read: no intent, as DIET says it, so the FallbackClassifier answers it
+            if message not in readable:
+                # no words to read (or nothing learned yet): no intent, as DIET says it,
+                # so the FallbackClassifier answers it
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
-        if not wanted:
-            return messages
+        if readable:
+            self._rank(readable)
+        return messages
+
+    def _rank(self, messages: List[Message]) -> None:
         clf = self._model["clf"]
-        probabilities = clf.predict_proba(self._matrix([m.get(TEXT) for m in wanted]))
+        probabilities = clf.predict_proba(self._matrix([m.get(TEXT) for m in messages]))
         length = int(self.config["ranking_length"]) or len(clf.classes_)
-        for message, row in zip(wanted, probabilities):
+        for message, row in zip(messages, probabilities):
             order = np.argsort(-row, kind="stable")[:length]
             ranking = [{INTENT_NAME_KEY: str(clf.classes_[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
-        return messages
 
     # storage ----------------------------------------------------------
     def persist(self) -> None:

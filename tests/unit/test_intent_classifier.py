@@ -123,7 +123,8 @@ def test_a_message_without_words_gets_no_intent_and_the_fallback_answers_it(load
     assert message.get(INTENT)["name"] == "nlu_fallback"
 
 
-def test_nothing_trained_loads_as_an_empty_classifier(storage, context):
+def test_nothing_trained_loads_as_an_empty_classifier_that_says_no_intent(storage, context):
+    """Nothing learned is said as an empty message is: no intent, so the fallback answers."""
     classifier = SelfPayIntentClassifier.load({}, storage, Resource("never_trained"), context)
     (message,) = parse(classifier, "i want to pay")
-    assert message.get(INTENT) is None
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0} and message.get("intent_ranking") == []
