@@ -23,6 +23,7 @@ from billing import accounts, callbacks, handoffs, ledger, outreach
 from billing.clients import ClientInfo
 from billing.contact import display_phone, normalise_phone
 from billing.models import Patient
+from billing.redaction import holds_redacted_card
 from billing.vocabulary import Channel
 from bot import capabilities
 from bot.actions import language
@@ -235,6 +236,10 @@ class ActionFallback(_ClientAction):
                 # answered: wait for the patient (no second fallback for the same message)
                 return events + [FollowupAction("action_listen")]
         text = tracker.latest_message.get("text") or ""
+        if holds_redacted_card(text):
+            # a card number in a message not understood: the patient hears it was removed, and the safe way to pay
+            dispatcher.utter_message(response="utter_card_number_not_taken")
+            return [FollowupAction("action_listen")]
         term = definition_asked(text)
         if term is not None:
             # "whats an out of pocket maximum": a general question, answered without an account

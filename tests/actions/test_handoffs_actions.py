@@ -167,3 +167,11 @@ def test_a_correction_the_classifier_missed_still_answers_the_read_back(seeded_s
                                                      events=earlier))
     assert said(messages) == ["utter_confirm_contact_change"]
     assert slot_events(events)[PENDING]["value"].endswith("2223")
+
+
+def test_a_card_number_in_a_message_not_understood_is_said_to_be_removed_not_asked_again(seeded_sqlite):
+    """The connector took the number out ([card ending 4444]); whatever the
+    rest of the message was, the patient hears why, and how to pay safely."""
+    messages, events = run(ActionFallback(), tracker(intent="nlu_fallback", text="inform [card ending 4444]"))
+    assert said(messages) == ["utter_card_number_not_taken"]
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_listen"
