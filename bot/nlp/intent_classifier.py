@@ -128,9 +128,11 @@ class SelfPayIntentClassifier(IntentClassifier, GraphComponent):
     # prediction -------------------------------------------------------
     def process(self, messages: List[Message]) -> List[Message]:
         trained = self._model is not None and self._model["clf"] is not None
-        readable = [m for m in messages if trained and (m.get(TEXT) or "").strip()]
+        readable = []
         for message in messages:
-            if message not in readable:
+            if trained and (message.get(TEXT) or "").strip():
+                readable.append(message)
+            else:
                 # no words to read (or nothing learned yet): no intent, as DIET says it,
                 # so the FallbackClassifier answers it
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
