@@ -35,12 +35,15 @@ import uuid
 from functools import lru_cache
 from typing import Any, Dict, List
 
+import aiohttp
+import ujson
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, ActionExtractSlots, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from bot.actions import language as conversation_language
 from selfpay import settings
@@ -124,9 +127,18 @@ def follow_the_clock() -> None:
         time.time = clock.timestamp
 
 
+def endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """EndpointConfig.session with the request body written by ujson: an action call carries the
+    conversation's every event, several times a turn, and the standard library's encoder took 8 ms of them."""
+    auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+    return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=ujson.dumps,
+                                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+
+
 def apply() -> None:
     from bot import rasa_stores, responses
 
+    EndpointConfig.session = endpoint_session
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction.run = run_remote_action
     ActionExtractSlots._run_custom_action = run_slot_mapping_action

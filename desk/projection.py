@@ -45,6 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import create_engine, select, text
@@ -79,14 +80,21 @@ def identity(conversation_id: str, event: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
+@lru_cache(maxsize=65536)
+def _text_redacted(text: str) -> str:
+    """One text with its card numbers out; remembered, for a turn's events repeat most of their texts
+    (names, intents, the metadata of every line) and the feed redacts them inside its write transaction."""
+    return redact_card_numbers(text)[0]
+
+
 def _redacted(value: Any) -> Any:
     """Any JSON value with every card number out (whole ones, in one text or number)."""
     if isinstance(value, str):
-        return redact_card_numbers(value)[0]
+        return _text_redacted(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
-        safe = redact_card_numbers(str(value))[0]
+        safe = _text_redacted(str(value))
         return value if safe == str(value) else safe
     if isinstance(value, dict):
         return {k: _redacted(v) for k, v in value.items()}
@@ -319,15 +327,21 @@ def sql_pass(broker_url: Optional[str] = None, database_url: Optional[str] = Non
     mark (the mark's row locked meanwhile); how many broker rows were read."""
     broker_url = broker_url or settings.get("EVENT_BROKER_URL")
     source = _source_name(broker_url)
+    # the batch is read and parsed before the billing database's transaction (on SQLite its write lock,
+    # which the action servers wait for), then projected only if the mark is still where it was read
+    position = mark(source, database_url)
+    rows = _broker_rows(broker_url, position, limit)
+    if not rows:
+        return 0
+    bodies = [body for body in (_with_sender(_parsed(r.data), r.sender_id) for r in rows) if body]
     with db.session_scope(database_url) as session:
         row = session.execute(select(DeskProjectionMark).where(DeskProjectionMark.source == source).with_for_update()).scalars().first()
         if row is None:
             row = DeskProjectionMark(source=source, position=0)
             session.add(row)
-        rows = _broker_rows(broker_url, row.position, limit)
-        if not rows:
-            return 0
-        project_batch(session, [body for body in (_with_sender(_parsed(r.data), r.sender_id) for r in rows) if body])
+        if row.position != position:
+            return 0  # another feed projected past it meanwhile: the next pass reads on from its mark
+        project_batch(session, bodies)
         row.position = rows[-1].id
         row.updated_at = clock.utcnow()
         return len(rows)
