@@ -172,7 +172,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=48)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS) + list(VOICE_SCENARIOS), action="append", help="default: all")
-    parser.add_argument("--calls", type=int, default=24, help="voice calls at a caller's pace (each about 30 s long)")
+    parser.add_argument("--calls", type=int, default=32, help="voice calls at a caller's pace (each about 30 s long)")
     parser.add_argument("--shape", choices=["bare", "run", "cluster"], action="append",
                         help="bare: stock rasa run, in-memory stores; run: make run's shape; cluster: make cluster's "
                              "(PostgreSQL, Redis, 2 Rasa servers behind HAProxy); default: all three, bare first")
@@ -222,12 +222,17 @@ def main() -> int:
             if shape == "cluster":
                 results["cluster"] = measure(args, rest_scenarios, args.cluster_concurrency)
                 print_reports(args, "cluster (as measured)", results["cluster"], args.cluster_concurrency)
+                voice = [s for s in (args.scenario or VOICE_SCENARIOS) if s in VOICE_SCENARIOS]
+                if voice:
+                    results["cluster-voice"] = measure(args, voice)
+                    print_reports(args, "cluster, voice calls (as measured)", results["cluster-voice"])
         finally:
             stop_shape(processes)
     what = f"tracker store {env['TRACKER_STORE_URL'].split(':', 1)[0]}, billing db {database.split(':', 1)[0]}"
     described = {"bare": "stock rasa run, in-memory tracker and lock stores", "run": what,
                  "bare-wide": "stock rasa run, in-memory tracker and lock stores",
                  "cluster": "make cluster: PostgreSQL tracker store and billing db, Redis locks, RabbitMQ events, 2 Rasa servers behind HAProxy"}
+    described["cluster-voice"] = described["cluster"]
     for shape, reports in results.items():
         wide = shape in ("bare-wide", "cluster")
         print_reports(args, f"{shape.removesuffix('-wide')}: {described[shape]}", reports,

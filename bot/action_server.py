@@ -17,6 +17,7 @@ Usage: python -m bot.action_server [--port 5055]
 from __future__ import annotations
 
 import argparse
+import gc
 import hmac
 import logging
 import sys
@@ -79,6 +80,10 @@ def main(argv=None) -> int:
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     app = create_app(token)
+    # what the actions loaded (the NLP rules, the billing core, SQLAlchemy's mappers) lives as long as the
+    # server: frozen, a full garbage collection in the middle of a call no longer walks it (bot/rasa_main.py)
+    gc.collect()
+    gc.freeze()
     logger.info("action server on http://%s:%s (token required)", args.host, args.port)
     app.run(args.host, args.port, access_log=False, workers=1)
     return 0

@@ -24,11 +24,15 @@ call the action server for it on every turn, the whole tracker sent over
 HTTP to read two slots and the message's language; here the same function
 runs in the Rasa server (``action_set_language`` stays on the action server
 for anything that calls it by name).
+An action call's body is written by ujson (EndpointConfig.session), and
+what the model loaded is frozen out of the garbage collector's walks once
+the agent is up (load_agent_then_freeze).
 Usage: python -m bot.rasa_main <rasa arguments>
 """
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import uuid
@@ -43,6 +47,7 @@ from rasa.core.actions.action import ActionExecutionRejection, ActionExtractSlot
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
+from rasa.core import run as rasa_run
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from bot.actions import language as conversation_language
@@ -55,6 +60,7 @@ logger = logging.getLogger(__name__)
 ACTION_CALL_TIMEOUT = float(settings.get("ACTION_CALL_TIMEOUT_SECONDS"))
 FAILED_RESPONSE = "utter_action_failed"
 _original_remote_run = RemoteAction.run
+_original_load_agent_on_start = rasa_run.load_agent_on_start
 _original_slot_mapping_action = ActionExtractSlots._run_custom_action
 # custom slot mappings' actions the Rasa server runs itself: name -> f(rasa_sdk-shaped tracker) -> rasa_sdk events
 IN_PROCESS_MAPPINGS = {"action_set_language": conversation_language.after_message}
@@ -135,8 +141,20 @@ def endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
 
 
+async def load_agent_then_freeze(*args, **kwargs):
+    """rasa.core.run.load_agent_on_start, then gc.freeze(): the model's millions of objects (TensorFlow's
+    graph, the vectorisers' vocabularies, the domain) live as long as the server, and every full collection
+    walked them all in the middle of a patient's turn; frozen, the collector only sees what turns create."""
+    loaded = await _original_load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return loaded
+
+
 def apply() -> None:
     from bot import rasa_stores, responses
+
+    rasa_run.load_agent_on_start = load_agent_then_freeze
 
     EndpointConfig.session = endpoint_session
     RemoteAction._validate_action_result = validate_action_result
