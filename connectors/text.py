@@ -176,10 +176,7 @@ def _mask_sql(store: Any, conversation_id: str, parts: Sequence[str], last4: str
             if after != before:
                 row.data = json.dumps(after)
         session.commit()
-    forget = getattr(store, "forget_cached", None)  # bot/rasa_stores.py keeps the tracker it saved last
-    if forget is not None:
-        forget(conversation_id)
-    return changed
+        return changed
 
 
 async def _mask_any(store: Any, conversation_id: str, parts: Sequence[str], last4: str) -> int:
