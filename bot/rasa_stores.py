@@ -14,9 +14,10 @@ the SQL broker takes a turn's events in one transaction.  What is stored
 and what is published are unchanged.
 
 The count is one prepared statement and a turn's events go in with one insert.
+A channel waiting for the turn gets the slots it was saved with (selfpay/saved_slots.py).
 
 On SQLite (``make run``) the tracker store's and the SQL broker's files are
-written in WAL mode with ``synchronous=NORMAL``: a commit no longer waits
+kept open in a pool and written in WAL mode with ``synchronous=NORMAL``: a commit no longer waits
 for the disk, and a process killed mid-turn loses nothing it committed
 (only a crash of the machine itself can lose the last turns; the billing
 database, where money is, keeps its own stricter settings, billing/db.py).
@@ -35,6 +36,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from selfpay import saved_slots
 
 
 RASA_SAVE = SQLTrackerStore.save  # Rasa's own, for comparison (tests/unit/test_rasa_stores.py)
@@ -93,6 +96,7 @@ async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
         if rows:
             session.execute(sa.insert(self.SQLEvent.__table__), rows)  # one statement for the turn's events, in order
         session.commit()
+    saved_slots.saved(tracker.sender_id, tracker.current_slot_values)  # for a channel waiting for this turn
 
 
 def _sqlite_commits_without_waiting(dbapi_connection, _record) -> None:
@@ -103,17 +107,26 @@ def _sqlite_commits_without_waiting(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def fast_sqlite(engine: sa.engine.Engine) -> None:
-    """Every connection of ``engine`` from now on in WAL mode, synchronous=NORMAL (SQLite only)."""
-    if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _sqlite_commits_without_waiting):
-        sa.event.listen(engine, "connect", _sqlite_commits_without_waiting)
-        engine.dispose()  # the connection the store's set-up opened is not kept without them
+def fast_sqlite(store) -> None:
+    """A Rasa SQLite store (tracker store, SQL broker) from now on on pooled connections in WAL mode with
+    synchronous=NORMAL.  SQLAlchemy 1.4 opens and closes a file database's connection for every session;
+    closing the last one checkpoints the write-ahead log and sets the pragmas again on the next, a few
+    milliseconds of every save and retrieve.  SQLite only; PostgreSQL keeps Rasa's own pool."""
+    engine = store.engine
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, sa.pool.QueuePool):
+        return
+    pooled = sa.create_engine(engine.url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=-1,
+                              connect_args={"check_same_thread": False})
+    sa.event.listen(pooled, "connect", _sqlite_commits_without_waiting)
+    engine.dispose()  # the connection the store's set-up opened is not kept
+    store.engine = pooled
+    store.sessionmaker.configure(bind=pooled)
 
 
 def _with_fast_sqlite(init):
     def wrapped(self, *args, **kwargs):
         init(self, *args, **kwargs)
-        fast_sqlite(self.engine)
+        fast_sqlite(self)
     wrapped.__wrapped__ = init
     return wrapped
 

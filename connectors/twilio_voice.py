@@ -48,6 +48,7 @@ from billing.scripts import script
 from billing.vocabulary import Channel, HandoffStatus, PaymentStatus, conversation_id
 from connectors.text import safe_patient_text
 from connectors.twilio_common import TwilioInput, client_for
+from selfpay import saved_slots
 
 logger = logging.getLogger(__name__)
 
@@ -496,6 +497,7 @@ class TwilioVoiceInput(TwilioInput):
             answer = _hang_up(script("utter_channel_trouble", client, language=_language(request)), _language(request))
         else:
             collector = VoiceCollector()
+            saved_slots.expect(sender)  # the language the turn leaves, without reading the conversation back
             task = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL, metadata=metadata)))
             task.collector = collector  # type: ignore[attr-defined]
             _pending[call_sid] = task
@@ -526,7 +528,8 @@ class TwilioVoiceInput(TwilioInput):
             return str(reply)
         _pending.pop(call_sid, None)
         messages = task.collector.messages  # type: ignore[attr-defined]
-        language = await conversation_language(request, sender, _language(request))
+        slots = saved_slots.take(sender)
+        language = spoken(slots.get("language")) if slots is not None else await conversation_language(request, sender, _language(request))
         if _count(request, "silence", MAX_SILENCE) >= MAX_SILENCE and not _transfers(messages):
             # nobody to take a silent call (outside partner hours): end it politely
             return _hang_up(script("utter_voice_silence_goodbye", client, language=language), language)

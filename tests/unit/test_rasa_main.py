@@ -174,3 +174,72 @@ def test_a_spanish_first_message_is_answered_in_spanish_without_calling_the_acti
     # no action endpoint at all: nothing is sent anywhere
     events = asyncio.run(rasa_main.run_slot_mapping_action(ActionExtractSlots(None), "action_set_language", None, None, tracker, domain))
     assert [(e.key, e.value) for e in events] == [("language", "es"), ("language_source", "detected")]
+
+
+# --- look-ups Rasa repeats on every message, done once
+
+from rasa.engine.graph import GraphComponent  # noqa: E402
+
+
+class _Add(GraphComponent):
+    """A graph component: its input plus its config's amount."""
+
+    def __init__(self, amount):
+        self.amount = amount
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context):
+        return cls(config["amount"])
+
+    def add(self, **values):
+        return sum(values.values()) + self.amount
+
+
+def _diamond(tmp_path):
+    """input -> a -> (b, c) -> d: the graph's shared node is reached twice from d."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    node = lambda needs, amount, target=False: SchemaNode(needs=needs, uses=_Add, constructor_name="create", fn="add",
+                                                         config={"amount": amount}, is_target=target)
+    schema = GraphSchema({"a": node({"x": "number"}, 1), "b": node({"x": "a"}, 10), "c": node({"x": "a"}, 100),
+                          "d": node({"x": "b", "y": "c"}, 1000, target=True)})
+    return DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "test"))
+
+
+def test_the_graph_of_a_run_is_built_once_and_gives_what_rasa_gives(tmp_path, monkeypatch):
+    from rasa.engine.graph import GraphSchema
+
+    from bot import rasa_main
+
+    runner = _diamond(tmp_path)
+    runs = [(n, targets) for n in (1, 5) for targets in (None, ["b"])]
+    rasas = [rasa_main._original_graph_run(runner, {"number": n}, targets) for n, targets in runs]
+    walks = []
+    walk = GraphSchema.minimal_graph_schema
+    monkeypatch.setattr(GraphSchema, "minimal_graph_schema", lambda self, targets=None: walks.append(targets) or walk(self, targets))
+    ours = [rasa_main.run_graph(runner, {"number": n}, targets) for n, targets in runs]
+    assert ours == rasas
+    assert ours[2] == {"d": (5 + 1 + 10) + (5 + 1 + 100) + 1000} and ours[3] == {"b": 16}
+    assert walks == [["d"], ["b"]]  # once per set of targets, not once a run
+
+
+def test_event_and_slot_types_are_found_as_rasa_finds_them_and_looked_up_once(monkeypatch):
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+    from rasa.shared.core.slots import FloatSlot, Slot, TextSlot
+
+    from bot import rasa_main
+
+    calls = []
+    find_event = rasa_main._remembered(lambda name, *default: calls.append(name) or rasa_main._original_event_type(name, *default))
+    look_up = find_event.__func__
+    assert [look_up(n) for n in ("user", "slot", "action", "user")] == [UserUttered, SlotSet, ActionExecuted, UserUttered]
+    assert calls == ["user", "slot", "action"]
+    assert look_up("no-such-event", Event) is Event and look_up("no-such-event", Event) is Event
+    assert calls.count("no-such-event") == 2  # a default is not remembered as the name's type
+    with pytest.raises(ValueError):
+        look_up("still-no-such-event")
+    find_slot = rasa_main._remembered(rasa_main._original_slot_type).__func__
+    assert (find_slot("text"), find_slot("float"), find_slot("text")) == (TextSlot, FloatSlot, TextSlot)
+    assert Event.resolve_by_type("user") is UserUttered and Slot.resolve_by_type("text") is TextSlot

@@ -85,4 +85,11 @@ def test_rasa_sqlite_stores_commit_in_wal_mode_without_waiting_for_the_disk(tmp_
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            first = conn.connection.dbapi_connection
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection is first  # kept open, not opened again for each session
+    tracker = store.init_tracker("patient-1")
+    tracker.update(UserUttered("hi", {"name": "greet", "confidence": 0.9}))
+    asyncio.run(store.save(tracker))
+    assert [e.as_dict()["text"] for e in asyncio.run(store.retrieve("patient-1")).events if isinstance(e, UserUttered)] == ["hi"]
 
