@@ -13,7 +13,9 @@ length); they go to the broker first, as in Rasa, then into the store; and
 the SQL broker takes a turn's events in one transaction.  What is stored
 and what is published are unchanged.
 
-The count is one prepared statement and a turn's events go in with one insert.
+The count is one prepared statement and a turn's events go in with one insert; a retrieve reads the
+latest session with one prepared statement too (Rasa's ORM query was compiled, and each row made an
+object, on every retrieve).
 A channel waiting for the turn gets the slots it was saved with (selfpay/saved_slots.py).
 
 On SQLite (``make run``) the tracker store's and the SQL broker's files are
@@ -41,6 +43,7 @@ from selfpay import saved_slots
 
 
 RASA_SAVE = SQLTrackerStore.save  # Rasa's own, for comparison (tests/unit/test_rasa_stores.py)
+RASA_RETRIEVE = SQLTrackerStore._retrieve
 
 
 def publish_all(broker: EventBroker, bodies: List[Dict[str, Any]]) -> None:
@@ -56,26 +59,42 @@ def publish_all(broker: EventBroker, bodies: List[Dict[str, Any]]) -> None:
         broker.publish(body)
 
 
-def _count_query(table: str) -> sa.sql.elements.TextClause:
+def _session_query(table: str, what: str) -> sa.sql.elements.TextClause:
     """Rasa's _event_query (the events since the latest SessionStarted, or all when there is none) as one
-    statement, counted: built once, not an ORM query a call."""
+    statement: built once, not an ORM query compiled and its rows made objects on every call."""
     return sa.text(
-        f"SELECT count(e.id) FROM {table} e, "
+        f"SELECT {what} FROM {table} e, "
         f"(SELECT max(timestamp) AS session_start FROM {table} WHERE sender_id = :sender AND type_name = :started) s "
         "WHERE e.sender_id = :sender AND (e.timestamp >= s.session_start OR s.session_start IS NULL)"
+        + (" ORDER BY e.id" if what == "e.data" else "")
     )
 
 
-_COUNT_QUERIES: Dict[str, sa.sql.elements.TextClause] = {}
+_QUERIES: Dict[tuple, sa.sql.elements.TextClause] = {}
+
+
+def _latest_session(self: SQLTrackerStore, session, sender_id: str, what: str):
+    key = (self.SQLEvent.__tablename__, what)
+    query = _QUERIES.get(key)
+    if query is None:
+        query = _QUERIES[key] = _session_query(*key)
+    return session.execute(query, {"sender": sender_id, "started": SessionStarted.type_name})
 
 
 def _stored_count(self: SQLTrackerStore, session, sender_id: str) -> int:
     """How many events of the latest session are stored (what Rasa's _additional_events counts)."""
-    table = self.SQLEvent.__tablename__
-    query = _COUNT_QUERIES.get(table)
-    if query is None:
-        query = _COUNT_QUERIES[table] = _count_query(table)
-    return int(session.execute(query, {"sender": sender_id, "started": SessionStarted.type_name}).scalar() or 0)
+    return int(_latest_session(self, session, sender_id, "count(e.id)").scalar() or 0)
+
+
+async def retrieve_latest_session(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool):
+    """SQLTrackerStore._retrieve: the latest session's events by one prepared statement (all sessions: Rasa's own)."""
+    if fetch_events_from_all_sessions:
+        return await RASA_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
+    with self.session_scope() as session:
+        events = [json.loads(data) for (data,) in _latest_session(self, session, sender_id, "e.data")]
+    if self.domain and events:
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+    return None
 
 
 async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
@@ -133,6 +152,7 @@ def _with_fast_sqlite(init):
 
 def install() -> None:
     SQLTrackerStore.save = save
+    SQLTrackerStore._retrieve = retrieve_latest_session
     for store in (SQLTrackerStore, SQLEventBroker):
         if not hasattr(store.__init__, "__wrapped__"):
             store.__init__ = _with_fast_sqlite(store.__init__)

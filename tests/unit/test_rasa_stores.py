@@ -93,3 +93,26 @@ def test_rasa_sqlite_stores_commit_in_wal_mode_without_waiting_for_the_disk(tmp_
     asyncio.run(store.save(tracker))
     assert [e.as_dict()["text"] for e in asyncio.run(store.retrieve("patient-1")).events if isinstance(e, UserUttered)] == ["hi"]
 
+
+
+def test_a_retrieve_reads_the_latest_session_as_rasa_itself_does(tmp_path):
+    store = SQLTrackerStore(DOMAIN, db=str(tmp_path / "tracker.db"))
+    assert asyncio.run(rasa_stores.retrieve_latest_session(store, "patient-1", False)) is None  # nobody yet, as Rasa says
+    seen = []
+
+    async def run():
+        for turn in TURNS:
+            tracker = await rasa_stores.RASA_RETRIEVE(store, "patient-1", False) or store.init_tracker("patient-1")
+            for event in turn:
+                tracker.update(event)
+            await rasa_stores.save(store, tracker)
+            ours, rasas = (await rasa_stores.retrieve_latest_session(store, "patient-1", False),
+                           await rasa_stores.RASA_RETRIEVE(store, "patient-1", False))
+            assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in rasas.events]
+            assert ours.current_slot_values() == rasas.current_slot_values()
+            seen.append(len(ours.events))
+        everything = await rasa_stores.retrieve_latest_session(store, "patient-1", True)
+        assert len(everything.events) == sum(len(turn) for turn in TURNS)
+
+    asyncio.run(run())
+    assert seen == [2, 6, 10, 3]  # from the latest SessionStarted on, as Rasa reads it; a new session starts again
