@@ -388,13 +388,16 @@ def rasa_init_model() -> Path:
     model = MODELS / f"rasa-init-{digest.hexdigest()[:16]}.tar.gz"
     if not model.exists():
         print(f"training the rasa init bot (bare Rasa) into {model}", file=sys.stderr, flush=True)
+        MODELS.mkdir(exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="rasa-init-"))
-        shutil.copytree(project, work / "bot")
-        with open(MODELS / "rasa-init-train.log", "ab") as log:
-            subprocess.run([sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml", "--data",
-                            "data", "--out", str(MODELS), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-                           cwd=work / "bot", check=True, stdout=log, stderr=subprocess.STDOUT)
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            shutil.copytree(project, work / "bot")
+            with open(MODELS / "rasa-init-train.log", "ab") as log:
+                subprocess.run([sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
+                                "--data", "data", "--out", str(MODELS), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
+                               cwd=work / "bot", check=True, stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return model
 
 

@@ -24,6 +24,8 @@ from selfpay import settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'selfpay.db'}"
 
+# a SQLite file's connections kept open between sessions (create_engine's keywords; Rasa's SQLite stores use them too)
+SQLITE_FILE_POOL = {"poolclass": QueuePool, "pool_size": 4, "max_overflow": -1}
 _engines: dict[str, Engine] = {}
 _sessionmakers: dict[str, sessionmaker] = {}
 
@@ -41,7 +43,7 @@ def get_engine(url: str | None = None) -> Engine:
             a_file = bool(path) and path != ":memory:"
             if a_file:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            pooled = {"poolclass": QueuePool, "pool_size": 4, "max_overflow": -1} if a_file else {}
+            pooled = SQLITE_FILE_POOL if a_file else {}
             engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)

@@ -159,10 +159,10 @@ def run_graph(self: DaskGraphRunner, inputs=None, targets=None) -> Dict[str, Any
     """DaskGraphRunner.run with the graph of each set of targets built once (the schema is the loaded
     model's and never changes); each run gets its own copy, since the inputs are added to it."""
     run_targets = targets if targets else self._graph_schema.target_names
-    built = self.__dict__.setdefault("_graphs_by_targets", {})
-    graph = built.get(tuple(run_targets))
+    built, key = self.__dict__.setdefault("_graphs_by_targets", {}), tuple(run_targets)
+    graph = built.get(key)
     if graph is None:
-        graph = built[tuple(run_targets)] = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+        graph = built[key] = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
     run_graph = dict(graph)
     if inputs:
         self._add_inputs_to_graph(inputs, run_graph)

@@ -39,6 +39,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from billing import db
 from selfpay import saved_slots
 
 
@@ -59,22 +60,25 @@ def publish_all(broker: EventBroker, bodies: List[Dict[str, Any]]) -> None:
         broker.publish(body)
 
 
-def _session_query(table: str, what: str) -> sa.sql.elements.TextClause:
+# what is read of the latest session's events: (the selection, what follows the condition)
+COUNT, EVENTS_IN_ORDER = ("count(e.id)", ""), ("e.data", " ORDER BY e.id")
+
+
+def _session_query(table: str, selection: str, tail: str) -> sa.sql.elements.TextClause:
     """Rasa's _event_query (the events since the latest SessionStarted, or all when there is none) as one
     statement: built once, not an ORM query compiled and its rows made objects on every call."""
     return sa.text(
-        f"SELECT {what} FROM {table} e, "
+        f"SELECT {selection} FROM {table} e, "
         f"(SELECT max(timestamp) AS session_start FROM {table} WHERE sender_id = :sender AND type_name = :started) s "
-        "WHERE e.sender_id = :sender AND (e.timestamp >= s.session_start OR s.session_start IS NULL)"
-        + (" ORDER BY e.id" if what == "e.data" else "")
+        "WHERE e.sender_id = :sender AND (e.timestamp >= s.session_start OR s.session_start IS NULL)" + tail
     )
 
 
 _QUERIES: Dict[tuple, sa.sql.elements.TextClause] = {}
 
 
-def _latest_session(self: SQLTrackerStore, session, sender_id: str, what: str):
-    key = (self.SQLEvent.__tablename__, what)
+def _latest_session(self: SQLTrackerStore, session, sender_id: str, read: tuple):
+    key = (self.SQLEvent.__tablename__, *read)
     query = _QUERIES.get(key)
     if query is None:
         query = _QUERIES[key] = _session_query(*key)
@@ -83,7 +87,7 @@ def _latest_session(self: SQLTrackerStore, session, sender_id: str, what: str):
 
 def _stored_count(self: SQLTrackerStore, session, sender_id: str) -> int:
     """How many events of the latest session are stored (what Rasa's _additional_events counts)."""
-    return int(_latest_session(self, session, sender_id, "count(e.id)").scalar() or 0)
+    return int(_latest_session(self, session, sender_id, COUNT).scalar() or 0)
 
 
 async def retrieve_latest_session(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool):
@@ -91,7 +95,7 @@ async def retrieve_latest_session(self: SQLTrackerStore, sender_id: str, fetch_e
     if fetch_events_from_all_sessions:
         return await RASA_RETRIEVE(self, sender_id, fetch_events_from_all_sessions)
     with self.session_scope() as session:
-        events = [json.loads(data) for (data,) in _latest_session(self, session, sender_id, "e.data")]
+        events = [json.loads(data) for (data,) in _latest_session(self, session, sender_id, EVENTS_IN_ORDER)]
     if self.domain and events:
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
     return None
@@ -134,8 +138,7 @@ def fast_sqlite(store) -> None:
     engine = store.engine
     if engine.dialect.name != "sqlite" or isinstance(engine.pool, sa.pool.QueuePool):
         return
-    pooled = sa.create_engine(engine.url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=-1,
-                              connect_args={"check_same_thread": False})
+    pooled = sa.create_engine(engine.url, connect_args={"check_same_thread": False}, **db.SQLITE_FILE_POOL)
     sa.event.listen(pooled, "connect", _sqlite_commits_without_waiting)
     engine.dispose()  # the connection the store's set-up opened is not kept
     store.engine = pooled
