@@ -11,6 +11,14 @@ actions, answering only Rasa (DESIGN.md, Channels).
 * An action that fails answers 500 without echoing the request (rasa-sdk's
   own handler sends the whole tracker back).
 * No access log: the URL carries the token.
+* The domain is its own: Rasa sends none (``enable_selective_domain`` in
+  endpoints.yml), since the whole domain, every approved script in both
+  languages (about 90 kB), went with every call, several a turn, to be
+  encoded, sent and parsed again; the forms' validators read their
+  required slots from this server's load of ``bot/domain``, the files the
+  model is trained from (tests/unit/test_action_domain.py holds the two
+  equal).  A call that carries a domain (an action marked ``send_domain``)
+  keeps its own.
 
 Usage: python -m bot.action_server [--port 5055]
 """
@@ -21,12 +29,17 @@ import gc
 import hmac
 import logging
 import sys
+from functools import lru_cache
+from typing import Any, Dict
 
+from rasa_sdk.executor import ActionExecutor
 from sanic import response
 from sanic.request import Request
 from selfpay import settings
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
+DOMAIN_DIR = settings.PROJECT_ROOT / "bot" / "domain"
+_SDK_RUN = ActionExecutor.run
 OPEN_PATHS = ("/health",)
 
 logger = logging.getLogger(__name__)
@@ -40,9 +53,26 @@ def token_ok(request: Request, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+@lru_cache(maxsize=1)
+def local_domain() -> Dict[str, Any]:
+    """The domain as Rasa would send it (``Domain.as_dict``), read once from the files the model is trained from."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(DOMAIN_DIR)).as_dict()
+
+
+async def run_with_local_domain(self: ActionExecutor, action_call: Dict[str, Any]):
+    """rasa-sdk's ActionExecutor.run, given this server's domain when the call carries none."""
+    if isinstance(action_call, dict) and "domain" not in action_call:
+        action_call = {**action_call, "domain": local_domain()}
+    return await _SDK_RUN(self, action_call)
+
+
 def create_app(expected_token: str):
     from rasa_sdk.endpoint import create_app as sdk_app
 
+    ActionExecutor.run = run_with_local_domain
+    local_domain()  # read at start, not on the first call
     app = sdk_app("bot.actions", cors_origins=None)
 
     @app.on_request

@@ -4,8 +4,10 @@ Rasa 3.6 checks every action-server reply with ``jsonschema.validate``,
 which first re-validates Rasa's own response schema against the JSON
 Schema meta-schema, on every call.  Profiled under `make bench`, that was
 half of the Rasa server's CPU.  Here the same schema validates the same
-replies with a validator built once; a reply Rasa would refuse is still
-refused with Rasa's message.
+replies with validators built once, each event against the one branch of
+the schema its type names (not all 23 in turn: a tenth of the server's
+CPU on payment turns); a reply Rasa would refuse is still refused with
+Rasa's message.
 
 A call to the action server that fails (refused, 5xx, or no answer
 within ACTION_CALL_TIMEOUT_SECONDS) is tried once more; one refused or cut
@@ -25,8 +27,14 @@ HTTP to read two slots and the message's language; here the same function
 runs in the Rasa server (``action_set_language`` stays on the action server
 for anything that calls it by name).
 An action call's body is written by ujson (EndpointConfig.session), and
-what the model loaded is frozen out of the garbage collector's walks once
-the agent is up (load_agent_then_freeze).
+once the agent is up one message is parsed (what NLU loads lazily is
+loaded before the first patient: about a second on that turn) and what the
+model loaded is frozen out of the garbage collector's walks
+(load_agent_then_freeze).
+The rule policy stops filtering its rules once the conversation's history
+is longer than every rule left (Rasa went on to the conversation's start,
+a tenth of the server's CPU on payment turns, more as a conversation
+grows).
 Two look-ups Rasa repeats on every message are done once: the part of the
 model's graph a run needs (Rasa walks the graph from its targets again on
 every parse and every prediction, revisiting shared nodes: about 4 ms a
@@ -42,6 +50,7 @@ import gc
 import logging
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Dict, List
 
@@ -56,6 +65,9 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
 from rasa.core import run as rasa_run
 from rasa.engine.exceptions import GraphRunError
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
@@ -76,6 +88,8 @@ _original_slot_mapping_action = ActionExtractSlots._run_custom_action
 _original_event_type = Event.resolve_by_type
 _original_graph_run = DaskGraphRunner.run
 _original_slot_type = Slot.resolve_by_type
+_original_possible_keys = RulePolicy._get_possible_keys
+_original_parse_message = MessageProcessor.parse_message
 # custom slot mappings' actions the Rasa server runs itself: name -> f(rasa_sdk-shaped tracker) -> rasa_sdk events
 IN_PROCESS_MAPPINGS = {"action_set_language": conversation_language.after_message}
 
@@ -86,7 +100,39 @@ def _reply_validator():
     return validator_for(schema)(schema)
 
 
+@lru_cache(maxsize=1)
+def _reply_checks():
+    """Rasa's reply schema taken apart: the reply with each event checked only against what every event
+    must be, and one schema per event type.  Rasa's schema has an event match exactly one of 23 branches
+    (``oneOf``), each fixing ``event`` to its own constant, so jsonschema tried every branch on every event;
+    an event is valid under it exactly when it is valid under the branch its ``event`` names."""
+    import copy
+
+    schema = copy.deepcopy(RemoteAction.action_response_format_spec())
+    items = schema["properties"]["events"]["items"]
+    branches = items.pop("oneOf")
+    by_type = {}
+    for branch in branches:
+        name = branch["properties"]["event"]["const"]
+        by_type[name] = validator_for(branch)(branch)
+    return validator_for(schema)(schema), by_type
+
+
+def _reply_is_valid(result: Any) -> bool:
+    reply, by_type = _reply_checks()
+    if not reply.is_valid(result):
+        return False
+    for event in result.get("events") or ():
+        branch = by_type.get(event["event"])
+        if branch is None or not branch.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+    """Rasa's check of an action server's reply; one it refuses is refused with its own message."""
+    if _reply_is_valid(result):
+        return True
     try:
         _reply_validator().validate(result)
         return True
@@ -172,6 +218,42 @@ def run_graph(self: DaskGraphRunner, inputs=None, targets=None) -> Dict[str, Any
         raise GraphRunError("Error running runner.") from e
 
 
+# one thread parses every message (NLU), in the order they come, while the event loop goes on with the
+# dialogue of other conversations; TensorFlow's and numpy's kernels let go of the interpreter meanwhile
+_NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+
+
+async def parse_message(self: MessageProcessor, message, tracker=None, only_output_properties: bool = True) -> Dict[str, Any]:
+    """MessageProcessor.parse_message with the model's NLU run on the NLU thread, not the event loop's: a
+    message's parse (two classifiers, a sentence encoder, DIET) took a third of the loop's time, every
+    other conversation waiting; in the thread, the parts that run outside Python overlap with the loop."""
+    if self.http_interpreter:
+        return await _original_parse_message(self, message, tracker, only_output_properties)
+    if tracker is None:
+        tracker = DialogueStateTracker.from_events(message.sender_id, [])
+    parse_data = await asyncio.get_running_loop().run_in_executor(
+        _NLU_THREAD, self._parse_message_with_graph, message, tracker, only_output_properties)
+    self._update_full_retrieval_intent(parse_data)
+    self._check_for_unseen_features(parse_data)
+    return parse_data
+
+
+def possible_rule_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Any]) -> set:
+    """RulePolicy._get_possible_keys, stopped once the conversation's history is longer than every rule
+    still in the running.  Rasa filters all its rules against every state of the conversation, back to its
+    start; a rule of n states is applicable to any state more than n back, so those passes removed
+    nothing: on a long conversation they were most of a prediction's time."""
+    possible = set(lookup)
+    lengths = self.__dict__.setdefault("_rule_lengths", {})
+    longest = max((lengths.get(k) or lengths.setdefault(k, len(self._rule_key_to_state(k))) for k in possible), default=0)
+    for i, state in enumerate(reversed(states)):
+        if i >= longest:
+            break
+        possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
+        longest = max((lengths[key] for key in possible), default=0)
+    return possible
+
+
 def _remembered(resolve):
     """A type-name look-up that remembers what it found (a name Rasa does not know is asked again)."""
     found: Dict[str, Any] = {}
@@ -192,6 +274,10 @@ async def load_agent_then_freeze(*args, **kwargs):
     graph, the vectorisers' vocabularies, the domain) live as long as the server, and every full collection
     walked them all in the middle of a patient's turn; frozen, the collector only sees what turns create."""
     loaded = await _original_load_agent_on_start(*args, **kwargs)
+    if loaded.is_ready():
+        # one message through the NLU pipeline before the server answers: the sentence encoder's tokenizer and
+        # weights are read, and TensorFlow traces DIET's graph, at start rather than in the first patient's turn
+        await loaded.parse_message("hello")
     gc.collect()
     gc.freeze()
     return loaded
@@ -202,6 +288,8 @@ def apply() -> None:
 
     rasa_run.load_agent_on_start = load_agent_then_freeze
     DaskGraphRunner.run = run_graph
+    RulePolicy._get_possible_keys = possible_rule_keys
+    MessageProcessor.parse_message = parse_message
     Event.resolve_by_type = _remembered(_original_event_type)
     Slot.resolve_by_type = _remembered(_original_slot_type)
 

@@ -180,27 +180,69 @@ def _mask_earlier(session: Session, conversation_id: str, parts: List[str], last
     return changed
 
 
-def project(session: Session, conversation_id: str, event: Dict[str, Any]) -> bool:
-    """Keep one event of a conversation (card numbers out); False when it
-    was kept already (a replay) or is not an event."""
-    if not isinstance(event, dict) or not isinstance(event.get("event"), str) or not conversation_id:
-        return False
+def _normalised(conversation_id: Any, event: Any) -> Optional[Dict[str, Any]]:
+    """The event as kept (no ``sender_id``, a float timestamp), or None when it is not one."""
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str) or not isinstance(conversation_id, str) \
+            or not conversation_id:
+        return None
     event = {k: v for k, v in event.items() if k != "sender_id"}
     try:
         event["timestamp"] = float(event.get("timestamp") or 0)
     except (TypeError, ValueError):
         event["timestamp"] = 0.0
-    key = identity(conversation_id, event)
-    if session.execute(select(DeskConversationEvent.id).where(DeskConversationEvent.identity == key)).first():
-        return False
-    parts, last4, event = _split_number_parts(session, conversation_id, event)
-    if parts:
-        _mask_earlier(session, conversation_id, parts, last4)
-    session.add(DeskConversationEvent(conversation_id=conversation_id[:255], identity=key, type=event["event"][:32],
-                                      timestamp=event["timestamp"], data=_redacted(event),
-                                      outreach_attempt=_outreach_attempt(event)))
-    session.flush()
-    return True
+    return event
+
+
+IDENTITIES_PER_QUERY = 400  # well under SQLite's bound-parameter limit
+
+
+def _kept_identities(session: Session, keys: List[str]) -> set:
+    kept = set()
+    for start in range(0, len(keys), IDENTITIES_PER_QUERY):
+        chunk = keys[start:start + IDENTITIES_PER_QUERY]
+        kept.update(session.execute(select(DeskConversationEvent.identity)
+                                    .where(DeskConversationEvent.identity.in_(chunk))).scalars())
+    return kept
+
+
+def _insert(session: Session, rows: List[Dict[str, Any]]) -> None:
+    """Rows not yet written, in one statement (executemany), then forgotten."""
+    if rows:
+        session.execute(DeskConversationEvent.__table__.insert(), rows)
+        rows.clear()
+
+
+def project(session: Session, conversation_id: str, event: Dict[str, Any]) -> bool:
+    """Keep one event of a conversation (card numbers out); False when it
+    was kept already (a replay) or is not an event."""
+    return _project_all(session, [(conversation_id, event)]) == {conversation_id: 1}
+
+
+def _project_all(session: Session, published: Iterable[Tuple[Any, Any]]) -> Dict[str, int]:
+    """Keep each (conversation, event) not kept yet, in order, card numbers out: whether each is new is
+    asked once for all of them, and they are written together, except that what came before a patient's
+    line is written before it (the line may complete a card number split over two: _split_number_parts
+    reads the one before it); how many were new per conversation."""
+    events = [(cid, e) for cid, e in ((cid, _normalised(cid, e)) for cid, e in published) if e is not None]
+    keyed = [(cid, event, identity(cid, event)) for cid, event in events]
+    kept = _kept_identities(session, [key for _, _, key in keyed])
+    pending: List[Dict[str, Any]] = []
+    new: Dict[str, int] = {}
+    for conversation_id, event, key in keyed:
+        if key in kept:
+            continue
+        kept.add(key)
+        if event["event"] == "user":
+            _insert(session, pending)
+            parts, last4, event = _split_number_parts(session, conversation_id, event)
+            if parts:
+                _mask_earlier(session, conversation_id, parts, last4)
+                session.flush()
+        pending.append({"conversation_id": conversation_id[:255], "identity": key, "type": event["event"][:32],
+                        "timestamp": event["timestamp"], "data": _redacted(event), "outreach_attempt": _outreach_attempt(event)})
+        new[conversation_id] = new.get(conversation_id, 0) + 1
+    _insert(session, pending)
+    return new
 
 
 def summarise(session: Session, conversation_id: str) -> None:
@@ -245,15 +287,10 @@ def conversation_events(session: Session, conversation_id: str) -> List[Dict[str
 def project_batch(session: Session, published: Iterable[Dict[str, Any]]) -> int:
     """Project what the broker published (Rasa's body: the event plus its
     ``sender_id``) and summarise the conversations it touched; how many were new."""
-    touched, new = set(), 0
-    for body in published:
-        conversation_id = body.get("sender_id") if isinstance(body, dict) else None
-        if isinstance(conversation_id, str) and project(session, conversation_id, body):
-            touched.add(conversation_id)
-            new += 1
-    for conversation_id in sorted(touched):
+    new = _project_all(session, ((body.get("sender_id"), body) if isinstance(body, dict) else (None, None) for body in published))
+    for conversation_id in sorted(new):
         summarise(session, conversation_id)
-    return new
+    return sum(new.values())
 
 
 def _parsed(data: Optional[str]) -> Optional[Dict[str, Any]]:

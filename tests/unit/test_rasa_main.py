@@ -25,6 +25,60 @@ def test_invalid_replies_fail_both_checks(reply):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+# each event type Rasa knows, as Rasa writes it, and ways an action server could get one wrong
+def _every_event_type():
+    from rasa.shared.core import events as e
+
+    return [
+        e.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "amount", "value": "50", "start": 0, "end": 2}]),
+        e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0), e.SlotSet("amount", 50),
+        e.EntitiesAdded([{"entity": "amount", "value": "50", "start": 0, "end": 2}]), e.UserUtteranceReverted(),
+        e.ActionReverted(), e.Restarted(), e.AllSlotsReset(), e.ReminderCancelled(), e.ConversationPaused(),
+        e.ConversationResumed(), e.FollowupAction("action_listen"), e.StoryExported(), e.ActionExecutionRejected("x"),
+        e.ActiveLoop("payment_form"), e.LoopInterrupted(True), e.SessionStarted(), e.BotUttered("hello", {"buttons": []}),
+        e.AgentUttered("hi"), e.DefinePrevUserUtteredFeaturization(False),
+    ]
+
+
+def _replies():
+    events = [event.as_dict() for event in _every_event_type()]
+    replies = [{"events": [event], "responses": []} for event in events] + [{"events": events}]
+    broken = [
+        {**events[0], "text": 5}, {**events[1], "confidence": "high"}, {**events[2], "name": None},
+        {"event": "slot", "value": 1}, {"event": "no such event"}, {"event": 7}, {**events[3], "entities": "amount"},
+        {**events[-3], "timestamp": "now"}, {**events[1], "hide_rule_turn": "yes"}, "slot", None,
+    ]
+    replies += [{"events": [event]} for event in broken]
+    replies += [{"events": events + [broken[0]]}, {"responses": "hi"}, {"responses": [1]}, {"events": None}, [], "reply"]
+    return replies
+
+
+@pytest.mark.parametrize("reply", _replies())
+def test_the_per_type_check_agrees_with_rasas_schema(reply):
+    from jsonschema import ValidationError as Invalid
+
+    try:
+        validate(reply, RemoteAction.action_response_format_spec())
+        rasa_says = True
+    except Invalid:
+        rasa_says = False
+    if rasa_says:
+        assert validate_action_result(None, reply) is True
+    else:
+        with pytest.raises(ValidationError):
+            validate_action_result(None, reply)
+
+
+def test_some_replies_above_are_refused_and_some_accepted():
+    verdicts = set()
+    for reply in _replies():
+        try:
+            verdicts.add(validate_action_result(None, reply))
+        except ValidationError:
+            verdicts.add(False)
+    assert verdicts == {True, False}
+
+
 # --- issue 15, item 9: a failed or timed-out action call is retried once, then
 # the patient hears it was our fault and is offered a person
 
@@ -243,3 +297,56 @@ def test_event_and_slot_types_are_found_as_rasa_finds_them_and_looked_up_once(mo
     find_slot = rasa_main._remembered(rasa_main._original_slot_type).__func__
     assert (find_slot("text"), find_slot("float"), find_slot("text")) == (TextSlot, FloatSlot, TextSlot)
     assert Event.resolve_by_type("user") is UserUttered and Slot.resolve_by_type("text") is TextSlot
+
+
+# --- the rule policy's look-up stops where no rule reaches: same keys as Rasa's
+
+def _rule_cases():
+    import json
+    import random
+
+    pick = random.Random(2026)
+    actions = ["action_listen", "utter_greet", "payment_form", "action_confirm_payment", None]
+    intents = ["greet", "make_payment", "affirm", None]
+
+    def state(start=False):
+        found = {}
+        action = None if start else pick.choice(actions)
+        if action:
+            found["prev_action"] = {"action_name": action}
+        intent = pick.choice(intents)
+        if intent:
+            found["user"] = {"intent": intent}
+        if pick.random() < 0.3:
+            found["active_loop"] = {"name": pick.choice(["payment_form", "should_not_be_set"])}
+        if pick.random() < 0.3:
+            found["slots"] = {"identity": pick.choice([(1.0,), "should_not_be_set"])}
+        return found
+
+    cases = []
+    for _ in range(60):
+        lookup = {}
+        for _ in range(pick.randint(0, 40)):
+            length = pick.randint(1, 5)
+            rule = [state(start=(k == 0 and pick.random() < 0.3)) for k in range(length)]
+            lookup[json.dumps(rule, sort_keys=True)] = "utter_greet"
+        history = [state(start=(k == 0)) for k in range(pick.randint(0, 30))]
+        cases.append((lookup, history))
+    # a conversation whose every state is the rule's: all of it applies
+    rule = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    cases.append(({json.dumps(rule): "utter_greet"}, rule * 12))
+    return cases
+
+
+def test_the_shortened_rule_look_up_finds_what_rasas_finds():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from bot import rasa_main
+
+    policy = RulePolicy.__new__(RulePolicy)
+    found_any = False
+    for lookup, history in _rule_cases():
+        ours = rasa_main.possible_rule_keys(policy, lookup, history)
+        assert ours == rasa_main._original_possible_keys(policy, lookup, history)
+        found_any = found_any or bool(ours)
+    assert found_any
