@@ -35,6 +35,8 @@ The rule policy stops filtering its rules once the conversation's history
 is longer than every rule left (Rasa went on to the conversation's start,
 a tenth of the server's CPU on payment turns, more as a conversation
 grows).
+A patient message's parse (NLU) runs in a process of its own on the
+other core (bot/nlu_process.py; NLU_PROCESS=0: on a thread of the server).
 Two look-ups Rasa repeats on every message are done once: the part of the
 model's graph a run needs (Rasa walks the graph from its targets again on
 every parse and every prediction, revisiting shared nodes: about 4 ms a
@@ -66,6 +68,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.core import run as rasa_run
 from rasa.engine.exceptions import GraphRunError
 from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -218,21 +221,27 @@ def run_graph(self: DaskGraphRunner, inputs=None, targets=None) -> Dict[str, Any
         raise GraphRunError("Error running runner.") from e
 
 
-# one thread parses every message (NLU), in the order they come, while the event loop goes on with the
-# dialogue of other conversations; TensorFlow's and numpy's kernels let go of the interpreter meanwhile
+# one thread parses every message (NLU) when the NLU process cannot (bot/nlu_process.py), in the order they
+# come, while the event loop goes on with the dialogue of other conversations
 _NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+# the model's NLU in a process of its own (NLU_PROCESS, on by default), set when the agent loads
+NLU = {"process": None}
 
 
 async def parse_message(self: MessageProcessor, message, tracker=None, only_output_properties: bool = True) -> Dict[str, Any]:
-    """MessageProcessor.parse_message with the model's NLU run on the NLU thread, not the event loop's: a
-    message's parse (two classifiers, a sentence encoder, DIET) took a third of the loop's time, every
-    other conversation waiting; in the thread, the parts that run outside Python overlap with the loop."""
+    """MessageProcessor.parse_message with the model's NLU run in the NLU process (bot/nlu_process.py), or,
+    when it is not there, on the NLU thread rather than the event loop's: a message's parse (two classifiers,
+    a sentence encoder, DIET) took a third of the loop's time, every other conversation waiting."""
     if self.http_interpreter:
         return await _original_parse_message(self, message, tracker, only_output_properties)
-    if tracker is None:
-        tracker = DialogueStateTracker.from_events(message.sender_id, [])
-    parse_data = await asyncio.get_running_loop().run_in_executor(
-        _NLU_THREAD, self._parse_message_with_graph, message, tracker, only_output_properties)
+    parse_data = None
+    if NLU["process"] is not None:
+        parse_data = await NLU["process"].parse(message, only_output_properties)
+    if parse_data is None:
+        if tracker is None:
+            tracker = DialogueStateTracker.from_events(message.sender_id, [])
+        parse_data = await asyncio.get_running_loop().run_in_executor(
+            _NLU_THREAD, self._parse_message_with_graph, message, tracker, only_output_properties)
     self._update_full_retrieval_intent(parse_data)
     self._check_for_unseen_features(parse_data)
     return parse_data
@@ -269,29 +278,61 @@ def _remembered(resolve):
     return staticmethod(look_up)
 
 
-async def load_agent_then_freeze(*args, **kwargs):
-    """rasa.core.run.load_agent_on_start, then gc.freeze(): the model's millions of objects (TensorFlow's
-    graph, the vectorisers' vocabularies, the domain) live as long as the server, and every full collection
-    walked them all in the middle of a patient's turn; frozen, the collector only sees what turns create."""
-    loaded = await _original_load_agent_on_start(*args, **kwargs)
+def _start_nlu_process(model_path) -> Any:
+    """The NLU process for the model the server is about to load (None: NLU_PROCESS=0, or no model there)."""
+    from rasa.exceptions import ModelNotFound
+    from rasa.model import get_local_model
+
+    from bot.nlu_process import NluProcess
+
+    if (settings.get("NLU_PROCESS") or "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    try:
+        process = NluProcess(get_local_model(model_path))
+    except ModelNotFound:
+        return None
+    process.start()  # it loads on the other core while this server loads
+    return process
+
+
+async def load_agent_then_freeze(model_path, *args, **kwargs):
+    """rasa.core.run.load_agent_on_start, with the NLU process started beside it, then gc.freeze(): the
+    model's millions of objects (TensorFlow's graph, the vectorisers' vocabularies, the domain) live as long
+    as the server, and every full collection walked them all in the middle of a patient's turn; frozen, the
+    collector only sees what turns create."""
+    process = _start_nlu_process(model_path)
+    loaded = await _original_load_agent_on_start(model_path, *args, **kwargs)
     if loaded.is_ready():
         # one message through the NLU pipeline before the server answers: the sentence encoder's tokenizer and
         # weights are read, and TensorFlow traces DIET's graph, at start rather than in the first patient's turn
-        await loaded.parse_message("hello")
+        # (here for the server's own parse; the NLU process parses one of its own when it has loaded)
+        await asyncio.get_running_loop().run_in_executor(
+            _NLU_THREAD, loaded.processor._parse_message_with_graph, UserMessage("hello"),
+            DialogueStateTracker.from_events("start", []), True)
+        # the server answers without waiting for the NLU process: until it has loaded, the server parses
+        NLU["process"] = process
+    elif process is not None:
+        process.stop()
     gc.collect()
     gc.freeze()
     return loaded
 
 
+def apply_to_parsing() -> None:
+    """What a parse uses of the fixes (the NLU process's, and the server's own)."""
+    DaskGraphRunner.run = run_graph
+    Event.resolve_by_type = _remembered(_original_event_type)
+    Slot.resolve_by_type = _remembered(_original_slot_type)
+    follow_the_clock()
+
+
 def apply() -> None:
     from bot import rasa_stores, responses
 
+    apply_to_parsing()
     rasa_run.load_agent_on_start = load_agent_then_freeze
-    DaskGraphRunner.run = run_graph
     RulePolicy._get_possible_keys = possible_rule_keys
     MessageProcessor.parse_message = parse_message
-    Event.resolve_by_type = _remembered(_original_event_type)
-    Slot.resolve_by_type = _remembered(_original_slot_type)
 
     EndpointConfig.session = endpoint_session
     RemoteAction._validate_action_result = validate_action_result
@@ -299,7 +340,6 @@ def apply() -> None:
     ActionExtractSlots._run_custom_action = run_slot_mapping_action
     responses.install()  # the variation said: the conversation's language, then the most specific
     rasa_stores.install()  # a turn saved with one count and one write
-    follow_the_clock()
 
 
 def main() -> None:

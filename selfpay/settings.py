@@ -58,6 +58,8 @@ DEFAULTS = {
     "HANDOFF_LANGUAGE_FIRST_MINUTES": "5",
     # how long the Rasa server waits for one action call before trying it once more (bot/rasa_main.py)
     "ACTION_CALL_TIMEOUT_SECONDS": "6",
+    # 1: the Rasa server parses patient messages (NLU) in a child process on another core (bot/nlu_process.py); 0: itself
+    "NLU_PROCESS": "1",
     # Rasa's event broker (endpoints.yml), what feeds the desk's conversation tables (desk/projection.py):
     # SQL (Rasa's SQLEventBroker, a database of its own under var/) or pika (RabbitMQ; make cluster)
     "EVENT_BROKER_TYPE": "SQL",
