@@ -33,7 +33,7 @@ import signal
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +56,17 @@ def _die_with_parent() -> None:
         pass
 
 
-def _load(model: str, parent: int) -> None:
-    """The child's start: the model loaded as the Rasa server loads it, with its parse-time fixes."""
+def _load(model: str, parent: int, prepare: Optional[Callable[[], None]]) -> None:
+    """The child's start: ``prepare`` (the server's parse-time fixes), then the model loaded as the Rasa
+    server loads it."""
     global _processor
     _die_with_parent()
     if os.getppid() != parent:  # the server ended before the signal was asked for
         os._exit(0)
     from rasa.core.agent import Agent
 
-    from bot import rasa_main
-
-    rasa_main.apply_to_parsing()
+    if prepare is not None:
+        prepare()
     _processor = Agent.load(model).processor
     gc.collect()
     gc.freeze()
@@ -88,8 +88,9 @@ def _parse(text: str, sender_id: str, input_channel: Optional[str], message_id: 
 class NluProcess:
     """The child and what the server does when it is not there."""
 
-    def __init__(self, model: str) -> None:
-        self.model = model
+    def __init__(self, model: str, prepare: Optional[Callable[[], None]] = None) -> None:
+        """``prepare``: a module-level function the child runs before it loads the model."""
+        self.model, self.prepare = model, prepare
         self._pool: Optional[ProcessPoolExecutor] = None
         self._ready: Optional[Future] = None
         self._failed_starts = 0
@@ -101,7 +102,7 @@ class NluProcess:
         """A new child, loading the model; the future is done when it can parse."""
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_load,
-                                         initargs=(self.model, os.getpid()))
+                                         initargs=(self.model, os.getpid(), self.prepare))
         self._ready = self._pool.submit(_parse, "hello", "nlu-process-start", None, None, None, True)
         self._announced = False
         return self._ready

@@ -288,7 +288,7 @@ def _start_nlu_process(model_path) -> Any:
     if (settings.get("NLU_PROCESS") or "1").strip().lower() in {"0", "false", "no", "off"}:
         return None
     try:
-        process = NluProcess(get_local_model(model_path))
+        process = NluProcess(get_local_model(model_path), apply_to_parsing)
     except ModelNotFound:
         return None
     process.start()  # it loads on the other core while this server loads

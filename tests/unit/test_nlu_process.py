@@ -35,7 +35,7 @@ def server_processor():
 
 @pytest.fixture(scope="module")
 def child():
-    process = nlu_process.NluProcess(str(model_path()))
+    process = nlu_process.NluProcess(str(model_path()), rasa_main.apply_to_parsing)
     process.start()  # it loads while the test's own copy of the model loads
     yield process
     process.stop()
