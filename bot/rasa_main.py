@@ -48,6 +48,7 @@ Usage: python -m bot.rasa_main <rasa arguments>
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import logging
 import sys
@@ -63,7 +64,8 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, ActionExtractSlots, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.core.events import ActionExecuted, SlotSet
 from rasa.shared.exceptions import RasaException
 from rasa.core import run as rasa_run
 from rasa.engine.exceptions import GraphRunError
@@ -93,6 +95,7 @@ _original_graph_run = DaskGraphRunner.run
 _original_slot_type = Slot.resolve_by_type
 _original_possible_keys = RulePolicy._get_possible_keys
 _original_parse_message = MessageProcessor.parse_message
+_original_past_states = DialogueStateTracker.past_states
 # custom slot mappings' actions the Rasa server runs itself: name -> f(rasa_sdk-shaped tracker) -> rasa_sdk events
 IN_PROCESS_MAPPINGS = {"action_set_language": conversation_language.after_message}
 
@@ -109,8 +112,6 @@ def _reply_checks():
     must be, and one schema per event type.  Rasa's schema has an event match exactly one of 23 branches
     (``oneOf``), each fixing ``event`` to its own constant, so jsonschema tried every branch on every event;
     an event is valid under it exactly when it is valid under the branch its ``event`` names."""
-    import copy
-
     schema = copy.deepcopy(RemoteAction.action_response_format_spec())
     items = schema["properties"]["events"]["items"]
     branches = items.pop("oneOf")
@@ -247,20 +248,126 @@ async def parse_message(self: MessageProcessor, message, tracker=None, only_outp
     return parse_data
 
 
+def _compiled_rule(policy: RulePolicy, key: str) -> tuple:
+    """A rule's states, last first, each as (has a previous action, its checks): the checks are what Rasa's
+    ``_does_rule_match_state`` compares, (state type, key, value), lists made tuples, and those that can never
+    fail (an empty value) left out; a tuple, so that rules ending in the same state are checked once."""
+    compiled = []
+    for rule_state in reversed(policy._rule_key_to_state(key)):
+        checks = []
+        for state_type, sub_state in rule_state.items():
+            for name, value in sub_state.items():
+                value = tuple(value) if isinstance(value, list) else value
+                if value:
+                    checks.append((state_type, name, value))
+        compiled.append((bool(rule_state.get(PREVIOUS_ACTION)), tuple(checks)))
+    return tuple(compiled)
+
+
+def _state_applies(rule_state: tuple, conversation_state: Dict[str, Any]) -> bool:
+    """RulePolicy._is_rule_applicable for one of a rule's states, compiled (``_compiled_rule``)."""
+    rule_previous_action, checks = rule_state
+    current_previous_action = bool(conversation_state.get(PREVIOUS_ACTION))
+    if not rule_previous_action and not current_previous_action:
+        return True
+    if not rule_previous_action or not current_previous_action:
+        return False
+    for state_type, name, value in checks:
+        found = conversation_state.get(state_type, {}).get(name)
+        if value == SHOULD_NOT_BE_SET:
+            if found and found != SHOULD_NOT_BE_SET:
+                return False
+        elif found != value:
+            return False
+    return True
+
+
 def possible_rule_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Any]) -> set:
     """RulePolicy._get_possible_keys, stopped once the conversation's history is longer than every rule
     still in the running.  Rasa filters all its rules against every state of the conversation, back to its
     start; a rule of n states is applicable to any state more than n back, so those passes removed
-    nothing: on a long conversation they were most of a prediction's time."""
-    possible = set(lookup)
-    lengths = self.__dict__.setdefault("_rule_lengths", {})
-    longest = max((lengths.get(k) or lengths.setdefault(k, len(self._rule_key_to_state(k))) for k in possible), default=0)
+    nothing: on a long conversation they were most of a prediction's time.  Each rule is compiled once
+    (``_compiled_rule``), and at each step back a state that several rules share is checked once (Rasa
+    parsed each rule's JSON states again and compared them rule by rule: a tenth of the server's time)."""
+    compiled = self.__dict__.setdefault("_compiled_rules", {})
+    rules = {key: compiled.get(key) or compiled.setdefault(key, _compiled_rule(self, key)) for key in lookup}
+    possible = set(rules)
+    longest = max((len(rules[key]) for key in possible), default=0)
     for i, state in enumerate(reversed(states)):
         if i >= longest:
             break
-        possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
-        longest = max((lengths[key] for key in possible), default=0)
+        verdicts: Dict[tuple, bool] = {}
+        kept = set()
+        for key in possible:
+            rule = rules[key]
+            if i >= len(rule):
+                kept.add(key)
+                continue
+            verdict = verdicts.get(rule[i])
+            if verdict is None:
+                verdict = verdicts[rule[i]] = _state_applies(rule[i], state)
+            if verdict:
+                kept.add(key)
+        possible = kept
+        longest = max((len(rules[key]) for key in possible), default=0)
     return possible
+
+
+def _take_state(domain, tracker, hide_rule_turn: bool, states: list, carry: tuple, omit: bool, ignore: bool,
+                rule_only_data) -> tuple:
+    """One step of Rasa's Domain.states_for_tracker_history: the state of ``tracker`` (before an action, or
+    at the end) added to ``states`` as Rasa adds it; ``carry`` is its loop's memory (the last action a story
+    would see, whether the turn is hidden from story-trained policies), returned as it is after the step."""
+    last_ml_action, turn_was_hidden = carry
+    if ignore:
+        if not turn_was_hidden:
+            last_ml_action = domain._get_prev_action_sub_state(tracker)
+        if not tracker.followup_action and not tracker.latest_action_name == tracker.active_loop_name:
+            turn_was_hidden = hide_rule_turn
+        if turn_was_hidden:
+            return last_ml_action, turn_was_hidden
+    state = domain.get_active_state(tracker, omit_unset_slots=omit)
+    if ignore:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if states:
+            domain._substitute_rule_only_user_input(state, states[-1])
+        if last_ml_action:
+            state[PREVIOUS_ACTION] = last_ml_action
+    states.append(domain._clean_state(state))
+    return last_ml_action, turn_was_hidden
+
+
+def past_states(self: DialogueStateTracker, domain, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
+                rule_only_data=None) -> List[Any]:
+    """DialogueStateTracker.past_states, replayed once per tracker and then only from where it left off.
+    Every policy asks for them on every prediction (the memoization policy, the rule policy twice or three
+    times), and each time Rasa replayed the whole conversation's applied events into a new tracker, taking
+    the state before each action and at the end (Domain.states_for_tracker_history).  Here the replay (its
+    tracker, its states and its loop's memory) is kept with the tracker, one per way of asking; when the
+    events Rasa would apply now begin with the very events replayed before (no revert, restart or form step
+    taken back), only the new ones are replayed: each state depends only on the events before it.  Each
+    caller gets its own copy (Rasa's featurizer edits the last state it is given)."""
+    applied = self.applied_events()
+    replays = self.__dict__.setdefault("_states_replays", {})
+    way = (omit_unset_slots, ignore_rule_only_turns, id(domain))
+    replay = replays.get(way)
+    if (replay is not None and replay["domain"] is domain and replay["rule_only_data"] == rule_only_data
+            and len(replay["applied"]) <= len(applied)
+            and all(before is now for before, now in zip(replay["applied"], applied))):
+        replica, states, carry = replay["replica"], replay["states"], replay["carry"]
+        new_events = applied[len(replay["applied"]):]
+    else:
+        replica, states, carry, new_events = self.init_copy(), [], (None, False), applied
+    how = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    for event in new_events:
+        if isinstance(event, ActionExecuted):
+            carry = _take_state(domain, replica, event.hide_rule_turn, states, carry, *how)
+        replica.update(event)
+    replays[way] = {"domain": domain, "rule_only_data": copy.deepcopy(rule_only_data), "applied": applied,
+                    "replica": replica, "states": states, "carry": carry}
+    states = list(states)
+    _take_state(domain, replica, False, states, carry, *how)  # the state at the end: taken again next time
+    return [{part: dict(values) for part, values in state.items()} for state in states]
 
 
 def _remembered(resolve):
@@ -332,6 +439,7 @@ def apply() -> None:
     apply_to_parsing()
     rasa_run.load_agent_on_start = load_agent_then_freeze
     RulePolicy._get_possible_keys = possible_rule_keys
+    DialogueStateTracker.past_states = past_states
     MessageProcessor.parse_message = parse_message
 
     EndpointConfig.session = endpoint_session

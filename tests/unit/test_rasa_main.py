@@ -320,13 +320,16 @@ def _rule_cases():
         if pick.random() < 0.3:
             found["active_loop"] = {"name": pick.choice(["payment_form", "should_not_be_set"])}
         if pick.random() < 0.3:
-            found["slots"] = {"identity": pick.choice([(1.0,), "should_not_be_set"])}
+            # a rule's values come from JSON (lists), the conversation's are tuples; empty values never fail a rule
+            found["slots"] = {"identity": pick.choice([(1.0,), [1.0], (0.0,), (), "should_not_be_set", 0.0])}
+        if pick.random() < 0.2:
+            found.setdefault("user", {})["entities"] = pick.choice([("amount",), ["amount"], ("amount", "date")])
         return found
 
     cases = []
-    for _ in range(60):
+    for _ in range(200):
         lookup = {}
-        for _ in range(pick.randint(0, 40)):
+        for _ in range(pick.randint(0, 60)):
             length = pick.randint(1, 5)
             rule = [state(start=(k == 0 and pick.random() < 0.3)) for k in range(length)]
             lookup[json.dumps(rule, sort_keys=True)] = "utter_greet"
@@ -335,6 +338,11 @@ def _rule_cases():
     # a conversation whose every state is the rule's: all of it applies
     rule = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
     cases.append(({json.dumps(rule): "utter_greet"}, rule * 12))
+    # a rule that wants no form, and a conversation whose form is marked "should not be set" (as in training)
+    no_form = [{"prev_action": {"action_name": "action_listen"}, "active_loop": {"name": "should_not_be_set"}}]
+    for loop in ("should_not_be_set", "payment_form", None):
+        cases.append(({json.dumps(no_form): "utter_greet"},
+                      [{"prev_action": {"action_name": "action_listen"}, **({"active_loop": {"name": loop}} if loop else {})}]))
     return cases
 
 
@@ -344,9 +352,68 @@ def test_the_shortened_rule_look_up_finds_what_rasas_finds():
     from bot import rasa_main
 
     policy = RulePolicy.__new__(RulePolicy)
-    found_any = False
+    found = []
     for lookup, history in _rule_cases():
         ours = rasa_main.possible_rule_keys(policy, lookup, history)
         assert ours == rasa_main._original_possible_keys(policy, lookup, history)
-        found_any = found_any or bool(ours)
-    assert found_any
+        found.append(len(ours))
+    # the cases are not trivial: some find no rule, some several
+    assert 0 in found and max(found) > 2
+
+
+# --- the policies' states of a conversation, computed once per tracker as it stands: what Rasa computes
+
+def test_past_states_are_rasas_as_the_conversation_grows_and_callers_cannot_spoil_them():
+    from rasa.shared.core import events as e
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import rasa_main
+
+    domain = Domain.load("bot/domain")
+    tracker = DialogueStateTracker("patient-1", domain.slots)
+    steps = [
+        e.ActionExecuted("action_session_start"), e.SessionStarted(), e.ActionExecuted("action_listen"),
+        e.UserUttered("i want to pay $1", {"name": "make_payment", "confidence": 0.9}, [{"entity": "amount", "value": "1"}]),
+        e.SlotSet("payment_amount", "1.00"), e.ActionExecuted("utter_verification_intro", hide_rule_turn=True),
+        e.ActionExecuted("verification_form", hide_rule_turn=True), e.ActiveLoop("verification_form"),
+        e.SlotSet("requested_slot", "dob"), e.ActionExecuted("action_listen"),
+        e.UserUttered("march 3 1985", {"name": "inform", "confidence": 0.9}), e.ActionExecuted("verification_form"),
+        e.ActionReverted(), e.UserUtteranceReverted(), e.ActionExecuted("action_listen"),
+        e.UserUttered("40012345", {"name": "inform", "confidence": 0.9}), e.SlotSet("identity", "verified"),
+        e.ActionExecuted("verification_form"), e.ActiveLoop(None), e.ActionExecuted("action_after_verification"),
+        e.FollowupAction("payment_form"), e.ActionExecuted("payment_form"), e.ActiveLoop("payment_form"),
+        e.ActionExecuted("action_listen", hide_rule_turn=True), e.UserUttered("card", {"name": "inform", "confidence": 0.9}),
+        e.ActionExecuted("payment_form", hide_rule_turn=True), e.SlotSet("identity", None), e.ActionExecuted("action_listen"),
+        e.Restarted(), e.ActionExecuted("action_listen"), e.UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+    ]
+    # how each policy asks: the rule policy for every state, the memoization policy without rule-only turns
+    ways = [{}, {"omit_unset_slots": True},
+            {"ignore_rule_only_turns": True, "rule_only_data": {"rule_only_slots": ["identity"], "rule_only_loops": []}},
+            {"ignore_rule_only_turns": True, "rule_only_data": {"rule_only_slots": [], "rule_only_loops": ["verification_form"]}}]
+    seen_lengths = set()
+    for event in steps:
+        tracker.update(event)
+        for way in ways:
+            expected = rasa_main._original_past_states(tracker, domain, **way)
+            first = rasa_main.past_states(tracker, domain, **way)
+            assert first == expected, way
+            # Rasa's featurizer edits the last state it gets: the next caller still gets Rasa's states
+            for state in first:
+                for part in state.values():
+                    part.clear()
+            assert rasa_main.past_states(tracker, domain, **way) == expected
+            seen_lengths.add(len(expected))
+    assert len(seen_lengths) > 4  # the states changed as the conversation went on, reverts and restart included
+    # asked once part way, then again after several more events at once (a revert, a form's step taken back)
+    for cut in range(len(steps)):
+        for more in (3, len(steps)):
+            tracker = DialogueStateTracker("patient-1", domain.slots)
+            for event in steps[:cut]:
+                tracker.update(event)
+            for way in ways:
+                rasa_main.past_states(tracker, domain, **way)
+            for event in steps[cut:cut + more]:
+                tracker.update(event)
+            for way in ways:
+                assert rasa_main.past_states(tracker, domain, **way) == rasa_main._original_past_states(tracker, domain, **way)
