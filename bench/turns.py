@@ -274,7 +274,24 @@ def start_run(env: dict, var: Path) -> tuple[list, str]:
             and serve.wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status?token={env['RASA_TOKEN']}", 180, processes)):
         serve.stop(processes)
         return [], ""
+    wait_for_nlu_processes([var / "log" / "rasa.log"])
     return processes, f"http://127.0.0.1:{RASA_PORT}"
+
+
+def wait_for_nlu_processes(logs: list, seconds: float = 180) -> None:
+    """Until each Rasa server's log says its NLU process parses (bot/nlu_process.py): a server answers while its
+    NLU process is still loading, and what is measured is the shape at work, not its start."""
+    from bot.nlu_process import STARTED
+
+    said = STARTED.split("{pid}")[-1]
+    if (os.environ.get("NLU_PROCESS") or "1").strip().lower() in {"0", "false", "no", "off"}:
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(log.exists() and said in log.read_text(errors="replace") for log in logs):
+            return
+        time.sleep(0.5)
+    print(f"the NLU processes did not say they parse within {seconds:.0f} s ({logs}): measuring anyway", file=sys.stderr)
 
 
 CLUSTER_PORTS = {"rasa": 25105, "actions": 25155, "desk": 28180, "redis": 26379}
@@ -345,6 +362,7 @@ def start_cluster(env: dict, var: Path) -> tuple[list, str]:
             shape.stop()
             return [], ""
         time.sleep(0.5)
+    wait_for_nlu_processes([var / "log" / "rasa-1.log", var / "log" / "rasa-2.log"])
     return [shape], f"http://127.0.0.1:{CLUSTER_PORTS['rasa']}"
 
 

@@ -36,6 +36,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Dict, Optional
 
 logger = logging.getLogger(__name__)
+# Rasa leaves loggers other than its own at WARNING: the child's start is said in the server's log
+logger.setLevel(logging.INFO)
+# what the server's log says when its NLU process parses (the bench waits for it)
+STARTED = "NLU process {pid} parses this server's messages"
 
 _GIVE_UP_AFTER = 3
 _RESTART_PAUSE_SECONDS = 2.0
@@ -95,7 +99,6 @@ class NluProcess:
         self._ready: Optional[Future] = None
         self._failed_starts = 0
         self._restart_at = 0.0
-        self._announced = False
         self.given_up = False
 
     def start(self) -> Future:
@@ -104,8 +107,12 @@ class NluProcess:
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_load,
                                          initargs=(self.model, os.getpid(), self.prepare))
         self._ready = self._pool.submit(_parse, "hello", "nlu-process-start", None, None, None, True)
-        self._announced = False
+        self._ready.add_done_callback(self._say_started)
         return self._ready
+
+    def _say_started(self, ready: Future) -> None:
+        if not ready.cancelled() and ready.exception() is None:
+            logger.info(STARTED.format(pid=self.pid()))
 
     def start_future(self) -> Optional[Future]:
         """Done when the child started last can parse (its exception: why it could not)."""
@@ -123,9 +130,7 @@ class NluProcess:
             if self._ready.exception() is not None:
                 self._died(self._ready.exception())
                 return False
-            if not self._announced:
-                self._announced, self._failed_starts = True, 0
-                logger.info("NLU process %s parses this server's messages", self.pid())
+            self._failed_starts = 0
             return True
         if self._ready is None and not self.given_up and time.monotonic() >= self._restart_at:
             self.start()
