@@ -201,7 +201,7 @@ def bar_chart(days: List[tuple[str, int, int]], title: str) -> Markup:
     bar = (width - gap * (len(days) + 1)) / max(len(days), 1)
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height + 30}" width="100%" aria-labelledby="chart-title chart-desc">',
              f'<title id="chart-title">{escape(title)}</title>',
-             '<desc id="chart-desc">' + escape("; ".join(f"{d}: {t} conversations, {h} handed off" for d, t, h in days)) + "</desc>"]
+             f'<desc id="chart-desc">{escape("; ".join(f"{d}: {t} conversations, {h} handed off" for d, t, h in days))}</desc>']
     for i, (day, total, handed) in enumerate(days):
         x = gap + i * (bar + gap)
         h_total = height * total / top
