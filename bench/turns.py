@@ -195,6 +195,10 @@ def main() -> int:
                         help="send the turns to servers already running there (e.g. http://127.0.0.1:5005 under make cluster; "
                              "voice needs their TWILIO_AUTH_TOKEN=bench-twilio-token and PUBLIC_URL=https://bench.example.test)")
     args = parser.parse_args()
+    if not args.running and not model_path().exists():
+        # Rasa would load the newest model it finds instead, and the bench would measure that
+        print(f"no trained model at {model_path()}; run `make train` first", file=sys.stderr)
+        return 1
     if args.running:
         TARGET["base"] = args.running.rstrip("/")
         print_reports(args, "the running servers at " + TARGET["base"], measure(args, args.scenario or [s for s in SCENARIOS if s != BARE_SCENARIO] + list(VOICE_SCENARIOS)))
@@ -412,16 +416,19 @@ def rasa_init_model() -> Path:
     digest = hashlib.sha256(rasa.__version__.encode())
     for path in sorted(p for p in project.rglob("*") if p.is_file() and p.suffix in (".yml", ".py")):
         digest.update(path.relative_to(project).as_posix().encode() + path.read_bytes())
-    model = MODELS / f"rasa-init-{digest.hexdigest()[:16]}.tar.gz"
+    # in a folder of its own: Rasa, given a model file that is not there, loads the newest model in models/,
+    # and that must never be the starter bot
+    folder = MODELS / "bare-rasa"
+    model = folder / f"rasa-init-{digest.hexdigest()[:16]}.tar.gz"
     if not model.exists():
         print(f"training the rasa init bot (bare Rasa) into {model}", file=sys.stderr, flush=True)
-        MODELS.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="rasa-init-"))
         try:
             shutil.copytree(project, work / "bot")
-            with open(MODELS / "rasa-init-train.log", "ab") as log:
+            with open(folder / "rasa-init-train.log", "ab") as log:
                 subprocess.run([sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
-                                "--data", "data", "--out", str(MODELS), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
+                                "--data", "data", "--out", str(folder), "--fixed-model-name", model.name.removesuffix(".tar.gz")],
                                cwd=work / "bot", check=True, stdout=log, stderr=subprocess.STDOUT)
         finally:
             shutil.rmtree(work, ignore_errors=True)

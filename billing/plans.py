@@ -80,6 +80,15 @@ def check_eligible(policy: PlanPolicy, balance: Decimal) -> None:
         raise PlanRefused("below_minimum_balance")
 
 
+def is_eligible(policy: PlanPolicy, balance: Decimal) -> bool:
+    """Whether the client's policy allows a plan for this balance (what check_eligible refuses otherwise)."""
+    try:
+        check_eligible(policy, balance)
+    except PlanRefused:
+        return False
+    return True
+
+
 def offers(policy: PlanPolicy, balance: Decimal) -> list[PlanTerms]:
     """The plans to suggest: the usual lengths that fit, and the longest."""
     check_eligible(policy, balance)

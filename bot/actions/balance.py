@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from billing import accounts, clock
+from billing import accounts, clock, plans
 from billing.clients import ClientInfo
 from billing.vocabulary import PlanStatus
 from bot.actions.common import client_values, conversation_client, is_verified, language_of, plural, say_date, say_money, session_scope
@@ -68,11 +68,17 @@ def tell_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, 
 
 def offer_next(dispatcher: CollectingDispatcher, session, client: ClientInfo, patient_id: str) -> None:
     """After a balance: how to pay or plan, unless nothing is owed or the
-    balance is too small to press for (the client's small-balance threshold)."""
+    balance is too small to press for (the client's small-balance threshold);
+    a plan is offered only where the client's policy allows one for what is owed."""
     owed = [o for o in accounts.overview(session, patient_id, client.id) if o.balance > client.policy.small_balance_write_off_max
             and not o.with_insurance]
     planned = any(o.plan is not None and o.plan.status != PlanStatus.DEFAULTED for o in owed)
-    dispatcher.utter_message(response="utter_balance_next" if owed and not planned else "utter_anything_else")
+    if not owed or planned:
+        dispatcher.utter_message(response="utter_anything_else")
+    elif any(plans.is_eligible(client.policy.payment_plan, o.balance) for o in owed):
+        dispatcher.utter_message(response="utter_balance_next")
+    else:
+        dispatcher.utter_message(response="utter_balance_next_no_plan")
 
 
 def resume_balance(dispatcher: CollectingDispatcher, session, client: ClientInfo, tracker: Tracker) -> List[EventType]:

@@ -41,3 +41,36 @@ def test_several_accounts_are_listed(seeded_sqlite):
     messages, _ = run(ActionCheckBalance(), tracker(slots={"identity": "verified", "patient_id": "p-maria-garcia"}, intent="check_balance"))
     assert messages[0]["response"] == "utter_balance_several" and messages[0]["count"] == 2
     assert [m["account_number"] for m in messages if m["response"] == "utter_balance"] == ["40012345", "40012399"]
+
+
+def _next_step(patient_id: str, client_id: str) -> list:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from billing import db
+    from billing.clients import get_client
+    from bot.actions.balance import offer_next
+
+    dispatcher = CollectingDispatcher()
+    with db.session_scope() as session:
+        offer_next(dispatcher, session, get_client(session, client_id), patient_id)
+    return said(dispatcher.messages)
+
+
+def test_after_the_balance_a_plan_is_offered_only_where_the_clients_policy_allows_one(seeded_sqlite):
+    # Maria owes Riverside $412.50 (plans from $100.00): paying or a plan
+    assert _next_step("p-maria-garcia", "riverside") == ["utter_balance_next"]
+    # Carlos owes Lakeside $150.00, under its $300.00 minimum for a plan: paying all or part, not a plan
+    assert _next_step("p-carlos-ramirez", "lakeside") == ["utter_balance_next_no_plan"]
+    # Linda has a plan running: nothing to press for
+    assert _next_step("p-linda-nguyen", "riverside") == ["utter_anything_else"]
+
+
+def test_the_offer_without_a_plan_does_not_mention_one_in_either_language():
+    import yaml
+
+    from selfpay.settings import PROJECT_ROOT
+
+    responses = yaml.safe_load((PROJECT_ROOT / "bot/domain/balance.yml").read_text())["responses"]
+    texts = [variant["text"] for variant in responses["utter_balance_next_no_plan"]]
+    assert len(texts) == 2 and not any("plan" in text.lower() for text in texts)
+    assert any("plan" in variant["text"].lower() for variant in responses["utter_balance_next"])
