@@ -285,10 +285,10 @@ def start_run(env: dict, var: Path) -> tuple[list, str]:
 def wait_for_nlu_processes(logs: list, seconds: float = 180) -> None:
     """Until each Rasa server's log says its NLU process parses (bot/nlu_process.py): a server answers while its
     NLU process is still loading, and what is measured is the shape at work, not its start."""
-    from bot.nlu_process import STARTED
+    from bot import nlu_process
 
-    said = STARTED.split("{pid}")[-1]
-    if (os.environ.get("NLU_PROCESS") or "1").strip().lower() in {"0", "false", "no", "off"}:
+    said = nlu_process.STARTED.split("{pid}")[-1]
+    if not nlu_process.enabled():
         return
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -35,6 +35,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Dict, Optional
 
+from selfpay import settings
+
 logger = logging.getLogger(__name__)
 # Rasa leaves loggers other than its own at WARNING: the child's start is said in the server's log
 logger.setLevel(logging.INFO)
@@ -42,6 +44,11 @@ logger.setLevel(logging.INFO)
 STARTED = "NLU process {pid} parses this server's messages"
 
 _GIVE_UP_AFTER = 3
+
+
+def enabled() -> bool:
+    """NLU_PROCESS: on unless set to 0 (false, no, off)."""
+    return (settings.get("NLU_PROCESS") or "1").strip().lower() not in {"0", "false", "no", "off"}
 _RESTART_PAUSE_SECONDS = 2.0
 
 # --- in the child
@@ -132,7 +139,7 @@ class NluProcess:
                 return False
             self._failed_starts = 0
             return True
-        if self._ready is None and not self.given_up and time.monotonic() >= self._restart_at:
+        if self._ready is None and time.monotonic() >= self._restart_at:
             self.start()
         return False
 

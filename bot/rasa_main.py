@@ -349,7 +349,7 @@ def past_states(self: DialogueStateTracker, domain, omit_unset_slots: bool = Fal
     caller gets its own copy (Rasa's featurizer edits the last state it is given)."""
     applied = self.applied_events()
     replays = self.__dict__.setdefault("_states_replays", {})
-    way = (omit_unset_slots, ignore_rule_only_turns, id(domain))
+    way = (omit_unset_slots, ignore_rule_only_turns)
     replay = replays.get(way)
     if (replay is not None and replay["domain"] is domain and replay["rule_only_data"] == rule_only_data
             and len(replay["applied"]) <= len(applied)
@@ -390,12 +390,12 @@ def _start_nlu_process(model_path) -> Any:
     from rasa.exceptions import ModelNotFound
     from rasa.model import get_local_model
 
-    from bot.nlu_process import NluProcess
+    from bot import nlu_process
 
-    if (settings.get("NLU_PROCESS") or "1").strip().lower() in {"0", "false", "no", "off"}:
+    if not nlu_process.enabled():
         return None
     try:
-        process = NluProcess(get_local_model(model_path), apply_to_parsing)
+        process = nlu_process.NluProcess(get_local_model(model_path), apply_to_parsing)
     except ModelNotFound:
         return None
     process.start()  # it loads on the other core while this server loads
